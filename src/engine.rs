@@ -1,0 +1,415 @@
+//! The engine: built once through a validating builder, shared across
+//! threads, analyzes one record or a batch.
+//!
+//! ```
+//! use vocmine::{Engine, Record};
+//!
+//! let engine = Engine::builder().languages(["zh", "ru", "en"]).build()?;
+//! let out = engine.analyze(&Record::text("r1", "菜很好吃，但是等了一个小时"))?;
+//! assert_eq!(out.language.code(), "zh");
+//! assert_eq!(out.clauses.len(), 2);
+//! assert_eq!(out.clauses[1].text, "但是等了一个小时");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::clauses::{ClauseSplit, ClauseSplitterBuilder, RuleClauseSplitter};
+use crate::error::{Error, RecordError, Result};
+use crate::language::{
+    Detection, LanguageIdentifier, LanguageIdentifierBuilder, LanguageVote,
+    ScriptLanguageIdentifier,
+};
+use crate::normalize::{Normalized, Normalizer};
+use crate::output::{Analysis, Clause, Failure, Outcome, RecordKind, TokenOut, TurnAnalysis};
+use crate::record::{Body, Record, Role};
+use crate::tokens::{JiebaSegmenter, Segment, SegmenterBuilder};
+
+/// Builds an [`Engine`]; `build()` validates every setting.
+#[derive(Debug, Default)]
+pub struct EngineBuilder {
+    languages: LanguageIdentifierBuilder,
+    clauses: ClauseSplitterBuilder,
+    segmenter: SegmenterBuilder,
+    identifier: Option<Box<dyn LanguageIdentifier>>,
+    splitter: Option<Box<dyn ClauseSplit>>,
+    custom_segmenter: Option<Box<dyn Segment>>,
+    tokens: bool,
+    threads: Option<usize>,
+    traditional_share: Option<f32>,
+}
+
+impl EngineBuilder {
+    /// Language allowlist (ISO 639-1 codes, or `all`); default `zh, ru, en`.
+    pub fn languages<I, S>(mut self, codes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.languages = self.languages.languages(codes);
+        self
+    }
+
+    /// Share of traditional-only Han characters from which Chinese is `Hant` (default 0.1).
+    pub fn traditional_share(mut self, share: f32) -> Self {
+        self.languages = self.languages.traditional_share(share);
+        self.traditional_share = Some(share);
+        self
+    }
+
+    /// Replaces the contrast connectives that start a new clause.
+    pub fn connectives<I, S>(mut self, words: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.clauses = self.clauses.connectives(words);
+        self
+    }
+
+    /// Whether a comma between Chinese characters ends a clause (default true).
+    pub fn split_cjk_commas(mut self, yes: bool) -> Self {
+        self.clauses = self.clauses.split_cjk_commas(yes);
+        self
+    }
+
+    /// Whether jieba's HMM guesses unknown Chinese words (default true).
+    pub fn hmm(mut self, yes: bool) -> Self {
+        self.segmenter = self.segmenter.hmm(yes);
+        self
+    }
+
+    /// Adds a jieba user dictionary (`word [freq] [tag]` per line).
+    pub fn user_dict(mut self, path: impl Into<PathBuf>) -> Self {
+        self.segmenter = self.segmenter.user_dict(path);
+        self
+    }
+
+    /// Adds words to the Chinese dictionary.
+    pub fn words<I, S>(mut self, words: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.segmenter = self.segmenter.words(words);
+        self
+    }
+
+    /// Includes tokens in each clause of the output (default false).
+    pub fn tokens(mut self, yes: bool) -> Self {
+        self.tokens = yes;
+        self
+    }
+
+    /// Threads for batch analysis (default: rayon's global pool, one per core).
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = Some(n);
+        self
+    }
+
+    /// Replaces the language identification stage.
+    pub fn language_identifier(mut self, stage: Box<dyn LanguageIdentifier>) -> Self {
+        self.identifier = Some(stage);
+        self
+    }
+
+    /// Replaces the clause splitting stage.
+    pub fn clause_splitter(mut self, stage: Box<dyn ClauseSplit>) -> Self {
+        self.splitter = Some(stage);
+        self
+    }
+
+    /// Replaces the segmentation stage.
+    pub fn segmenter(mut self, stage: Box<dyn Segment>) -> Self {
+        self.custom_segmenter = Some(stage);
+        self
+    }
+
+    /// Validates the settings and builds the engine.
+    pub fn build(self) -> Result<Engine> {
+        let identifier: Box<dyn LanguageIdentifier> = match self.identifier {
+            Some(s) => s,
+            None => Box::new(self.languages.build()?),
+        };
+        let splitter: Box<dyn ClauseSplit> = match self.splitter {
+            Some(s) => s,
+            None => Box::new(self.clauses.build()?),
+        };
+        let segmenter: Box<dyn Segment> = match self.custom_segmenter {
+            Some(s) => s,
+            None => Box::new(self.segmenter.build()?),
+        };
+        let pool = match self.threads {
+            None => None,
+            Some(0) => return Err(Error::Config("threads must be at least 1".into())),
+            Some(n) => Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .build()
+                    .map_err(|e| Error::Config(format!("cannot start {n} threads: {e}")))?,
+            ),
+        };
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                normalizer: Normalizer::new(),
+                identifier,
+                splitter,
+                segmenter,
+                tokens: self.tokens,
+                traditional_share: self.traditional_share.unwrap_or(0.1),
+                pool,
+            }),
+        })
+    }
+}
+
+struct Inner {
+    normalizer: Normalizer,
+    identifier: Box<dyn LanguageIdentifier>,
+    splitter: Box<dyn ClauseSplit>,
+    segmenter: Box<dyn Segment>,
+    tokens: bool,
+    traditional_share: f32,
+    pool: Option<rayon::ThreadPool>,
+}
+
+/// The analysis engine. Cloning is cheap (shared state); it is `Send + Sync`.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("identifier", &self.inner.identifier)
+            .field("splitter", &self.inner.splitter)
+            .field("tokens", &self.inner.tokens)
+            .finish()
+    }
+}
+
+impl Engine {
+    /// A builder with the defaults (languages zh, ru, en; HMM on; no tokens in output).
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::default()
+    }
+
+    /// An engine with the default settings.
+    pub fn new() -> Result<Engine> {
+        Engine::builder().build()
+    }
+
+    /// Adds words to the Chinese segmentation dictionary at run time.
+    pub fn add_words(&self, words: &[String]) {
+        self.inner.segmenter.add_words(words);
+    }
+
+    /// Normalizes a text (see [`crate::normalize`]).
+    pub fn normalize(&self, text: &str) -> Normalized {
+        self.inner.normalizer.normalize(text)
+    }
+
+    /// Identifies the language of a text.
+    pub fn identify(&self, text: &str) -> Detection {
+        let n = self.inner.normalizer.normalize(text);
+        self.inner.identifier.identify(n.text())
+    }
+
+    /// Analyzes one record.
+    pub fn analyze(&self, record: &Record) -> std::result::Result<Analysis, RecordError> {
+        record.validate()?;
+        let mut clauses = Vec::new();
+        let mut customer_vote = LanguageVote::default();
+        let mut all_vote = LanguageVote::default();
+        let (kind, text, turns) = match &record.body {
+            Body::Text(t) => {
+                let vote = self.analyze_text(t, None, None, Role::Customer, &mut clauses);
+                customer_vote = vote;
+                (RecordKind::Text, Some(t.clone()), None)
+            }
+            Body::Turns(turns) => {
+                let mut out = Vec::with_capacity(turns.len());
+                for (i, turn) in turns.iter().enumerate() {
+                    let role = turn.role();
+                    let vote = self.analyze_text(
+                        &turn.text,
+                        Some(i),
+                        Some(&turn.speaker),
+                        role,
+                        &mut clauses,
+                    );
+                    let (language, script) = vote.decide(self.inner.traditional_share);
+                    all_vote.merge(&vote);
+                    if role == Role::Customer {
+                        customer_vote.merge(&vote);
+                    }
+                    out.push(TurnAnalysis {
+                        turn: i,
+                        speaker: turn.speaker.clone(),
+                        role,
+                        language,
+                        script,
+                        time: turn.time.clone(),
+                        text: turn.text.clone(),
+                    });
+                }
+                (RecordKind::Conversation, None, Some(out))
+            }
+        };
+        let vote = if customer_vote.is_empty() {
+            &all_vote
+        } else {
+            &customer_vote
+        };
+        let (language, script) = vote.decide(self.inner.traditional_share);
+        Ok(Analysis {
+            id: record.id.clone(),
+            line: record.line,
+            kind,
+            language,
+            script,
+            languages: vote.shares(),
+            channel: record.channel.clone(),
+            touchpoint: record.touchpoint.clone(),
+            time: record.time.clone(),
+            customer: record.customer.clone(),
+            scores: record.scores,
+            meta: record.meta.clone(),
+            text,
+            turns,
+            clauses,
+            warnings: record.warnings.clone(),
+        })
+    }
+
+    /// Analyzes one record into an [`Outcome`] (a failure instead of an error).
+    pub fn outcome(&self, record: &Record) -> Outcome {
+        match self.analyze(record) {
+            Ok(a) => Outcome::Ok(Box::new(a)),
+            Err(error) => Outcome::Err(Failure {
+                id: record.id.clone(),
+                line: record.line,
+                error,
+            }),
+        }
+    }
+
+    /// Analyzes records in parallel; the results are in input order and do
+    /// not depend on the thread count.
+    pub fn analyze_batch(&self, records: &[Record]) -> Vec<Outcome> {
+        self.install(|| records.par_iter().map(|r| self.outcome(r)).collect())
+    }
+
+    /// Runs `f` in the engine's thread pool (the global pool when no thread
+    /// count was set).
+    pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        match &self.inner.pool {
+            Some(pool) => pool.install(f),
+            None => f(),
+        }
+    }
+
+    /// Normalizes, splits, identifies and segments one text; appends its
+    /// clauses and returns the language vote of the text.
+    fn analyze_text(
+        &self,
+        original: &str,
+        turn: Option<usize>,
+        speaker: Option<&String>,
+        role: Role,
+        clauses: &mut Vec<Clause>,
+    ) -> LanguageVote {
+        let inner = &*self.inner;
+        let norm = inner.normalizer.normalize(original);
+        let spans = inner.splitter.split(norm.text());
+        let index = CharIndex::new(original);
+        let mut vote = LanguageVote::default();
+        for span in spans {
+            let Some(clause_text) = norm.text().get(span.byte_start..span.byte_end) else {
+                continue;
+            };
+            let det = inner.identifier.identify(clause_text);
+            vote.add(&det);
+            let (start, end) = norm.original_span(span.char_start, span.char_end);
+            let folded = norm.folded().get(span.byte_start..span.byte_end).unwrap_or(clause_text);
+            let tokens = inner.segmenter.segment(folded, det.language);
+            let tokens = inner.tokens.then(|| {
+                tokens
+                    .iter()
+                    .map(|t| {
+                        let (s, e) = norm
+                            .original_span(span.char_start + t.start, span.char_start + t.end);
+                        TokenOut {
+                            text: index.slice(original, s, e).to_owned(),
+                            norm: t.norm.to_string(),
+                            stem: t.stem.clone(),
+                            kind: t.kind,
+                            start: s,
+                            end: e,
+                            stop: t.stop,
+                            negator: t.negator,
+                            negated: t.negated,
+                        }
+                    })
+                    .collect()
+            });
+            clauses.push(Clause {
+                text: index.slice(original, start, end).to_owned(),
+                turn,
+                speaker: speaker.cloned(),
+                role,
+                start,
+                end,
+                language: det.language,
+                script: det.script,
+                tokens,
+            });
+        }
+        vote
+    }
+
+    /// Whether clauses carry their tokens in the output.
+    pub fn emits_tokens(&self) -> bool {
+        self.inner.tokens
+    }
+}
+
+/// Maps char offsets of a string to byte offsets (identity for ASCII).
+struct CharIndex {
+    bytes: Option<Vec<usize>>,
+}
+
+impl CharIndex {
+    fn new(s: &str) -> Self {
+        if s.is_ascii() {
+            return CharIndex { bytes: None };
+        }
+        let mut v: Vec<usize> = s.char_indices().map(|(b, _)| b).collect();
+        v.push(s.len());
+        CharIndex { bytes: Some(v) }
+    }
+
+    fn slice<'a>(&self, s: &'a str, start: usize, end: usize) -> &'a str {
+        let (bs, be) = match &self.bytes {
+            None => (start.min(s.len()), end.min(s.len())),
+            Some(v) => {
+                let last = v.len() - 1;
+                (v[start.min(last)], v[end.min(last)])
+            }
+        };
+        s.get(bs..be.max(bs)).unwrap_or("")
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Engine>();
+    is::<ScriptLanguageIdentifier>();
+    is::<RuleClauseSplitter>();
+    is::<JiebaSegmenter>();
+}

@@ -1,0 +1,172 @@
+//! One error type for the whole crate, plus the per-record error that is
+//! written into the output instead of stopping a run.
+//!
+//! Two kinds of failure exist in vocmine:
+//!
+//! * [`Error`]: something that stops an operation (a file that cannot be
+//!   opened, an invalid configuration, a record that fails in `--strict`
+//!   mode). Every variant names *what* went wrong and *where*.
+//! * [`RecordError`]: a problem with one input record (invalid JSON, invalid
+//!   UTF-8, a missing text, ...). It is serialized into that record's output
+//!   line so that nothing is lost and the run goes on.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Result alias used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Every error an operation of this crate can return.
+///
+/// Each variant maps to its own exception class in the Python binding.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file that could not be read or written (`-` for stdin/stdout).
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A record was invalid and the run was in strict mode.
+    #[error("{0}")]
+    Input(RecordError),
+    /// An option or builder setting is invalid (e.g. an unknown language code).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// A user dictionary or another auxiliary resource could not be parsed.
+    #[error("{path}:{line}: {message}")]
+    Resource {
+        /// The file that failed.
+        path: PathBuf,
+        /// 1-based line number of the problem (0 when unknown).
+        line: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// Output could not be serialized.
+    #[error("serialization failed: {0}")]
+    Serialize(#[from] serde_json::Error),
+}
+
+impl Error {
+    /// Wraps an I/O error with the path it happened on.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Why one input record could not be analyzed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordErrorKind {
+    /// The line is not valid JSON, or not a JSON object.
+    InvalidJson,
+    /// The bytes are not valid UTF-8.
+    InvalidUtf8,
+    /// Neither `text` nor `turns` is present (or a turn has no `text`).
+    MissingText,
+    /// A required field other than the text is absent (e.g. a turn's `speaker`).
+    MissingField,
+    /// A field has the wrong JSON type (e.g. `text` is a number).
+    WrongType,
+    /// The text (or every turn's text) is empty or whitespace only.
+    EmptyText,
+    /// The record is larger than the configured limit (1 MiB by default).
+    TooLarge,
+    /// A CSV row could not be parsed.
+    InvalidCsv,
+    /// A field has a value outside its allowed range or format.
+    InvalidValue,
+}
+
+impl RecordErrorKind {
+    /// All kinds, in a stable order (used by summaries).
+    pub const ALL: [RecordErrorKind; 9] = [
+        RecordErrorKind::InvalidJson,
+        RecordErrorKind::InvalidUtf8,
+        RecordErrorKind::MissingText,
+        RecordErrorKind::MissingField,
+        RecordErrorKind::WrongType,
+        RecordErrorKind::EmptyText,
+        RecordErrorKind::TooLarge,
+        RecordErrorKind::InvalidCsv,
+        RecordErrorKind::InvalidValue,
+    ];
+
+    /// The snake_case name used in the output (`invalid_json`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordErrorKind::InvalidJson => "invalid_json",
+            RecordErrorKind::InvalidUtf8 => "invalid_utf8",
+            RecordErrorKind::MissingText => "missing_text",
+            RecordErrorKind::MissingField => "missing_field",
+            RecordErrorKind::WrongType => "wrong_type",
+            RecordErrorKind::EmptyText => "empty_text",
+            RecordErrorKind::TooLarge => "too_large",
+            RecordErrorKind::InvalidCsv => "invalid_csv",
+            RecordErrorKind::InvalidValue => "invalid_value",
+        }
+    }
+}
+
+impl fmt::Display for RecordErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A problem with one input record: what, where, and why.
+///
+/// Serialized as the `error` object (or an entry of `warnings`) of that
+/// record's output line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordError {
+    /// The category of the problem.
+    pub kind: RecordErrorKind,
+    /// 1-based line number in the input file (for CSV: the line the row starts on).
+    pub line: u64,
+    /// The JSON field at fault, as a path (`text`, `turns[2].speaker`, `scores.nps`), when known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub field: Option<String>,
+    /// A human-readable reason.
+    pub message: String,
+}
+
+impl RecordError {
+    /// Creates a record error.
+    pub fn new(kind: RecordErrorKind, line: u64, message: impl Into<String>) -> Self {
+        RecordError {
+            kind,
+            line,
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    /// Sets the field path at fault.
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+}
+
+impl fmt::Display for RecordError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.kind)?;
+        if let Some(field) = &self.field {
+            write!(f, " in `{field}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for RecordError {}

@@ -1,0 +1,65 @@
+//! # vocmine
+//!
+//! Conversational text mining for voice-of-customer (VoC) analytics in
+//! Chinese (simplified and traditional), Russian and English.
+//!
+//! One pipeline, one module per stage, each stage small and replaceable:
+//!
+//! ```text
+//! record ─▶ normalize ─▶ language ─▶ clauses (spans) ─▶ tokens ─▶ … later stages
+//!           normalize.rs  language.rs  clauses.rs         tokens.rs
+//!           (encoder, codebook, points, alerts; then clusters, metrics over a corpus)
+//! ```
+//!
+//! * [`record`]: input records (a text or a conversation) and their validation;
+//! * [`input`]: streaming JSON Lines and CSV readers with bounded memory;
+//! * [`normalize`]: NFKC, width, whitespace, traditional→simplified folding
+//!   for matching, with every character mapped back to the original;
+//! * [`language`]: script rules + whatlang over an allowlist;
+//! * [`clauses`]: sentence punctuation and contrast connectives;
+//! * [`tokens`]: jieba-rs for Chinese, Snowball stems for Russian and
+//!   English, emoji, negation scope;
+//! * [`engine`]: the [`Engine`] that runs the stages on a record;
+//! * [`output`]: the output contract ([`Analysis`], one JSON object per record);
+//! * [`run`]: streaming runs in input order, whatever the thread count;
+//! * [`keywords`]: corpus keywords (TF-IDF, TextRank for Chinese).
+//!
+//! ```
+//! use vocmine::{Engine, Record, Turn};
+//!
+//! let engine = Engine::new()?;
+//! let call = Record::conversation("c1", vec![
+//!     Turn::new("agent", "您好，请问有什么可以帮您？"),
+//!     Turn::new("customer", "车机又死机了，这已经是第三次了"),
+//!     Turn::new("customer", "好的"),
+//! ]);
+//! let out = engine.analyze(&call)?;
+//! assert_eq!(out.language.code(), "zh");
+//! let c = &out.clauses[1];
+//! assert_eq!((c.turn, c.start, c.end), (Some(1), 0, 6));
+//! assert_eq!(c.text, "车机又死机了");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod clauses;
+pub mod engine;
+pub mod error;
+pub mod input;
+pub mod keywords;
+pub mod language;
+pub mod normalize;
+pub mod output;
+pub mod record;
+pub mod run;
+pub mod tokens;
+
+pub use engine::{Engine, EngineBuilder};
+pub use error::{Error, RecordError, RecordErrorKind, Result};
+pub use language::{Language, Script};
+pub use output::{Analysis, Clause, Outcome, TokenOut};
+pub use record::{Body, Record, RecordId, Role, Scores, Timestamp, Turn};
+
+/// The JSON Schema of one output line of `vocmine analyze`.
+pub const OUTPUT_SCHEMA: &str = include_str!("../schemas/record.schema.json");

@@ -1,0 +1,287 @@
+//! The `vocmine` command-line interface.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use vocmine::input::{self, InputFormat, ReadOptions};
+use vocmine::keywords::{KeywordCollector, Ranking};
+use vocmine::run::{self, Progress, RunOptions, Summary};
+use vocmine::{Engine, Error, Outcome};
+
+#[derive(Parser)]
+#[command(name = "vocmine", version, about = "Conversational text mining for voice-of-customer analytics (zh, ru, en)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Analyze records: one JSON object per input record, in input order.
+    Analyze(AnalyzeArgs),
+    /// Top terms per language over a corpus (TF-IDF; TextRank for Chinese).
+    Keywords(KeywordsArgs),
+    /// Print the JSON Schema of one output line of `analyze`.
+    Schema,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Jsonl,
+    Csv,
+}
+
+#[derive(Args)]
+struct CommonArgs {
+    /// Input file (JSON Lines or CSV; `-` for stdin).
+    input: PathBuf,
+    /// Input format (default: from the file extension; `.csv` is CSV, anything else JSON Lines).
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
+    /// CSV: the column holding the text.
+    #[arg(long, default_value = "text")]
+    text_column: String,
+    /// CSV: the column holding the record id.
+    #[arg(long, default_value = "id")]
+    id_column: String,
+    /// Records larger than this many bytes become `too_large` errors.
+    #[arg(long, default_value_t = input::DEFAULT_MAX_RECORD_BYTES)]
+    max_record_bytes: usize,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Language allowlist: ISO 639-1 codes separated by commas, or `all`.
+    #[arg(long, value_delimiter = ',', default_value = "zh,ru,en")]
+    languages: Vec<String>,
+    /// Turn jieba's HMM for unknown Chinese words off.
+    #[arg(long)]
+    no_hmm: bool,
+    /// jieba user dictionary (`word [freq] [tag]` per line); repeatable.
+    #[arg(long)]
+    user_dict: Vec<PathBuf>,
+    /// Stop at the first bad record, with its error.
+    #[arg(long)]
+    strict: bool,
+    /// Do not print the summary or a progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct AnalyzeArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Output file (`-` for stdout).
+    #[arg(long, short, default_value = "-")]
+    output: PathBuf,
+    /// Run only the stages that need no neural model. In this release no
+    /// neural stage exists yet, so this is what every run does.
+    #[arg(long)]
+    no_model: bool,
+    /// Include the tokens of each clause.
+    #[arg(long)]
+    tokens: bool,
+    /// Also write the end-of-run summary as JSON to this file.
+    #[arg(long)]
+    summary_json: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct KeywordsArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Terms per language.
+    #[arg(long, default_value_t = 20)]
+    top: usize,
+    /// Ranking: tfidf, or textrank (TextRank for Chinese, TF-IDF for the others).
+    #[arg(long, default_value = "textrank")]
+    rank: String,
+    /// Write the keywords as JSON to this file (`-` for stdout instead of the table).
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Count agent, bot and system turns too (default: customer voice only).
+    #[arg(long)]
+    all_speakers: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Analyze(a) => analyze(a),
+        Command::Keywords(k) => keywords(k),
+        Command::Schema => {
+            println!("{}", vocmine::OUTPUT_SCHEMA.trim_end());
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("vocmine: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn engine(common: &CommonArgs, tokens: bool) -> Result<Engine, Error> {
+    let mut b = Engine::builder()
+        .languages(&common.languages)
+        .hmm(!common.no_hmm)
+        .tokens(tokens);
+    for d in &common.user_dict {
+        b = b.user_dict(d);
+    }
+    if let Some(n) = common.threads {
+        b = b.threads(n);
+    }
+    b.build()
+}
+
+fn source(common: &CommonArgs) -> Result<Box<dyn input::Source>, Error> {
+    let format = match common.format {
+        Some(FormatArg::Jsonl) => InputFormat::Jsonl,
+        Some(FormatArg::Csv) => InputFormat::Csv,
+        None => InputFormat::from_path(&common.input),
+    };
+    let opts = ReadOptions {
+        max_record_bytes: common.max_record_bytes,
+        text_column: common.text_column.clone(),
+        id_column: common.id_column.clone(),
+    };
+    input::open(&common.input, format, &opts)
+}
+
+fn progress_bar(common: &CommonArgs) -> Option<ProgressBar> {
+    if common.quiet || !io::stderr().is_terminal() {
+        return None;
+    }
+    let len = std::fs::metadata(&common.input).map(|m| m.len()).unwrap_or(0);
+    let pb = if len > 0 { ProgressBar::new(len) } else { ProgressBar::no_length() };
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {bytes}/{total_bytes} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    Some(pb)
+}
+
+fn output(path: &Path) -> Result<Box<dyn Write>, Error> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(BufWriter::with_capacity(1 << 20, io::stdout().lock())));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let f = File::create(path).map_err(|e| Error::io(path, e))?;
+    Ok(Box::new(BufWriter::with_capacity(1 << 20, f)))
+}
+
+fn run_with_progress(
+    engine: &Engine,
+    common: &CommonArgs,
+    out: &mut dyn Write,
+    out_path: &Path,
+    on_outcome: impl FnMut(&Outcome),
+) -> Result<Summary, Error> {
+    let pb = progress_bar(common);
+    let opts = RunOptions {
+        strict: common.strict,
+        ..RunOptions::default()
+    };
+    let result = run::run(engine, source(common)?, out, out_path, &opts, on_outcome, |p: Progress| {
+        if let Some(pb) = &pb {
+            pb.set_position(p.bytes);
+            pb.set_message(format!("{} records", p.records));
+        }
+    });
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    result
+}
+
+fn analyze(a: AnalyzeArgs) -> Result<(), Error> {
+    let _ = a.no_model; // every stage of this release runs without a model
+    let engine = engine(&a.common, a.tokens)?;
+    let mut out = output(&a.output)?;
+    let summary = run_with_progress(&engine, &a.common, &mut out, &a.output, |_| {})?;
+    drop(out);
+    if let Some(path) = &a.summary_json {
+        let mut f = output(path)?;
+        serde_json::to_writer_pretty(&mut f, &summary)?;
+        writeln!(f).map_err(|e| Error::io(path, e))?;
+    }
+    if !a.common.quiet {
+        eprintln!("vocmine analyze {}", a.common.input.display());
+        eprintln!("{summary}");
+        if a.output.as_os_str() != "-" {
+            eprintln!("output     {}", a.output.display());
+        }
+    }
+    Ok(())
+}
+
+fn keywords(k: KeywordsArgs) -> Result<(), Error> {
+    let ranking = match k.rank.as_str() {
+        "tfidf" => Ranking::TfIdf,
+        "textrank" => Ranking::TextRank,
+        other => {
+            return Err(Error::Config(format!(
+                "unknown ranking `{other}` (use tfidf or textrank)"
+            )))
+        }
+    };
+    let engine = engine(&k.common, true)?;
+    let mut collector = KeywordCollector::new().all_speakers(k.all_speakers);
+    let mut sink = io::sink();
+    let summary = run_with_progress(&engine, &k.common, &mut sink, Path::new("-"), |o| {
+        if let Some(a) = o.analysis() {
+            collector.add(a);
+        }
+    })?;
+    let report = collector.report(k.top, ranking);
+    match &k.json {
+        Some(path) if path.as_os_str() == "-" => {
+            let mut out = output(path)?;
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out).map_err(|e| Error::io(path, e))?;
+            return Ok(());
+        }
+        Some(path) => {
+            let mut out = output(path)?;
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out).map_err(|e| Error::io(path, e))?;
+        }
+        None => {}
+    }
+    let stdout = io::stdout();
+    let mut w = stdout.lock();
+    let werr = |e| Error::io("-", e);
+    writeln!(
+        w,
+        "keywords of {} ({} records, {} errors; ranking: {})",
+        k.common.input.display(),
+        summary.records,
+        summary.error_count(),
+        report.ranking
+    )
+    .map_err(werr)?;
+    for lang in &report.languages {
+        writeln!(
+            w,
+            "\n[{}] {} records, {} distinct terms",
+            lang.language, lang.documents, lang.vocabulary
+        )
+        .map_err(werr)?;
+        writeln!(w, "  {:<24} {:>7} {:>7} {:>9} {:>9}", "term", "count", "df", "tfidf", "textrank").map_err(werr)?;
+        for t in &lang.terms {
+            let tr = t.textrank.map(|x| format!("{x:.3}")).unwrap_or_else(|| "-".into());
+            writeln!(w, "  {:<24} {:>7} {:>7} {:>9.2} {:>9}", t.term, t.count, t.df, t.tfidf, tr).map_err(werr)?;
+        }
+    }
+    Ok(())
+}

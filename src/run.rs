@@ -1,0 +1,282 @@
+//! Streaming runs: read → analyze in parallel → write, in input order, with
+//! memory bounded by the batch size, whatever the size of the input.
+//!
+//! A reader thread fills batches of raw items (at most `batch_size` records
+//! or 8 MiB each) into a channel that holds two batches; the calling thread
+//! parses and analyzes each batch on the engine's rayon pool and writes the
+//! results in input order. The output is the same for any thread count.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Write;
+use std::path::Path;
+use std::sync::mpsc::sync_channel;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::input::{RawItem, Source};
+use crate::output::{Failure, Outcome};
+use crate::record::RecordId;
+
+/// Options of a streaming run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Stop at the first record error (the error is returned; records before
+    /// it are written).
+    pub strict: bool,
+    /// Records per batch.
+    pub batch_size: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            strict: false,
+            batch_size: 2048,
+        }
+    }
+}
+
+/// Progress of a run, reported after each batch.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    /// Input bytes read.
+    pub bytes: u64,
+    /// Records written.
+    pub records: u64,
+}
+
+/// What a run did: counts for the end-of-run summary.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Output lines written (one per input record).
+    pub records: u64,
+    /// Records analyzed.
+    pub analyzed: u64,
+    /// Records that failed, by error kind.
+    pub errors: BTreeMap<String, u64>,
+    /// Records with at least one warning.
+    pub records_with_warnings: u64,
+    /// Conversation records.
+    pub conversations: u64,
+    /// Turns in conversation records.
+    pub turns: u64,
+    /// Clauses.
+    pub clauses: u64,
+    /// Records per record language.
+    pub languages: BTreeMap<String, u64>,
+    /// Records per record script.
+    pub scripts: BTreeMap<String, u64>,
+    /// Clauses per clause language.
+    pub clause_languages: BTreeMap<String, u64>,
+    /// Input bytes read.
+    pub bytes: u64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// Records per second.
+    pub records_per_second: f64,
+}
+
+impl Summary {
+    /// Total failed records.
+    pub fn error_count(&self) -> u64 {
+        self.errors.values().sum()
+    }
+
+    /// Adds one outcome to the counts.
+    pub fn add(&mut self, outcome: &Outcome) {
+        self.records += 1;
+        match outcome {
+            Outcome::Ok(a) => {
+                self.analyzed += 1;
+                if !a.warnings.is_empty() {
+                    self.records_with_warnings += 1;
+                }
+                if let Some(t) = &a.turns {
+                    self.conversations += 1;
+                    self.turns += t.len() as u64;
+                }
+                self.clauses += a.clauses.len() as u64;
+                *self.languages.entry(a.language.code().into()).or_default() += 1;
+                *self.scripts.entry(a.script.code().into()).or_default() += 1;
+                for c in &a.clauses {
+                    *self
+                        .clause_languages
+                        .entry(c.language.code().into())
+                        .or_default() += 1;
+                }
+            }
+            Outcome::Err(f) => {
+                *self.errors.entry(f.error.kind.as_str().into()).or_default() += 1;
+            }
+        }
+    }
+}
+
+fn fmt_counts(m: &BTreeMap<String, u64>, total: u64) -> String {
+    let mut v: Vec<_> = m.iter().collect();
+    v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    v.iter()
+        .map(|(k, n)| {
+            if total > 0 {
+                format!("{k} {n} ({:.0}%)", **n as f64 * 100.0 / total as f64)
+            } else {
+                format!("{k} {n}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "records    {} ({} analyzed, {} errors, {} with warnings)",
+            self.records,
+            self.analyzed,
+            self.error_count(),
+            self.records_with_warnings
+        )?;
+        writeln!(
+            f,
+            "kinds      {} texts · {} conversations ({} turns)",
+            self.analyzed - self.conversations,
+            self.conversations,
+            self.turns
+        )?;
+        writeln!(f, "clauses    {}", self.clauses)?;
+        writeln!(f, "languages  {}", fmt_counts(&self.languages, self.analyzed))?;
+        writeln!(f, "scripts    {}", fmt_counts(&self.scripts, self.analyzed))?;
+        writeln!(f, "clause languages  {}", fmt_counts(&self.clause_languages, self.clauses))?;
+        if !self.errors.is_empty() {
+            writeln!(f, "errors     {}", fmt_counts(&self.errors, 0))?;
+        }
+        write!(
+            f,
+            "time       {:.3} s · {:.0} records/s · {:.1} MB read",
+            self.seconds,
+            self.records_per_second,
+            self.bytes as f64 / 1e6
+        )
+    }
+}
+
+/// Runs the engine over a source, writing one JSON line per record to `out`.
+///
+/// `on_outcome` sees every outcome in input order (used for alert streams and
+/// keyword collection); `on_progress` is called after each batch.
+pub fn run(
+    engine: &Engine,
+    mut source: Box<dyn Source>,
+    out: &mut dyn Write,
+    out_path: &Path,
+    opts: &RunOptions,
+    mut on_outcome: impl FnMut(&Outcome),
+    mut on_progress: impl FnMut(Progress),
+) -> Result<Summary> {
+    let started = Instant::now();
+    let batch_size = opts.batch_size.max(1);
+    let mut summary = Summary::default();
+    let (tx, rx) = sync_channel::<Result<(Vec<RawItem>, u64)>>(2);
+    let result = std::thread::scope(|scope| -> Result<()> {
+        scope.spawn(move || {
+            loop {
+                let mut batch = Vec::with_capacity(batch_size);
+                let mut bytes_in_batch = 0usize;
+                let mut failed = None;
+                while batch.len() < batch_size && bytes_in_batch < (8 << 20) {
+                    match source.next_item() {
+                        Ok(Some(item)) => {
+                            if let RawItem::Line { bytes, .. } = &item {
+                                bytes_in_batch += bytes.len();
+                            }
+                            batch.push(item);
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                let done = batch.len() < batch_size && bytes_in_batch < (8 << 20);
+                if !batch.is_empty() && tx.send(Ok((batch, source.bytes_read()))).is_err() {
+                    return;
+                }
+                if let Some(e) = failed {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+                if done {
+                    return;
+                }
+            }
+        });
+        let mut buf = Vec::with_capacity(1 << 20);
+        for msg in rx {
+            let (batch, bytes) = msg?;
+            let results: Vec<(Outcome, Vec<u8>)> = engine.install(|| {
+                batch
+                    .into_par_iter()
+                    .map(|item| {
+                        let line = item.line();
+                        let outcome = match item.into_record() {
+                            Ok(record) => engine.outcome(&record),
+                            Err(error) => Outcome::Err(Failure {
+                                id: RecordId::from_line(line),
+                                line,
+                                error,
+                            }),
+                        };
+                        let json = serde_json::to_vec(&outcome).unwrap_or_else(|e| {
+                            format!(
+                                "{{\"id\":{line},\"line\":{line},\"error\":{{\"kind\":\"invalid_value\",\"line\":{line},\"message\":\"cannot serialize: {}\"}}}}",
+                                e.to_string().replace('"', "'")
+                            )
+                            .into_bytes()
+                        });
+                        (outcome, json)
+                    })
+                    .collect()
+            });
+            buf.clear();
+            let mut strict_error = None;
+            for (outcome, json) in &results {
+                if opts.strict {
+                    if let Some(e) = outcome.error() {
+                        strict_error = Some(e.clone());
+                        break;
+                    }
+                }
+                buf.extend_from_slice(json);
+                buf.push(b'\n');
+                summary.add(outcome);
+                on_outcome(outcome);
+            }
+            out.write_all(&buf).map_err(|e| Error::io(out_path, e))?;
+            summary.bytes = bytes;
+            on_progress(Progress {
+                bytes,
+                records: summary.records,
+            });
+            if let Some(e) = strict_error {
+                return Err(Error::Input(e));
+            }
+        }
+        Ok(())
+    });
+    out.flush().map_err(|e| Error::io(out_path, e))?;
+    result?;
+    summary.seconds = started.elapsed().as_secs_f64();
+    summary.records_per_second = if summary.seconds > 0.0 {
+        summary.records as f64 / summary.seconds
+    } else {
+        0.0
+    };
+    Ok(summary)
+}
