@@ -281,34 +281,68 @@ pub struct ScriptCounts {
 }
 
 impl ScriptCounts {
-    /// Counts the letters of `text`.
+    /// Counts the letters of `text`. URLs, e-mail addresses, `@mentions`
+    /// and `#hashtags` are skipped; hashtags count only when the text has no
+    /// other letter (`#отлично`).
     pub fn of(text: &str) -> ScriptCounts {
         let mut counts = ScriptCounts::default();
+        let mut tags = ScriptCounts::default();
         let bytes = text.as_bytes();
-        let mut skip_until_space = false;
+        // 0: counting, 1: skipping to the next space, 2: inside a hashtag.
+        let mut mode = 0u8;
+        // An ASCII letter or digit just before (a URL may follow Chinese text directly).
         let mut prev_is_word = false;
         for (i, c) in text.char_indices() {
             if c.is_whitespace() {
-                skip_until_space = false;
+                mode = 0;
                 prev_is_word = false;
                 continue;
             }
-            if skip_until_space {
-                continue;
+            match mode {
+                1 => continue,
+                2 if c.is_alphanumeric() || c == '_' => {
+                    tags.add(c);
+                    continue;
+                }
+                2 => mode = 0,
+                _ => {}
             }
             if !prev_is_word && starts_protected(&bytes[i..]) {
-                skip_until_space = true;
+                mode = 1;
                 continue;
             }
             if c == '@' {
                 // A mention (`@bank`) or the domain part of an e-mail: skip the rest of the word.
-                skip_until_space = true;
+                mode = 1;
                 continue;
             }
-            prev_is_word = c.is_alphanumeric();
+            if c == '#' && !prev_is_word {
+                mode = 2;
+                continue;
+            }
+            prev_is_word = c.is_ascii_alphanumeric();
             counts.add(c);
         }
+        if counts.letters() == 0 {
+            return tags;
+        }
         counts
+    }
+
+    /// All letters counted.
+    pub fn letters(&self) -> u32 {
+        self.han
+            + self.kana
+            + self.hangul
+            + self.cyrillic
+            + self.latin
+            + self.arabic
+            + self.greek
+            + self.hebrew
+            + self.thai
+            + self.devanagari
+            + self.georgian
+            + self.armenian
     }
 
     fn add(&mut self, c: char) {
@@ -356,14 +390,21 @@ impl ScriptCounts {
         self.traditional += o.traditional;
     }
 
-    /// The dominant script group and its weight (CJK letters count ×3).
-    /// Ties prefer Han, then Cyrillic, then Latin.
+    /// The dominant script group and its weight. CJK letters count ×3 (one
+    /// character carries about a word); Cyrillic letters ×2, because Russian
+    /// customer texts often carry Latin brand and product names (`настройка
+    /// mms mts android`) while English texts seldom carry Cyrillic. Ties
+    /// prefer Han, then Cyrillic, then Latin. Fewer than two letters of an
+    /// alphabetic script (`P.`) say nothing.
     fn dominant(&self) -> Option<(Script, u32)> {
+        if self.han + self.kana + self.hangul == 0 && self.letters() < 2 {
+            return None;
+        }
         let cjk = (self.han + self.kana) * 3;
         let candidates = [
             (Script::Hans, cjk),
             (Script::Kore, self.hangul * 3),
-            (Script::Cyrl, self.cyrillic),
+            (Script::Cyrl, self.cyrillic * 2),
             (Script::Latn, self.latin),
             (Script::Arab, self.arabic),
             (Script::Grek, self.greek),
@@ -721,9 +762,18 @@ mod tests {
     }
 
     #[test]
+    fn hashtags_count_only_alone() {
+        assert_eq!(id("Под новые санкции попали банки #InstantFollow #AutoFollowBack #IFollowBack").0, "ru");
+        assert_eq!(id("#отлично").0, "ru");
+        assert_eq!(id("Настройка mms mts android").0, "ru");
+        assert_eq!(id("P.").0, "und");
+    }
+
+    #[test]
     fn mentions_and_urls_are_ignored() {
         assert_eq!(id("@ShopNow_support спасибо!").0, "ru");
         assert_eq!(id("https://shopnow.example/item/123 太差了").0, "zh");
+        assert_eq!(id("原文请见http://blog.example.com/31436136_d.html").0, "zh");
         assert_eq!(id("Написал на support@shopnow.com").0, "ru");
     }
 
