@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, RecordError, RecordErrorKind, Result};
-use crate::record::Record;
+use crate::output::Failure;
+use crate::record::{Record, RecordId};
 
 /// Default limit on one record's size in bytes.
 pub const DEFAULT_MAX_RECORD_BYTES: usize = 1 << 20;
@@ -80,29 +81,35 @@ pub enum RawItem {
         /// The limit it exceeded.
         limit: usize,
     },
-    /// A record already built (CSV rows), or the error it produced.
-    Ready(std::result::Result<Record, RecordError>),
+    /// A record already built (CSV rows), or the failure it produced.
+    Ready(std::result::Result<Record, Failure>),
 }
 
 impl RawItem {
     /// Parses the item into a record.
-    pub fn into_record(self) -> std::result::Result<Record, RecordError> {
+    pub fn into_record(self) -> std::result::Result<Record, Failure> {
         match self {
             RawItem::Line { line, bytes } => {
                 let text = std::str::from_utf8(&bytes).map_err(|e| {
-                    RecordError::new(
-                        RecordErrorKind::InvalidUtf8,
+                    failure(
                         line,
-                        format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()),
+                        RecordError::new(
+                            RecordErrorKind::InvalidUtf8,
+                            line,
+                            format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()),
+                        ),
                     )
                 })?;
                 let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
                 Record::from_json_str(text, line)
             }
-            RawItem::TooLarge { line, len, limit } => Err(RecordError::new(
-                RecordErrorKind::TooLarge,
+            RawItem::TooLarge { line, len, limit } => Err(failure(
                 line,
-                format!("the record has {len} bytes, more than the limit of {limit} bytes"),
+                RecordError::new(
+                    RecordErrorKind::TooLarge,
+                    line,
+                    format!("the record has {len} bytes, more than the limit of {limit} bytes"),
+                ),
             )),
             RawItem::Ready(r) => r,
         }
@@ -113,8 +120,16 @@ impl RawItem {
         match self {
             RawItem::Line { line, .. } | RawItem::TooLarge { line, .. } => *line,
             RawItem::Ready(Ok(r)) => r.line,
-            RawItem::Ready(Err(e)) => e.line,
+            RawItem::Ready(Err(f)) => f.line,
         }
+    }
+}
+
+fn failure(line: u64, error: RecordError) -> Failure {
+    Failure {
+        id: RecordId::from_line(line),
+        line,
+        error,
     }
 }
 
@@ -309,13 +324,20 @@ impl<R: Read> CsvSource<R> {
         })
     }
 
-    fn row_to_record(&self, line: u64) -> std::result::Result<Record, RecordError> {
+    fn row_to_record(&self, line: u64) -> std::result::Result<Record, Failure> {
+        self.row_to_map(line).and_then(|map| Record::from_map(map, line))
+    }
+
+    fn row_to_map(&self, line: u64) -> std::result::Result<Map<String, Value>, Failure> {
         let size: usize = self.record.iter().map(<[u8]>::len).sum();
         if size > self.limit {
-            return Err(RecordError::new(
-                RecordErrorKind::TooLarge,
+            return Err(failure(
                 line,
-                format!("the row has {size} bytes, more than the limit of {} bytes", self.limit),
+                RecordError::new(
+                    RecordErrorKind::TooLarge,
+                    line,
+                    format!("the row has {size} bytes, more than the limit of {} bytes", self.limit),
+                ),
             ));
         }
         let mut map = Map::new();
@@ -324,12 +346,15 @@ impl<R: Read> CsvSource<R> {
         for (i, field) in self.record.iter().enumerate() {
             let name = self.headers.get(i).map(String::as_str).unwrap_or("");
             let value = std::str::from_utf8(field).map_err(|e| {
-                RecordError::new(
-                    RecordErrorKind::InvalidUtf8,
+                failure(
                     line,
-                    format!("invalid UTF-8 at byte {} of column `{name}`", e.valid_up_to()),
+                    RecordError::new(
+                        RecordErrorKind::InvalidUtf8,
+                        line,
+                        format!("invalid UTF-8 at byte {} of column `{name}`", e.valid_up_to()),
+                    )
+                    .with_field(name.to_owned()),
                 )
-                .with_field(name.to_owned())
             })?;
             if i == self.text_idx {
                 map.insert("text".into(), Value::String(value.to_owned()));
@@ -355,12 +380,15 @@ impl<R: Read> CsvSource<R> {
             }
         }
         if !map.contains_key("text") {
-            return Err(RecordError::new(
-                RecordErrorKind::MissingText,
+            return Err(failure(
                 line,
-                "the row has no value in the text column",
-            )
-            .with_field(self.headers[self.text_idx].clone()));
+                RecordError::new(
+                    RecordErrorKind::MissingText,
+                    line,
+                    "the row has no value in the text column",
+                )
+                .with_field(self.headers[self.text_idx].clone()),
+            ));
         }
         if !scores.is_empty() {
             map.insert("scores".into(), Value::Object(scores));
@@ -368,7 +396,7 @@ impl<R: Read> CsvSource<R> {
         if !meta.is_empty() {
             map.insert("meta".into(), Value::Object(meta));
         }
-        Record::from_map(map, line)
+        Ok(map)
     }
 }
 
@@ -388,10 +416,9 @@ impl<R: Read + Send> Source for CsvSource<R> {
                         line,
                         message: e.to_string(),
                     }),
-                    _ => Ok(Some(RawItem::Ready(Err(RecordError::new(
-                        RecordErrorKind::InvalidCsv,
+                    _ => Ok(Some(RawItem::Ready(Err(failure(
                         line,
-                        e.to_string(),
+                        RecordError::new(RecordErrorKind::InvalidCsv, line, e.to_string()),
                     ))))),
                 }
             }
@@ -439,7 +466,7 @@ mod tests {
     #[test]
     fn invalid_utf8_names_the_byte() {
         let v = items(b"{\"text\":\"\xff\"}\n", 100);
-        let e = v.into_iter().next().unwrap().into_record().unwrap_err();
+        let e = v.into_iter().next().unwrap().into_record().unwrap_err().error;
         assert_eq!(e.kind, RecordErrorKind::InvalidUtf8);
         assert!(e.message.contains("byte 9"), "{}", e.message);
     }
@@ -449,11 +476,11 @@ mod tests {
         let data = "id,text,channel,nps,store\n1,服务很好,store,9,Pudong\n,\"multi\nline\",chat,,X\n";
         let mut src = CsvSource::new(data.as_bytes(), "mem.csv", &ReadOptions::default()).unwrap();
         let a = src.next_item().unwrap().unwrap().into_record().unwrap();
-        assert_eq!(a.id, crate::record::RecordId::Str("1".into()));
+        assert_eq!(a.id, RecordId::Str("1".into()));
         assert_eq!(a.scores.nps, Some(9));
         assert_eq!(a.meta.unwrap()["store"], "Pudong");
         let b = src.next_item().unwrap().unwrap().into_record().unwrap();
-        assert_eq!(b.id, crate::record::RecordId::from_line(3));
+        assert_eq!(b.id, RecordId::from_line(3));
         assert!(src.next_item().unwrap().is_none());
     }
 

@@ -35,7 +35,8 @@
 //! ]);
 //! let out = engine.analyze(&call)?;
 //! assert_eq!(out.language.code(), "zh");
-//! let c = &out.clauses[1];
+//! // The agent's greeting is two clauses; the customer's first clause follows.
+//! let c = out.clauses.iter().find(|c| c.role == vocmine::Role::Customer).unwrap();
 //! assert_eq!((c.turn, c.start, c.end), (Some(1), 0, 6));
 //! assert_eq!(c.text, "车机又死机了");
 //! # Ok::<(), Box<dyn std::error::Error>>(())

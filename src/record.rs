@@ -14,6 +14,7 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::{RecordError, RecordErrorKind};
+use crate::output::Failure;
 
 /// A record identifier: the `id` field as given (string or number), or the
 /// input line number when the record has none.
@@ -303,26 +304,43 @@ impl Record {
     }
 
     /// Parses one JSON Lines line (already checked for size and UTF-8).
-    pub fn from_json_str(s: &str, line: u64) -> Result<Record, RecordError> {
+    ///
+    /// On failure the [`Failure`] carries the record's id when it could be
+    /// read, its line number otherwise.
+    pub fn from_json_str(s: &str, line: u64) -> Result<Record, Failure> {
+        let fail = |error| Failure {
+            id: RecordId::from_line(line),
+            line,
+            error,
+        };
         let value: Value = serde_json::from_str(s).map_err(|e| {
-            RecordError::new(
+            fail(RecordError::new(
                 RecordErrorKind::InvalidJson,
                 line,
                 format!("{e} (column {})", e.column()),
-            )
+            ))
         })?;
         match value {
             Value::Object(map) => Record::from_map(map, line),
-            other => Err(RecordError::new(
+            other => Err(fail(RecordError::new(
                 RecordErrorKind::InvalidJson,
                 line,
                 format!("expected a JSON object, found {}", json_type(&other)),
-            )),
+            ))),
         }
     }
 
     /// Builds a record from a parsed JSON object.
-    pub fn from_map(mut map: Map<String, Value>, line: u64) -> Result<Record, RecordError> {
+    pub fn from_map(map: Map<String, Value>, line: u64) -> Result<Record, Failure> {
+        let id = match map.get("id") {
+            Some(Value::String(s)) => RecordId::Str(s.clone()),
+            Some(Value::Number(n)) => RecordId::Num(n.clone()),
+            _ => RecordId::from_line(line),
+        };
+        Record::from_map_inner(map, line).map_err(|error| Failure { id, line, error })
+    }
+
+    fn from_map_inner(mut map: Map<String, Value>, line: u64) -> Result<Record, RecordError> {
         let err = |kind, field: &str, msg: String| {
             RecordError::new(kind, line, msg).with_field(field.to_owned())
         };
@@ -666,6 +684,13 @@ mod tests {
     }
 
     #[test]
+    fn failures_keep_the_id() {
+        let f = Record::from_json_str(r#"{"id":"x9","text":""}"#, 5).unwrap_err();
+        assert_eq!(f.id, RecordId::Str("x9".into()));
+        assert_eq!(f.error.kind, RecordErrorKind::EmptyText);
+    }
+
+    #[test]
     fn missing_id_uses_line() {
         let r = Record::from_json_str(r#"{"text":"ok"}"#, 42).unwrap();
         assert_eq!(r.id, RecordId::from_line(42));
@@ -687,7 +712,7 @@ mod tests {
             (r#"{"text":"a""#, RecordErrorKind::InvalidJson),
         ];
         for (line, kind) in cases {
-            let e = Record::from_json_str(line, 7).unwrap_err();
+            let e = Record::from_json_str(line, 7).unwrap_err().error;
             assert_eq!(e.kind, kind, "{line}: {e}");
             assert_eq!(e.line, 7);
         }

@@ -19,8 +19,7 @@ use serde::Serialize;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::input::{RawItem, Source};
-use crate::output::{Failure, Outcome};
-use crate::record::RecordId;
+use crate::output::Outcome;
 
 /// Options of a streaming run.
 #[derive(Debug, Clone)]
@@ -227,11 +226,7 @@ pub fn run(
                         let line = item.line();
                         let outcome = match item.into_record() {
                             Ok(record) => engine.outcome(&record),
-                            Err(error) => Outcome::Err(Failure {
-                                id: RecordId::from_line(line),
-                                line,
-                                error,
-                            }),
+                            Err(failure) => Outcome::Err(failure),
                         };
                         let json = serde_json::to_vec(&outcome).unwrap_or_else(|e| {
                             format!(
