@@ -20,7 +20,7 @@
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::normalize::is_han;
+use crate::normalize::{is_alnum, is_han, is_letter};
 
 /// A clause span in the normalized text: byte and char offsets, `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -118,8 +118,12 @@ impl ClauseSplitterBuilder {
         }
         // Longest first, so that 但是 wins over 但.
         connectives.sort_by(|a, b| b.word.len().cmp(&a.word.len()).then(a.word.cmp(&b.word)));
+        let mut first_chars: Vec<char> = connectives.iter().filter_map(|c| c.word.chars().next()).collect();
+        first_chars.sort_unstable();
+        first_chars.dedup();
         Ok(RuleClauseSplitter {
             connectives,
+            first_chars,
             split_cjk_commas: self.split_cjk_commas,
         })
     }
@@ -135,6 +139,8 @@ struct Connective {
 #[derive(Debug, Clone)]
 pub struct RuleClauseSplitter {
     connectives: Vec<Connective>,
+    /// Lowercase first characters of the connectives (a cheap pre-filter).
+    first_chars: Vec<char>,
     split_cjk_commas: bool,
 }
 
@@ -148,6 +154,10 @@ impl RuleClauseSplitter {
     fn connective_at(&self, text: &str, i: usize, prev: Option<char>) -> Option<usize> {
         let rest = &text[i..];
         let first = rest.chars().next()?;
+        let lower = if first.is_ascii() { first.to_ascii_lowercase() } else { first.to_lowercase().next().unwrap_or(first) };
+        if self.first_chars.binary_search(&lower).is_err() {
+            return None;
+        }
         for c in &self.connectives {
             if c.cjk {
                 if !rest.starts_with(c.word.as_str()) {
@@ -159,7 +169,7 @@ impl RuleClauseSplitter {
                 }
                 return Some(c.word.len());
             }
-            if !first.is_alphabetic() || prev.is_some_and(char::is_alphanumeric) {
+            if !is_letter(first) || prev.is_some_and(is_alnum) {
                 continue;
             }
             // Case-insensitive word match at a word boundary.
@@ -183,7 +193,7 @@ impl RuleClauseSplitter {
                 continue;
             }
             let after = rest[matched..].chars().next();
-            if after.is_some_and(|a| a.is_alphanumeric() || a == '\'' || a == '-') {
+            if after.is_some_and(|a| is_alnum(a) || a == '\'' || a == '-') {
                 continue;
             }
             return Some(matched);
@@ -224,7 +234,7 @@ fn is_closer(c: char) -> bool {
 
 /// Letters, digits and emoji count as clause content.
 fn is_content(c: char) -> bool {
-    c.is_alphanumeric() || is_emoji(c)
+    is_alnum(c) || is_emoji(c)
 }
 
 /// Whether `c` is an emoji or pictograph.
@@ -257,7 +267,7 @@ impl ClauseSplit for RuleClauseSplitter {
                     continue;
                 }
             }
-            if c.is_alphabetic() && !prev.is_some_and(char::is_alphanumeric) {
+            if is_letter(c) && !prev.is_some_and(is_alnum) {
                 let rest = &text.as_bytes()[b..];
                 if starts_ci(rest, b"http://") || starts_ci(rest, b"https://") || starts_ci(rest, b"www.") {
                     in_url = true;
@@ -268,7 +278,7 @@ impl ClauseSplit for RuleClauseSplitter {
                 }
             }
             // Contrast connective: cut before it.
-            if has_content && (c.is_alphabetic()) {
+            if has_content && (is_letter(c)) {
                 if let Some(len) = self.connective_at(text, b, prev) {
                     // Only cut if something follows the connective in this sentence.
                     let after = b + len;
@@ -335,7 +345,7 @@ fn period_ends(chars: &[(usize, char)], i: usize) -> bool {
     let prev = if i > 0 { Some(chars[i - 1].1) } else { None };
     let next = chars.get(i + 1).map(|x| x.1);
     match (prev, next) {
-        (Some(p), Some(nx)) if p.is_alphanumeric() && nx.is_alphanumeric() && !is_han(nx) => false,
+        (Some(p), Some(nx)) if is_alnum(p) && is_alnum(nx) && !is_han(nx) => false,
         _ => true,
     }
 }

@@ -26,7 +26,7 @@ use std::fmt;
 use serde::{Serialize, Serializer};
 
 use crate::error::{Error, Result};
-use crate::normalize::{is_han, is_traditional_only};
+use crate::normalize::{is_alnum, is_han, is_letter, is_traditional_only};
 
 /// An ISO 639-1 language code (`zh`, `ru`, `en`, ...), or `und`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -300,7 +300,7 @@ impl ScriptCounts {
             }
             match mode {
                 1 => continue,
-                2 if c.is_alphanumeric() || c == '_' => {
+                2 if is_alnum(c) || c == '_' => {
                     tags.add(c);
                     continue;
                 }
@@ -349,14 +349,14 @@ impl ScriptCounts {
         let u = c as u32;
         match u {
             0x41..=0x5A | 0x61..=0x7A => self.latin += 1,
-            0x80..=0x2FF if c.is_alphabetic() => self.latin += 1,
+            0x80..=0x2FF if is_letter(c) => self.latin += 1,
             0x1E00..=0x1EFF => self.latin += 1,
             0x370..=0x3FF => self.greek += 1,
             0x400..=0x52F => self.cyrillic += 1,
             0x531..=0x58F => self.armenian += 1,
             0x5D0..=0x5FF => self.hebrew += 1,
             0x620..=0x64A | 0x66E..=0x6FF | 0x750..=0x77F => self.arabic += 1,
-            0x900..=0x97F if c.is_alphabetic() => self.devanagari += 1,
+            0x900..=0x97F if is_letter(c) => self.devanagari += 1,
             0xE01..=0xE5B => self.thai += 1,
             0x10A0..=0x10FF => self.georgian += 1,
             0x1100..=0x11FF | 0x3130..=0x318F | 0xAC00..=0xD7AF => self.hangul += 1,

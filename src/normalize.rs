@@ -273,6 +273,40 @@ pub fn fold_char(c: char) -> char {
     }
 }
 
+/// `char::is_alphabetic` with fast paths for ASCII, Han and Cyrillic (the
+/// standard library's table lookup dominates text scans otherwise).
+#[inline]
+pub fn is_letter(c: char) -> bool {
+    let u = c as u32;
+    if u < 0x80 {
+        return c.is_ascii_alphabetic();
+    }
+    if (0x4E00..=0x9FFF).contains(&u) || (0x400..=0x481).contains(&u) || (0x48A..=0x52F).contains(&u) {
+        return true;
+    }
+    c.is_alphabetic()
+}
+
+/// `char::is_alphanumeric` with the fast paths of [`is_letter`].
+#[inline]
+pub fn is_alnum(c: char) -> bool {
+    if c.is_ascii_digit() {
+        return true;
+    }
+    let u = c as u32;
+    if u < 0x80 {
+        return c.is_ascii_alphabetic();
+    }
+    if is_letter(c) {
+        return true;
+    }
+    // Punctuation and symbol blocks hold no digits.
+    if (0x2000..=0x206F).contains(&u) || (0x3000..=0x303F).contains(&u) || (0xFF00..=0xFF0F).contains(&u) || u >= 0x1F000 {
+        return false;
+    }
+    c.is_numeric()
+}
+
 /// Whether `c` is a Han character.
 pub fn is_han(c: char) -> bool {
     matches!(c as u32, 0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)

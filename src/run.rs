@@ -78,6 +78,8 @@ pub struct Summary {
     pub seconds: f64,
     /// Records per second.
     pub records_per_second: f64,
+    /// Peak resident memory of the process in MB (Linux; `null` elsewhere).
+    pub peak_rss_mb: Option<f64>,
 }
 
 impl Summary {
@@ -161,7 +163,11 @@ impl fmt::Display for Summary {
             self.seconds,
             self.records_per_second,
             self.bytes as f64 / 1e6
-        )
+        )?;
+        if let Some(mb) = self.peak_rss_mb {
+            write!(f, " · peak memory {mb:.0} MB")?;
+        }
+        Ok(())
     }
 }
 
@@ -273,5 +279,14 @@ pub fn run(
     } else {
         0.0
     };
+    summary.peak_rss_mb = peak_rss_mb();
     Ok(summary)
+}
+
+/// Peak resident set size of this process in MB, from `/proc/self/status`.
+pub fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }

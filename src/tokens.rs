@@ -18,7 +18,6 @@
 //! stay whole.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 use std::fmt;
 use std::io::BufRead;
 use std::path::Path;
@@ -26,12 +25,13 @@ use std::sync::{OnceLock, RwLock};
 
 use jieba_rs::Jieba;
 use rust_stemmers::{Algorithm, Stemmer};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::clauses::is_emoji;
 use crate::error::{Error, Result};
 use crate::language::Language;
-use crate::normalize::{fold_str, is_han};
+use crate::normalize::{fold_str, is_alnum, is_han, is_letter};
 
 /// What a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -208,7 +208,7 @@ impl Stemmers {
 
     /// The stemmer for a word of the given script in a clause of `lang`.
     fn for_word(&self, word: &str, lang: Language) -> Option<&Stemmer> {
-        let first = word.chars().find(|c| c.is_alphabetic())?;
+        let first = word.chars().find(|&c| is_letter(c))?;
         let u = first as u32;
         if (0x400..=0x52F).contains(&u) {
             return Some(&self.ru);
@@ -289,7 +289,7 @@ impl Segment for JiebaSegmenter {
                 i += 1;
                 continue;
             }
-            let word_start = i == 0 || !chars[i - 1].1.is_alphanumeric();
+            let word_start = i == 0 || !is_alnum(chars[i - 1].1);
             // URLs.
             if word_start && starts_url(&text.as_bytes()[chars[i].0..]) {
                 let mut j = i;
@@ -305,11 +305,11 @@ impl Segment for JiebaSegmenter {
                 continue;
             }
             // Mentions and Latin/Cyrillic hashtags.
-            if (c == '@' || c == '#') && chars.get(i + 1).is_some_and(|x| x.1.is_alphanumeric()) {
+            if (c == '@' || c == '#') && chars.get(i + 1).is_some_and(|x| is_alnum(x.1)) {
                 let cjk_tag = c == '#' && is_han(chars[i + 1].1);
                 if !cjk_tag {
                     let mut j = i + 1;
-                    while j < n && (chars[j].1.is_alphanumeric() || matches!(chars[j].1, '_' | '-' | '.')) {
+                    while j < n && (is_alnum(chars[j].1) || matches!(chars[j].1, '_' | '-' | '.')) {
                         j += 1;
                     }
                     while j > i + 1 && matches!(chars[j - 1].1, '.' | '-') {
@@ -355,15 +355,15 @@ impl Segment for JiebaSegmenter {
                 i = j;
                 continue;
             }
-            if c.is_alphanumeric() {
+            if is_alnum(c) {
                 let mut j = i + 1;
                 while j < n {
                     let x = chars[j].1;
-                    if x.is_alphanumeric() && !is_han(x) && !is_kana(x) || x == '\u{301}' {
+                    if is_alnum(x) && !is_han(x) && !is_kana(x) || x == '\u{301}' {
                         j += 1;
                     } else if matches!(x, '\'' | '’' | '-' | '.' | ',')
                         && j + 1 < n
-                        && chars[j + 1].1.is_alphanumeric()
+                        && is_alnum(chars[j + 1].1)
                         && !is_han(chars[j + 1].1)
                         && (x != '.' && x != ',' || chars[j - 1].1.is_ascii_digit() && chars[j + 1].1.is_ascii_digit())
                     {
@@ -430,8 +430,8 @@ impl JiebaSegmenter {
                     .for_word(&norm, language)
                     .map(|s| s.stem(&norm).into_owned())
                     .filter(|s| s != norm.as_ref() && !s.is_empty());
-                let stop = is_stopword(&norm);
-                (stem, stop, is_negator(&norm))
+                let f = flags(&norm);
+                (stem, f & STOP != 0, f & NEGATOR != 0 || norm.ends_with("n't"))
             }
             _ => (None, false, false),
         };
@@ -529,25 +529,41 @@ fn normalize_word(surface: &str, kind: TokenKind) -> Cow<'_, str> {
     }
 }
 
-fn stopwords() -> &'static HashSet<&'static str> {
-    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    SET.get_or_init(|| {
-        [
+const STOP: u8 = 1;
+const NEGATOR: u8 = 2;
+const LEXICAL: u8 = 4;
+
+/// One lookup table for stopwords, negators and lexicalized Chinese words.
+fn lexicon() -> &'static FxHashMap<&'static str, u8> {
+    static MAP: OnceLock<FxHashMap<&'static str, u8>> = OnceLock::new();
+    MAP.get_or_init(|| {
+        let mut map: FxHashMap<&'static str, u8> = FxHashMap::default();
+        for f in [
             include_str!("data/stopwords/en.txt"),
             include_str!("data/stopwords/ru.txt"),
             include_str!("data/stopwords/zh.txt"),
-        ]
-        .iter()
-        .flat_map(|f| f.lines())
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect()
+        ] {
+            for w in f.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+                *map.entry(w).or_default() |= STOP;
+            }
+        }
+        for w in NEGATORS {
+            *map.entry(w).or_default() |= NEGATOR;
+        }
+        for w in LEXICALIZED {
+            *map.entry(w).or_default() |= LEXICAL;
+        }
+        map
     })
+}
+
+fn flags(norm: &str) -> u8 {
+    lexicon().get(norm).copied().unwrap_or(0)
 }
 
 /// Whether a normalized word is a stopword (English, Russian or Chinese list).
 pub fn is_stopword(norm: &str) -> bool {
-    stopwords().contains(norm)
+    flags(norm) & STOP != 0
 }
 
 const NEGATORS: &[&str] = &[
@@ -565,7 +581,7 @@ const NEGATORS: &[&str] = &[
 
 /// Whether a normalized word is a negator.
 pub fn is_negator(norm: &str) -> bool {
-    NEGATORS.contains(&norm) || norm.ends_with("n't")
+    flags(norm) & NEGATOR != 0 || norm.ends_with("n't")
 }
 
 /// Chinese words that begin with a negator but are lexical units.
@@ -578,7 +594,11 @@ const LEXICALIZED: &[&str] = &[
 
 /// If `word` starts with a negator it should be cut at, returns that prefix.
 fn negation_prefix(word: &str) -> Option<&'static str> {
-    if word.chars().count() < 2 || LEXICALIZED.contains(&word) || NEGATORS.contains(&word) {
+    let first = word.chars().next()?;
+    if !matches!(first, '不' | '没' | '未' | '无' | '从' | '并' | '毫' | '绝') || word.len() <= first.len_utf8() {
+        return None;
+    }
+    if flags(word) & (LEXICAL | NEGATOR) != 0 {
         return None;
     }
     ["没有", "从未", "从不", "并不", "毫无", "绝不", "不", "没", "未", "无"]
