@@ -13,7 +13,10 @@ fn bench(c: &mut Criterion) {
     let bytes: usize = texts.iter().map(String::len).sum();
     let splitter = RuleClauseSplitter::builder().build().unwrap();
     let normalizer = Normalizer::new();
-    let normalized: Vec<String> = texts.iter().map(|t| normalizer.normalize(t).text().to_string()).collect();
+    let normalized: Vec<String> = texts
+        .iter()
+        .map(|t| normalizer.normalize(t).text().to_string())
+        .collect();
     let mut g = c.benchmark_group("clauses");
     g.throughput(Throughput::Bytes(bytes as u64));
     g.bench_function("split", |b| {

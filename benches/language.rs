@@ -19,7 +19,10 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
-    let wide = ScriptLanguageIdentifier::builder().languages(["all"]).build().unwrap();
+    let wide = ScriptLanguageIdentifier::builder()
+        .languages(["all"])
+        .build()
+        .unwrap();
     g.bench_function("vocmine_all_languages", |b| {
         b.iter(|| {
             for t in &texts {

@@ -38,9 +38,18 @@ fn main() {
     let mut rows = Vec::new();
     type Predict<'a> = Box<dyn Fn(&str) -> String + 'a>;
     let systems: Vec<(&str, Predict)> = vec![
-        ("vocmine (script rules + allowlist zh,ru,en)", Box::new(|t: &str| engine.identify(t).language.code().to_string())),
-        ("whatlang, all languages", Box::new(|t: &str| code(whatlang::detect_lang(t)))),
-        ("whatlang, allowlist zh,ru,en", Box::new(|t: &str| code(allow.detect_lang(t)))),
+        (
+            "vocmine (script rules + allowlist zh,ru,en)",
+            Box::new(|t: &str| engine.identify(t).language.code().to_string()),
+        ),
+        (
+            "whatlang, all languages",
+            Box::new(|t: &str| code(whatlang::detect_lang(t))),
+        ),
+        (
+            "whatlang, allowlist zh,ru,en",
+            Box::new(|t: &str| code(allow.detect_lang(t))),
+        ),
     ];
     for (name, f) in &systems {
         let start = Instant::now();
@@ -48,7 +57,10 @@ fn main() {
         let secs = start.elapsed().as_secs_f64();
         rows.push((name.to_string(), tally, secs));
     }
-    println!("texts: {} (natural texts from the corpora + short review fragments)\n", texts.len());
+    println!(
+        "texts: {} (natural texts from the corpora + short review fragments)\n",
+        texts.len()
+    );
     println!("| system | zh 10+ | zh 2–9 | ru 10+ | ru 2–9 | en 10+ | en 2–9 | texts/s |");
     println!("|---|---|---|---|---|---|---|---|");
     for (name, tally, secs) in &rows {
@@ -68,7 +80,11 @@ fn main() {
     for (name, tally, _) in &rows {
         let mut c: Vec<_> = tally.confusion.iter().collect();
         c.sort_by(|a, b| b.1.cmp(a.1));
-        let top: Vec<String> = c.iter().take(6).map(|((g, p), n)| format!("{g}→{p} {n}")).collect();
+        let top: Vec<String> = c
+            .iter()
+            .take(6)
+            .map(|((g, p), n)| format!("{g}→{p} {n}"))
+            .collect();
         println!("- {name}: {}", top.join(", "));
     }
 }

@@ -118,7 +118,10 @@ impl ClauseSplitterBuilder {
         }
         // Longest first, so that 但是 wins over 但.
         connectives.sort_by(|a, b| b.word.len().cmp(&a.word.len()).then(a.word.cmp(&b.word)));
-        let mut first_chars: Vec<char> = connectives.iter().filter_map(|c| c.word.chars().next()).collect();
+        let mut first_chars: Vec<char> = connectives
+            .iter()
+            .filter_map(|c| c.word.chars().next())
+            .collect();
         first_chars.sort_unstable();
         first_chars.dedup();
         Ok(RuleClauseSplitter {
@@ -154,7 +157,11 @@ impl RuleClauseSplitter {
     fn connective_at(&self, text: &str, i: usize, prev: Option<char>) -> Option<usize> {
         let rest = &text[i..];
         let first = rest.chars().next()?;
-        let lower = if first.is_ascii() { first.to_ascii_lowercase() } else { first.to_lowercase().next().unwrap_or(first) };
+        let lower = if first.is_ascii() {
+            first.to_ascii_lowercase()
+        } else {
+            first.to_lowercase().next().unwrap_or(first)
+        };
         if self.first_chars.binary_search(&lower).is_err() {
             return None;
         }
@@ -259,7 +266,9 @@ impl ClauseSplit for RuleClauseSplitter {
             let (b, c) = chars[i];
             if in_url {
                 let next_ends = chars.get(i + 1).is_none_or(|x| x.1.is_whitespace());
-                if c.is_whitespace() || (matches!(c, '.' | ';' | '!' | '?' | ',' | ')') && next_ends) {
+                if c.is_whitespace()
+                    || (matches!(c, '.' | ';' | '!' | '?' | ',' | ')') && next_ends)
+                {
                     in_url = false;
                 } else {
                     prev = Some(c);
@@ -269,7 +278,10 @@ impl ClauseSplit for RuleClauseSplitter {
             }
             if is_letter(c) && !prev.is_some_and(is_alnum) {
                 let rest = &text.as_bytes()[b..];
-                if starts_ci(rest, b"http://") || starts_ci(rest, b"https://") || starts_ci(rest, b"www.") {
+                if starts_ci(rest, b"http://")
+                    || starts_ci(rest, b"https://")
+                    || starts_ci(rest, b"www.")
+                {
                     in_url = true;
                     has_content = true;
                     prev = Some(c);
@@ -304,7 +316,9 @@ impl ClauseSplit for RuleClauseSplitter {
             if terminal {
                 // Absorb following terminators, periods and closing quotes.
                 let mut j = i + 1;
-                while j < n && (is_terminator(chars[j].1) || chars[j].1 == '.' || is_closer(chars[j].1)) {
+                while j < n
+                    && (is_terminator(chars[j].1) || chars[j].1 == '.' || is_closer(chars[j].1))
+                {
                     j += 1;
                 }
                 if has_content {
@@ -344,16 +358,20 @@ fn starts_ci(b: &[u8], p: &[u8]) -> bool {
 fn period_ends(chars: &[(usize, char)], i: usize) -> bool {
     let prev = if i > 0 { Some(chars[i - 1].1) } else { None };
     let next = chars.get(i + 1).map(|x| x.1);
-    match (prev, next) {
-        (Some(p), Some(nx)) if is_alnum(p) && is_alnum(nx) && !is_han(nx) => false,
-        _ => true,
-    }
+    !matches!((prev, next), (Some(p), Some(nx)) if is_alnum(p) && is_alnum(nx) && !is_han(nx))
 }
 
 /// A comma cuts in Chinese context: a Han character right before or after it.
 fn cjk_comma(chars: &[(usize, char)], i: usize) -> bool {
-    let prev = chars[..i].iter().rev().map(|x| x.1).find(|c| !c.is_whitespace());
-    let next = chars[i + 1..].iter().map(|x| x.1).find(|c| !c.is_whitespace());
+    let prev = chars[..i]
+        .iter()
+        .rev()
+        .map(|x| x.1)
+        .find(|c| !c.is_whitespace());
+    let next = chars[i + 1..]
+        .iter()
+        .map(|x| x.1)
+        .find(|c| !c.is_whitespace());
     // Digits around a comma are a number (1,000).
     if prev.is_some_and(|c| c.is_ascii_digit()) && next.is_some_and(|c| c.is_ascii_digit()) {
         return false;
@@ -364,7 +382,8 @@ fn cjk_comma(chars: &[(usize, char)], i: usize) -> bool {
 /// Trims whitespace and separators; returns None if no content remains.
 fn trim(text: &str, bs: usize, cs: usize, be: usize, ce: usize) -> Option<ClauseSpan> {
     let slice = &text[bs..be];
-    let is_sep = |c: char| c.is_whitespace() || matches!(c, ',' | '、' | '，' | '-' | '—' | '–' | ':');
+    let is_sep =
+        |c: char| c.is_whitespace() || matches!(c, ',' | '、' | '，' | '-' | '—' | '–' | ':');
     let lead: Vec<char> = slice.chars().take_while(|&c| is_sep(c)).collect();
     let lead_b: usize = lead.iter().map(|c| c.len_utf8()).sum();
     let rest = &slice[lead_b..];
@@ -388,13 +407,22 @@ mod tests {
 
     fn split(s: &str) -> Vec<&str> {
         let sp = RuleClauseSplitter::builder().build().unwrap();
-        sp.split(s).iter().map(|c| &s[c.byte_start..c.byte_end]).collect()
+        sp.split(s)
+            .iter()
+            .map(|c| &s[c.byte_start..c.byte_end])
+            .collect()
     }
 
     #[test]
     fn chinese() {
-        assert_eq!(split("菜很好吃,但是等了一个小时。服务员态度差!"), ["菜很好吃", "但是等了一个小时。", "服务员态度差!"]);
-        assert_eq!(split("环境不错,菜品一般,服务太差"), ["环境不错", "菜品一般", "服务太差"]);
+        assert_eq!(
+            split("菜很好吃,但是等了一个小时。服务员态度差!"),
+            ["菜很好吃", "但是等了一个小时。", "服务员态度差!"]
+        );
+        assert_eq!(
+            split("环境不错,菜品一般,服务太差"),
+            ["环境不错", "菜品一般", "服务太差"]
+        );
         assert_eq!(split("不但便宜而且好吃"), ["不但便宜而且好吃"]);
         assert_eq!(split("价格不过分"), ["价格不过分"]);
         assert_eq!(split("好的"), ["好的"]);
@@ -402,24 +430,42 @@ mod tests {
 
     #[test]
     fn russian() {
-        assert_eq!(split("Еда вкусная, но официант грубил."), ["Еда вкусная", "но официант грубил."]);
+        assert_eq!(
+            split("Еда вкусная, но официант грубил."),
+            ["Еда вкусная", "но официант грубил."]
+        );
         assert_eq!(split("Однако, всё хорошо"), ["Однако, всё хорошо"]);
         assert_eq!(split("Новое меню"), ["Новое меню"]);
     }
 
     #[test]
     fn english() {
-        assert_eq!(split("Great food but slow service. Would come back!"), ["Great food", "but slow service.", "Would come back!"]);
-        assert_eq!(split("It costs 3.5 dollars at shopnow.com"), ["It costs 3.5 dollars at shopnow.com"]);
-        assert_eq!(split("The butter was great, however the bread was stale"), ["The butter was great", "however the bread was stale"]);
+        assert_eq!(
+            split("Great food but slow service. Would come back!"),
+            ["Great food", "but slow service.", "Would come back!"]
+        );
+        assert_eq!(
+            split("It costs 3.5 dollars at shopnow.com"),
+            ["It costs 3.5 dollars at shopnow.com"]
+        );
+        assert_eq!(
+            split("The butter was great, however the bread was stale"),
+            ["The butter was great", "however the bread was stale"]
+        );
         assert_eq!(split("Nice place though."), ["Nice place though."]);
         assert_eq!(split("Why?!! Really..."), ["Why?!!", "Really..."]);
-        assert_eq!(split("1. Slow delivery 2. Rude courier"), ["1. Slow delivery 2.", "Rude courier"]);
+        assert_eq!(
+            split("1. Slow delivery 2. Rude courier"),
+            ["1. Slow delivery 2.", "Rude courier"]
+        );
     }
 
     #[test]
     fn urls_are_not_cut() {
-        assert_eq!(split("see https://x.example/a.b?c=1; bad"), ["see https://x.example/a.b?c=1;", "bad"]);
+        assert_eq!(
+            split("see https://x.example/a.b?c=1; bad"),
+            ["see https://x.example/a.b?c=1;", "bad"]
+        );
     }
 
     #[test]

@@ -335,14 +335,17 @@ impl Engine {
             let det = inner.identifier.identify(clause_text);
             vote.add(&det);
             let (start, end) = norm.original_span(span.char_start, span.char_end);
-            let folded = norm.folded().get(span.byte_start..span.byte_end).unwrap_or(clause_text);
+            let folded = norm
+                .folded()
+                .get(span.byte_start..span.byte_end)
+                .unwrap_or(clause_text);
             let tokens = inner.segmenter.segment(folded, det.language);
             let tokens = inner.tokens.then(|| {
                 tokens
                     .iter()
                     .map(|t| {
-                        let (s, e) = norm
-                            .original_span(span.char_start + t.start, span.char_start + t.end);
+                        let (s, e) =
+                            norm.original_span(span.char_start + t.start, span.char_start + t.end);
                         TokenOut {
                             text: index.slice(original, s, e).to_owned(),
                             norm: t.norm.to_string(),

@@ -82,7 +82,7 @@ pub enum RawItem {
         limit: usize,
     },
     /// A record already built (CSV rows), or the failure it produced.
-    Ready(std::result::Result<Record, Failure>),
+    Ready(Box<std::result::Result<Record, Failure>>),
 }
 
 impl RawItem {
@@ -111,7 +111,7 @@ impl RawItem {
                     format!("the record has {len} bytes, more than the limit of {limit} bytes"),
                 ),
             )),
-            RawItem::Ready(r) => r,
+            RawItem::Ready(r) => *r,
         }
     }
 
@@ -119,8 +119,10 @@ impl RawItem {
     pub fn line(&self) -> u64 {
         match self {
             RawItem::Line { line, .. } | RawItem::TooLarge { line, .. } => *line,
-            RawItem::Ready(Ok(r)) => r.line,
-            RawItem::Ready(Err(f)) => f.line,
+            RawItem::Ready(r) => match r.as_ref() {
+                Ok(r) => r.line,
+                Err(f) => f.line,
+            },
         }
     }
 }
@@ -216,7 +218,8 @@ impl<R: BufRead> JsonlSource<R> {
 impl<R: BufRead + Send> Source for JsonlSource<R> {
     fn next_item(&mut self) -> Result<Option<RawItem>> {
         loop {
-            let Some((mut bytes, mut len)) = self.read_line().map_err(|e| Error::io(&self.path, e))?
+            let Some((mut bytes, mut len)) =
+                self.read_line().map_err(|e| Error::io(&self.path, e))?
             else {
                 return Ok(None);
             };
@@ -298,7 +301,12 @@ impl<R: Read> CsvSource<R> {
                 message: format!("cannot read the CSV header: {e}"),
             })?
             .iter()
-            .map(|h| String::from_utf8_lossy(h).trim().trim_start_matches('\u{FEFF}').to_string())
+            .map(|h| {
+                String::from_utf8_lossy(h)
+                    .trim()
+                    .trim_start_matches('\u{FEFF}')
+                    .to_string()
+            })
             .collect();
         let text_idx = headers
             .iter()
@@ -325,7 +333,8 @@ impl<R: Read> CsvSource<R> {
     }
 
     fn row_to_record(&self, line: u64) -> std::result::Result<Record, Failure> {
-        self.row_to_map(line).and_then(|map| Record::from_map(map, line))
+        self.row_to_map(line)
+            .and_then(|map| Record::from_map(map, line))
     }
 
     fn row_to_map(&self, line: u64) -> std::result::Result<Map<String, Value>, Failure> {
@@ -336,7 +345,10 @@ impl<R: Read> CsvSource<R> {
                 RecordError::new(
                     RecordErrorKind::TooLarge,
                     line,
-                    format!("the row has {size} bytes, more than the limit of {} bytes", self.limit),
+                    format!(
+                        "the row has {size} bytes, more than the limit of {} bytes",
+                        self.limit
+                    ),
                 ),
             ));
         }
@@ -351,7 +363,10 @@ impl<R: Read> CsvSource<R> {
                     RecordError::new(
                         RecordErrorKind::InvalidUtf8,
                         line,
-                        format!("invalid UTF-8 at byte {} of column `{name}`", e.valid_up_to()),
+                        format!(
+                            "invalid UTF-8 at byte {} of column `{name}`",
+                            e.valid_up_to()
+                        ),
                     )
                     .with_field(name.to_owned()),
                 )
@@ -406,7 +421,7 @@ impl<R: Read + Send> Source for CsvSource<R> {
             Ok(false) => Ok(None),
             Ok(true) => {
                 let line = self.record.position().map(|p| p.line()).unwrap_or(0);
-                Ok(Some(RawItem::Ready(self.row_to_record(line))))
+                Ok(Some(RawItem::Ready(Box::new(self.row_to_record(line)))))
             }
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
@@ -416,10 +431,10 @@ impl<R: Read + Send> Source for CsvSource<R> {
                         line,
                         message: e.to_string(),
                     }),
-                    _ => Ok(Some(RawItem::Ready(Err(failure(
+                    _ => Ok(Some(RawItem::Ready(Box::new(Err(failure(
                         line,
                         RecordError::new(RecordErrorKind::InvalidCsv, line, e.to_string()),
-                    ))))),
+                    )))))),
                 }
             }
         }
@@ -456,9 +471,19 @@ mod tests {
 
     #[test]
     fn too_large_is_skipped_not_held() {
-        let big = format!("{{\"text\":\"{}\"}}\n{{\"text\":\"ok\"}}\n", "x".repeat(5000));
+        let big = format!(
+            "{{\"text\":\"{}\"}}\n{{\"text\":\"ok\"}}\n",
+            "x".repeat(5000)
+        );
         let v = items(big.as_bytes(), 1000);
-        assert!(matches!(v[0], RawItem::TooLarge { line: 1, len: 5011, .. }));
+        assert!(matches!(
+            v[0],
+            RawItem::TooLarge {
+                line: 1,
+                len: 5011,
+                ..
+            }
+        ));
         let r = v.into_iter().nth(1).unwrap().into_record().unwrap();
         assert_eq!(r.line, 2);
     }
@@ -466,14 +491,21 @@ mod tests {
     #[test]
     fn invalid_utf8_names_the_byte() {
         let v = items(b"{\"text\":\"\xff\"}\n", 100);
-        let e = v.into_iter().next().unwrap().into_record().unwrap_err().error;
+        let e = v
+            .into_iter()
+            .next()
+            .unwrap()
+            .into_record()
+            .unwrap_err()
+            .error;
         assert_eq!(e.kind, RecordErrorKind::InvalidUtf8);
         assert!(e.message.contains("byte 9"), "{}", e.message);
     }
 
     #[test]
     fn csv_rows() {
-        let data = "id,text,channel,nps,store\n1,服务很好,store,9,Pudong\n,\"multi\nline\",chat,,X\n";
+        let data =
+            "id,text,channel,nps,store\n1,服务很好,store,9,Pudong\n,\"multi\nline\",chat,,X\n";
         let mut src = CsvSource::new(data.as_bytes(), "mem.csv", &ReadOptions::default()).unwrap();
         let a = src.next_item().unwrap().unwrap().into_record().unwrap();
         assert_eq!(a.id, RecordId::Str("1".into()));
@@ -486,7 +518,9 @@ mod tests {
 
     #[test]
     fn csv_without_text_column_is_an_error() {
-        let e = CsvSource::new("a,b\n1,2\n".as_bytes(), "x.csv", &ReadOptions::default()).err().unwrap();
+        let e = CsvSource::new("a,b\n1,2\n".as_bytes(), "x.csv", &ReadOptions::default())
+            .err()
+            .unwrap();
         assert!(e.to_string().contains("no column `text`"), "{e}");
     }
 }

@@ -130,7 +130,9 @@ impl KeywordCollector {
         let mut seen: HashSet<(&str, String)> = HashSet::new();
         let mut langs_in_record: HashSet<&str> = HashSet::new();
         for clause in &analysis.clauses {
-            let Some(tokens) = &clause.tokens else { continue };
+            let Some(tokens) = &clause.tokens else {
+                continue;
+            };
             if !self.all_speakers && clause.role != Role::Customer {
                 continue;
             }
@@ -143,7 +145,11 @@ impl KeywordCollector {
             let chinese = lang == "zh";
             let mut window: Vec<u32> = Vec::new();
             for t in tokens.iter().filter(|t| is_content(t)) {
-                let key = if chinese { t.norm.clone() } else { t.stem.clone().unwrap_or_else(|| t.norm.clone()) };
+                let key = if chinese {
+                    t.norm.clone()
+                } else {
+                    t.stem.clone().unwrap_or_else(|| t.norm.clone())
+                };
                 let e = stats.terms.entry(key.clone()).or_default();
                 e.count += 1;
                 *e.forms.entry(t.norm.clone()).or_default() += 1;
@@ -209,7 +215,9 @@ impl KeywordCollector {
                         (Some(x), Some(y)) => (x, y),
                         _ => (a.tfidf, b.tfidf),
                     };
-                    y.total_cmp(&x).then(b.count.cmp(&a.count)).then(a.term.cmp(&b.term))
+                    y.total_cmp(&x)
+                        .then(b.count.cmp(&a.count))
+                        .then(a.term.cmp(&b.term))
                 });
                 let vocabulary = terms.len();
                 terms.truncate(k);
@@ -221,7 +229,11 @@ impl KeywordCollector {
                 }
             })
             .collect();
-        languages.sort_by(|a, b| b.documents.cmp(&a.documents).then(a.language.cmp(&b.language)));
+        languages.sort_by(|a, b| {
+            b.documents
+                .cmp(&a.documents)
+                .then(a.language.cmp(&b.language))
+        });
         KeywordReport {
             records: self.records,
             ranking: match ranking {
@@ -245,7 +257,7 @@ fn pagerank(ids: &HashMap<String, u32>, edges: &HashMap<(u32, u32), f64>) -> Has
     }
     // Deterministic adjacency: sorted edge list.
     let mut list: Vec<(u32, u32, f64)> = edges.iter().map(|(&(a, b), &w)| (a, b, w)).collect();
-    list.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    list.sort_by_key(|x| (x.0, x.1));
     let mut out_w = vec![0.0f64; n];
     for &(a, b, w) in &list {
         out_w[a as usize] += w;
@@ -266,7 +278,11 @@ fn pagerank(ids: &HashMap<String, u32>, edges: &HashMap<(u32, u32), f64>) -> Has
         }
         score = next;
     }
-    let max = score.iter().cloned().fold(0.0f64, f64::max).max(f64::MIN_POSITIVE);
+    let max = score
+        .iter()
+        .cloned()
+        .fold(0.0f64, f64::max)
+        .max(f64::MIN_POSITIVE);
     ids.iter()
         .map(|(term, &id)| (term.clone(), score[id as usize] / max))
         .collect()

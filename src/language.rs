@@ -54,10 +54,7 @@ impl Language {
         if c == "und" {
             return Some(Language::UND);
         }
-        LANGS
-            .iter()
-            .find(|l| l.iso1 == c)
-            .map(|l| Language(l.iso1))
+        LANGS.iter().find(|l| l.iso1 == c).map(|l| Language(l.iso1))
     }
 
     /// Whether this is `und`.
@@ -360,9 +357,7 @@ impl ScriptCounts {
             0xE01..=0xE5B => self.thai += 1,
             0x10A0..=0x10FF => self.georgian += 1,
             0x1100..=0x11FF | 0x3130..=0x318F | 0xAC00..=0xD7AF => self.hangul += 1,
-            0x3040..=0x309F | 0x30A1..=0x30FA | 0x31F0..=0x31FF | 0xFF66..=0xFF9F => {
-                self.kana += 1
-            }
+            0x3040..=0x309F | 0x30A1..=0x30FA | 0x31F0..=0x31FF | 0xFF66..=0xFF9F => self.kana += 1,
             _ if is_han(c) => {
                 self.han += 1;
                 if is_traditional_only(c) {
@@ -515,11 +510,16 @@ impl LanguageIdentifierBuilder {
                 langs
             };
             let detector = (langs.len() > 1).then(|| {
-                whatlang::Detector::with_allowlist(langs.iter().filter_map(|l| l.whatlang).collect())
+                whatlang::Detector::with_allowlist(
+                    langs.iter().filter_map(|l| l.whatlang).collect(),
+                )
             });
             SharedScript {
                 first: Language(langs.first().map(|l| l.iso1).unwrap_or("und")),
-                langs: langs.iter().map(|l| (l.whatlang, Language(l.iso1))).collect(),
+                langs: langs
+                    .iter()
+                    .map(|l| (l.whatlang, Language(l.iso1)))
+                    .collect(),
                 detector,
             }
         };
@@ -610,7 +610,10 @@ impl ScriptLanguageIdentifier {
                 if counts.kana * 4 >= cjk {
                     (Language("ja"), Script::Jpan)
                 } else {
-                    (Language::ZH, self.han_script(counts.han, counts.traditional))
+                    (
+                        Language::ZH,
+                        self.han_script(counts.han, counts.traditional),
+                    )
                 }
             }
             Script::Kore => (Language("ko"), Script::Kore),
@@ -734,7 +737,11 @@ impl LanguageVote {
                 share: ((*w as f64 / total as f64) * 1000.0).round() as f32 / 1000.0,
             })
             .collect();
-        out.sort_by(|a, b| b.share.total_cmp(&a.share).then(a.language.cmp(&b.language)));
+        out.sort_by(|a, b| {
+            b.share
+                .total_cmp(&a.share)
+                .then(a.language.cmp(&b.language))
+        });
         out
     }
 }
@@ -763,7 +770,10 @@ mod tests {
 
     #[test]
     fn hashtags_count_only_alone() {
-        assert_eq!(id("Под новые санкции попали банки #InstantFollow #AutoFollowBack #IFollowBack").0, "ru");
+        assert_eq!(
+            id("Под новые санкции попали банки #InstantFollow #AutoFollowBack #IFollowBack").0,
+            "ru"
+        );
         assert_eq!(id("#отлично").0, "ru");
         assert_eq!(id("Настройка mms mts android").0, "ru");
         assert_eq!(id("P.").0, "und");
@@ -773,7 +783,10 @@ mod tests {
     fn mentions_and_urls_are_ignored() {
         assert_eq!(id("@ShopNow_support спасибо!").0, "ru");
         assert_eq!(id("https://shopnow.example/item/123 太差了").0, "zh");
-        assert_eq!(id("原文请见http://blog.example.com/31436136_d.html").0, "zh");
+        assert_eq!(
+            id("原文请见http://blog.example.com/31436136_d.html").0,
+            "zh"
+        );
         assert_eq!(id("Написал на support@shopnow.com").0, "ru");
     }
 
@@ -804,7 +817,10 @@ mod tests {
 
     #[test]
     fn unknown_language_is_a_config_error() {
-        let e = ScriptLanguageIdentifier::builder().languages(["zz"]).build().unwrap_err();
+        let e = ScriptLanguageIdentifier::builder()
+            .languages(["zz"])
+            .build()
+            .unwrap_err();
         assert!(e.to_string().contains("unknown language `zz`"), "{e}");
     }
 

@@ -14,7 +14,11 @@ use vocmine::run::{self, Progress, RunOptions, Summary};
 use vocmine::{Engine, Error, Outcome};
 
 #[derive(Parser)]
-#[command(name = "vocmine", version, about = "Conversational text mining for voice-of-customer analytics (zh, ru, en)")]
+#[command(
+    name = "vocmine",
+    version,
+    about = "Conversational text mining for voice-of-customer analytics (zh, ru, en)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -160,18 +164,29 @@ fn progress_bar(common: &CommonArgs) -> Option<ProgressBar> {
     if common.quiet || !io::stderr().is_terminal() {
         return None;
     }
-    let len = std::fs::metadata(&common.input).map(|m| m.len()).unwrap_or(0);
-    let pb = if len > 0 { ProgressBar::new(len) } else { ProgressBar::no_length() };
+    let len = std::fs::metadata(&common.input)
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let pb = if len > 0 {
+        ProgressBar::new(len)
+    } else {
+        ProgressBar::no_length()
+    };
     pb.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {bytes}/{total_bytes} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40} {bytes}/{total_bytes} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     Some(pb)
 }
 
 fn output(path: &Path) -> Result<Box<dyn Write>, Error> {
     if path.as_os_str() == "-" {
-        return Ok(Box::new(BufWriter::with_capacity(1 << 20, io::stdout().lock())));
+        return Ok(Box::new(BufWriter::with_capacity(
+            1 << 20,
+            io::stdout().lock(),
+        )));
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -192,12 +207,20 @@ fn run_with_progress(
         strict: common.strict,
         ..RunOptions::default()
     };
-    let result = run::run(engine, source(common)?, out, out_path, &opts, on_outcome, |p: Progress| {
-        if let Some(pb) = &pb {
-            pb.set_position(p.bytes);
-            pb.set_message(format!("{} records", p.records));
-        }
-    });
+    let result = run::run(
+        engine,
+        source(common)?,
+        out,
+        out_path,
+        &opts,
+        on_outcome,
+        |p: Progress| {
+            if let Some(pb) = &pb {
+                pb.set_position(p.bytes);
+                pb.set_message(format!("{} records", p.records));
+            }
+        },
+    );
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
@@ -277,10 +300,23 @@ fn keywords(k: KeywordsArgs) -> Result<(), Error> {
             lang.language, lang.documents, lang.vocabulary
         )
         .map_err(werr)?;
-        writeln!(w, "  {:<24} {:>7} {:>7} {:>9} {:>9}", "term", "count", "df", "tfidf", "textrank").map_err(werr)?;
+        writeln!(
+            w,
+            "  {:<24} {:>7} {:>7} {:>9} {:>9}",
+            "term", "count", "df", "tfidf", "textrank"
+        )
+        .map_err(werr)?;
         for t in &lang.terms {
-            let tr = t.textrank.map(|x| format!("{x:.3}")).unwrap_or_else(|| "-".into());
-            writeln!(w, "  {:<24} {:>7} {:>7} {:>9.2} {:>9}", t.term, t.count, t.df, t.tfidf, tr).map_err(werr)?;
+            let tr = t
+                .textrank
+                .map(|x| format!("{x:.3}"))
+                .unwrap_or_else(|| "-".into());
+            writeln!(
+                w,
+                "  {:<24} {:>7} {:>7} {:>9.2} {:>9}",
+                t.term, t.count, t.df, t.tfidf, tr
+            )
+            .map_err(werr)?;
         }
     }
     Ok(())

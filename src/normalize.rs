@@ -195,7 +195,10 @@ impl Builder {
 
     fn push(&mut self, c: char, start: u32, end: u32) {
         if c.is_whitespace() {
-            let newline = matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}' | '\u{0B}' | '\u{0C}');
+            let newline = matches!(
+                c,
+                '\n' | '\r' | '\u{2028}' | '\u{2029}' | '\u{0B}' | '\u{0C}'
+            );
             self.pending_space = Some(match self.pending_space {
                 Some((s, _, nl)) => (s, end, nl || newline),
                 None => (start, end, newline),
@@ -224,8 +227,10 @@ impl Builder {
 /// Control and zero-width characters removed by normalization. The zero-width
 /// joiner (U+200D) is kept because it binds emoji sequences.
 fn is_removed(c: char) -> bool {
-    matches!(c, '\u{200B}' | '\u{200C}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}')
-        || (c.is_control() && c != '\n' && c != '\t')
+    matches!(
+        c,
+        '\u{200B}' | '\u{200C}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+    ) || (c.is_control() && c != '\n' && c != '\t')
 }
 
 /// Dense traditional→simplified table over the CJK blocks that have
@@ -281,7 +286,10 @@ pub fn is_letter(c: char) -> bool {
     if u < 0x80 {
         return c.is_ascii_alphabetic();
     }
-    if (0x4E00..=0x9FFF).contains(&u) || (0x400..=0x481).contains(&u) || (0x48A..=0x52F).contains(&u) {
+    if (0x4E00..=0x9FFF).contains(&u)
+        || (0x400..=0x481).contains(&u)
+        || (0x48A..=0x52F).contains(&u)
+    {
         return true;
     }
     c.is_alphabetic()
@@ -301,7 +309,11 @@ pub fn is_alnum(c: char) -> bool {
         return true;
     }
     // Punctuation and symbol blocks hold no digits.
-    if (0x2000..=0x206F).contains(&u) || (0x3000..=0x303F).contains(&u) || (0xFF00..=0xFF0F).contains(&u) || u >= 0x1F000 {
+    if (0x2000..=0x206F).contains(&u)
+        || (0x3000..=0x303F).contains(&u)
+        || (0xFF00..=0xFF0F).contains(&u)
+        || u >= 0x1F000
+    {
         return false;
     }
     c.is_numeric()

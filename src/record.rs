@@ -157,8 +157,18 @@ impl Role {
     pub fn of(speaker: &str) -> Role {
         let s = speaker.trim().to_lowercase();
         match s.as_str() {
-            "customer" | "user" | "client" | "caller" | "guest" | "buyer" | "客户" | "顾客"
-            | "用户" | "клиент" | "покупатель" | "абонент" => Role::Customer,
+            "customer"
+            | "user"
+            | "client"
+            | "caller"
+            | "guest"
+            | "buyer"
+            | "客户"
+            | "顾客"
+            | "用户"
+            | "клиент"
+            | "покупатель"
+            | "абонент" => Role::Customer,
             "agent" | "operator" | "staff" | "advisor" | "representative" | "rep" | "坐席"
             | "客服" | "агент" | "оператор" | "сотрудник" => Role::Agent,
             "bot" | "assistant" | "ivr" | "机器人" | "бот" => Role::Bot,
@@ -352,7 +362,10 @@ impl Record {
                 return Err(err(
                     RecordErrorKind::WrongType,
                     "id",
-                    format!("`id` must be a string or a number, found {}", json_type(&other)),
+                    format!(
+                        "`id` must be a string or a number, found {}",
+                        json_type(&other)
+                    ),
                 ))
             }
         };
@@ -533,9 +546,7 @@ fn opt_time(
                     RecordError::new(
                         RecordErrorKind::InvalidValue,
                         line,
-                        format!(
-                            "`{s}` is not RFC 3339 or YYYY-MM-DD; field dropped"
-                        ),
+                        format!("`{s}` is not RFC 3339 or YYYY-MM-DD; field dropped"),
                     )
                     .with_field(field),
                 );
@@ -704,8 +715,14 @@ mod tests {
             (r#"{"text":"   "}"#, RecordErrorKind::EmptyText),
             (r#"{"turns":"hi"}"#, RecordErrorKind::WrongType),
             (r#"{"turns":[]}"#, RecordErrorKind::EmptyText),
-            (r#"{"turns":[{"text":"hi"}]}"#, RecordErrorKind::MissingField),
-            (r#"{"turns":[{"speaker":"customer"}]}"#, RecordErrorKind::MissingText),
+            (
+                r#"{"turns":[{"text":"hi"}]}"#,
+                RecordErrorKind::MissingField,
+            ),
+            (
+                r#"{"turns":[{"speaker":"customer"}]}"#,
+                RecordErrorKind::MissingText,
+            ),
             (r#"{"text":"a","turns":[]}"#, RecordErrorKind::InvalidValue),
             (r#"{"id":{},"text":"a"}"#, RecordErrorKind::WrongType),
             (r#"[1,2]"#, RecordErrorKind::InvalidJson),
@@ -730,7 +747,11 @@ mod tests {
         assert_eq!(r.scores.csat, Some(4));
         assert_eq!(r.scores.ces, None);
         assert_eq!(r.channel, None);
-        let fields: Vec<_> = r.warnings.iter().filter_map(|w| w.field.as_deref()).collect();
+        let fields: Vec<_> = r
+            .warnings
+            .iter()
+            .filter_map(|w| w.field.as_deref())
+            .collect();
         assert_eq!(fields, ["channel", "time", "scores.nps", "scores.ces"]);
     }
 

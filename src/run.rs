@@ -151,9 +151,17 @@ impl fmt::Display for Summary {
             self.turns
         )?;
         writeln!(f, "clauses    {}", self.clauses)?;
-        writeln!(f, "languages  {}", fmt_counts(&self.languages, self.analyzed))?;
+        writeln!(
+            f,
+            "languages  {}",
+            fmt_counts(&self.languages, self.analyzed)
+        )?;
         writeln!(f, "scripts    {}", fmt_counts(&self.scripts, self.analyzed))?;
-        writeln!(f, "clause languages  {}", fmt_counts(&self.clause_languages, self.clauses))?;
+        writeln!(
+            f,
+            "clause languages  {}",
+            fmt_counts(&self.clause_languages, self.clauses)
+        )?;
         if !self.errors.is_empty() {
             writeln!(f, "errors     {}", fmt_counts(&self.errors, 0))?;
         }
@@ -189,37 +197,35 @@ pub fn run(
     let mut summary = Summary::default();
     let (tx, rx) = sync_channel::<Result<(Vec<RawItem>, u64)>>(2);
     let result = std::thread::scope(|scope| -> Result<()> {
-        scope.spawn(move || {
-            loop {
-                let mut batch = Vec::with_capacity(batch_size);
-                let mut bytes_in_batch = 0usize;
-                let mut failed = None;
-                while batch.len() < batch_size && bytes_in_batch < (8 << 20) {
-                    match source.next_item() {
-                        Ok(Some(item)) => {
-                            if let RawItem::Line { bytes, .. } = &item {
-                                bytes_in_batch += bytes.len();
-                            }
-                            batch.push(item);
+        scope.spawn(move || loop {
+            let mut batch = Vec::with_capacity(batch_size);
+            let mut bytes_in_batch = 0usize;
+            let mut failed = None;
+            while batch.len() < batch_size && bytes_in_batch < (8 << 20) {
+                match source.next_item() {
+                    Ok(Some(item)) => {
+                        if let RawItem::Line { bytes, .. } = &item {
+                            bytes_in_batch += bytes.len();
                         }
-                        Ok(None) => break,
-                        Err(e) => {
-                            failed = Some(e);
-                            break;
-                        }
+                        batch.push(item);
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
                     }
                 }
-                let done = batch.len() < batch_size && bytes_in_batch < (8 << 20);
-                if !batch.is_empty() && tx.send(Ok((batch, source.bytes_read()))).is_err() {
-                    return;
-                }
-                if let Some(e) = failed {
-                    let _ = tx.send(Err(e));
-                    return;
-                }
-                if done {
-                    return;
-                }
+            }
+            let done = batch.len() < batch_size && bytes_in_batch < (8 << 20);
+            if !batch.is_empty() && tx.send(Ok((batch, source.bytes_read()))).is_err() {
+                return;
+            }
+            if let Some(e) = failed {
+                let _ = tx.send(Err(e));
+                return;
+            }
+            if done {
+                return;
             }
         });
         let mut buf = Vec::with_capacity(1 << 20);

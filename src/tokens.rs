@@ -216,11 +216,7 @@ impl Stemmers {
         if first.is_ascii_alphabetic() || (0xC0..=0x24F).contains(&u) {
             return match lang.code() {
                 "en" | "zh" | "ru" | "ja" | "ko" | "und" => Some(&self.en),
-                code => self
-                    .others
-                    .iter()
-                    .find(|(c, _)| *c == code)
-                    .map(|(_, s)| s),
+                code => self.others.iter().find(|(c, _)| *c == code).map(|(_, s)| s),
             };
         }
         self.others
@@ -299,7 +295,17 @@ impl Segment for JiebaSegmenter {
                 while j > i + 1 && matches!(chars[j - 1].1, '.' | ',' | ';' | '!' | '?' | ')') {
                     j -= 1;
                 }
-                self.push(&mut out, text, byte_at(i), byte_at(j), i, j, TokenKind::Url, language, boundary);
+                self.push(
+                    &mut out,
+                    text,
+                    byte_at(i),
+                    byte_at(j),
+                    i,
+                    j,
+                    TokenKind::Url,
+                    language,
+                    boundary,
+                );
                 boundary = false;
                 i = j;
                 continue;
@@ -315,8 +321,22 @@ impl Segment for JiebaSegmenter {
                     while j > i + 1 && matches!(chars[j - 1].1, '.' | '-') {
                         j -= 1;
                     }
-                    let kind = if c == '@' { TokenKind::Mention } else { TokenKind::Hashtag };
-                    self.push(&mut out, text, byte_at(i), byte_at(j), i, j, kind, language, boundary);
+                    let kind = if c == '@' {
+                        TokenKind::Mention
+                    } else {
+                        TokenKind::Hashtag
+                    };
+                    self.push(
+                        &mut out,
+                        text,
+                        byte_at(i),
+                        byte_at(j),
+                        i,
+                        j,
+                        kind,
+                        language,
+                        boundary,
+                    );
                     boundary = false;
                     i = j;
                     continue;
@@ -334,7 +354,17 @@ impl Segment for JiebaSegmenter {
                         break;
                     }
                 }
-                self.push(&mut out, text, byte_at(i), byte_at(j), i, j, TokenKind::Emoji, language, boundary);
+                self.push(
+                    &mut out,
+                    text,
+                    byte_at(i),
+                    byte_at(j),
+                    i,
+                    j,
+                    TokenKind::Emoji,
+                    language,
+                    boundary,
+                );
                 boundary = false;
                 i = j;
                 continue;
@@ -365,7 +395,8 @@ impl Segment for JiebaSegmenter {
                         && j + 1 < n
                         && is_alnum(chars[j + 1].1)
                         && !is_han(chars[j + 1].1)
-                        && (x != '.' && x != ',' || chars[j - 1].1.is_ascii_digit() && chars[j + 1].1.is_ascii_digit())
+                        && (x != '.' && x != ','
+                            || chars[j - 1].1.is_ascii_digit() && chars[j + 1].1.is_ascii_digit())
                     {
                         j += 2;
                     } else {
@@ -373,12 +404,25 @@ impl Segment for JiebaSegmenter {
                     }
                 }
                 let slice = &text[byte_at(i)..byte_at(j)];
-                let kind = if slice.chars().all(|x| x.is_numeric() || x == '.' || x == ',') {
+                let kind = if slice
+                    .chars()
+                    .all(|x| x.is_numeric() || x == '.' || x == ',')
+                {
                     TokenKind::Number
                 } else {
                     TokenKind::Word
                 };
-                self.push(&mut out, text, byte_at(i), byte_at(j), i, j, kind, language, boundary);
+                self.push(
+                    &mut out,
+                    text,
+                    byte_at(i),
+                    byte_at(j),
+                    i,
+                    j,
+                    kind,
+                    language,
+                    boundary,
+                );
                 boundary = false;
                 i = j;
                 continue;
@@ -431,7 +475,11 @@ impl JiebaSegmenter {
                     .map(|s| s.stem(&norm).into_owned())
                     .filter(|s| s != norm.as_ref() && !s.is_empty());
                 let f = flags(&norm);
-                (stem, f & STOP != 0, f & NEGATOR != 0 || norm.ends_with("n't"))
+                (
+                    stem,
+                    f & STOP != 0,
+                    f & NEGATOR != 0 || norm.ends_with("n't"),
+                )
             }
             _ => (None, false, false),
         };
@@ -483,12 +531,42 @@ impl JiebaSegmenter {
             if let Some(prefix) = negation_prefix(word) {
                 let pc = prefix.chars().count();
                 let pb = prefix.len();
-                self.push(out, text, wb, wb + pb, start, start + pc, TokenKind::Word, Language::ZH, boundary);
-                self.push(out, text, wb + pb, we, start + pc, end, TokenKind::Word, Language::ZH, false);
+                self.push(
+                    out,
+                    text,
+                    wb,
+                    wb + pb,
+                    start,
+                    start + pc,
+                    TokenKind::Word,
+                    Language::ZH,
+                    boundary,
+                );
+                self.push(
+                    out,
+                    text,
+                    wb + pb,
+                    we,
+                    start + pc,
+                    end,
+                    TokenKind::Word,
+                    Language::ZH,
+                    false,
+                );
                 boundary = false;
                 continue;
             }
-            self.push(out, text, wb, we, start, end, TokenKind::Word, Language::ZH, boundary);
+            self.push(
+                out,
+                text,
+                wb,
+                we,
+                start,
+                end,
+                TokenKind::Word,
+                Language::ZH,
+                boundary,
+            );
             boundary = false;
         }
     }
@@ -543,7 +621,11 @@ fn lexicon() -> &'static FxHashMap<&'static str, u8> {
             include_str!("data/stopwords/ru.txt"),
             include_str!("data/stopwords/zh.txt"),
         ] {
-            for w in f.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            for w in f
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            {
                 *map.entry(w).or_default() |= STOP;
             }
         }
@@ -568,15 +650,68 @@ pub fn is_stopword(norm: &str) -> bool {
 
 const NEGATORS: &[&str] = &[
     // zh
-    "不", "没", "没有", "别", "未", "无", "毫无", "从未", "从不", "并不", "并没有", "绝不", "不要",
-    "不用", "甭", "莫", "勿", "未曾", "无法",
+    "不",
+    "没",
+    "没有",
+    "别",
+    "未",
+    "无",
+    "毫无",
+    "从未",
+    "从不",
+    "并不",
+    "并没有",
+    "绝不",
+    "不要",
+    "不用",
+    "甭",
+    "莫",
+    "勿",
+    "未曾",
+    "无法",
     // ru
-    "не", "нет", "ни", "без", "никогда", "никто", "ничего", "нигде", "никак", "нельзя", "ничем",
-    "никакой", "никакого", "никакие", "никаких",
+    "не",
+    "нет",
+    "ни",
+    "без",
+    "никогда",
+    "никто",
+    "ничего",
+    "нигде",
+    "никак",
+    "нельзя",
+    "ничем",
+    "никакой",
+    "никакого",
+    "никакие",
+    "никаких",
     // en
-    "not", "no", "never", "nothing", "nobody", "none", "neither", "nor", "without", "cannot",
-    "dont", "didnt", "doesnt", "cant", "wont", "isnt", "wasnt", "arent", "werent", "havent",
-    "hasnt", "hadnt", "couldnt", "wouldnt", "shouldnt", "aint",
+    "not",
+    "no",
+    "never",
+    "nothing",
+    "nobody",
+    "none",
+    "neither",
+    "nor",
+    "without",
+    "cannot",
+    "dont",
+    "didnt",
+    "doesnt",
+    "cant",
+    "wont",
+    "isnt",
+    "wasnt",
+    "arent",
+    "werent",
+    "havent",
+    "hasnt",
+    "hadnt",
+    "couldnt",
+    "wouldnt",
+    "shouldnt",
+    "aint",
 ];
 
 /// Whether a normalized word is a negator.
@@ -586,24 +721,66 @@ pub fn is_negator(norm: &str) -> bool {
 
 /// Chinese words that begin with a negator but are lexical units.
 const LEXICALIZED: &[&str] = &[
-    "不错", "不过", "不但", "不仅", "不断", "不久", "不管", "不论", "不如", "不得不", "不好意思",
-    "不客气", "不得了", "不一定", "不然", "不知道", "不同", "不少", "不停", "不行", "不足",
-    "无论", "无线", "无聊", "无语", "无人机", "无数", "无限", "未来", "未必", "未免", "没事",
-    "没关系", "没什么", "没想到", "别人", "别的", "别说", "无奈", "不时", "不禁", "不免",
+    "不错",
+    "不过",
+    "不但",
+    "不仅",
+    "不断",
+    "不久",
+    "不管",
+    "不论",
+    "不如",
+    "不得不",
+    "不好意思",
+    "不客气",
+    "不得了",
+    "不一定",
+    "不然",
+    "不知道",
+    "不同",
+    "不少",
+    "不停",
+    "不行",
+    "不足",
+    "无论",
+    "无线",
+    "无聊",
+    "无语",
+    "无人机",
+    "无数",
+    "无限",
+    "未来",
+    "未必",
+    "未免",
+    "没事",
+    "没关系",
+    "没什么",
+    "没想到",
+    "别人",
+    "别的",
+    "别说",
+    "无奈",
+    "不时",
+    "不禁",
+    "不免",
 ];
 
 /// If `word` starts with a negator it should be cut at, returns that prefix.
 fn negation_prefix(word: &str) -> Option<&'static str> {
     let first = word.chars().next()?;
-    if !matches!(first, '不' | '没' | '未' | '无' | '从' | '并' | '毫' | '绝') || word.len() <= first.len_utf8() {
+    if !matches!(first, '不' | '没' | '未' | '无' | '从' | '并' | '毫' | '绝')
+        || word.len() <= first.len_utf8()
+    {
         return None;
     }
     if flags(word) & (LEXICAL | NEGATOR) != 0 {
         return None;
     }
-    ["没有", "从未", "从不", "并不", "毫无", "绝不", "不", "没", "未", "无"]
-        .into_iter()
-        .find(|p| word.starts_with(p) && word.len() > p.len())
+    [
+        "没有", "从未", "从不", "并不", "毫无", "绝不", "不", "没", "未", "无",
+    ]
+    .into_iter()
+    .find(|p| word.starts_with(p) && word.len() > p.len())
 }
 
 fn mark_negation(p: &mut Pending<'_>, language: Language) {
@@ -668,7 +845,10 @@ mod tests {
     #[test]
     fn special_tokens() {
         let s = JiebaSegmenter::builder().build().unwrap();
-        let toks = s.segment("@ShopNow_help 快递太慢了😡😡 https://t.example/x #fail", Language::ZH);
+        let toks = s.segment(
+            "@ShopNow_help 快递太慢了😡😡 https://t.example/x #fail",
+            Language::ZH,
+        );
         let kinds: Vec<_> = toks.iter().map(|t| (t.text, t.kind)).collect();
         assert_eq!(kinds[0], ("@ShopNow_help", TokenKind::Mention));
         assert!(kinds.contains(&("😡", TokenKind::Emoji)));
@@ -701,12 +881,18 @@ mod tests {
 
     #[test]
     fn numbers_and_compounds() {
-        assert_eq!(words("It costs 3.5 dollars, Wi-Fi isn't free", Language::EN), ["it", "costs", "3.5", "dollars", "wi-fi", "isn't", "free"]);
+        assert_eq!(
+            words("It costs 3.5 dollars, Wi-Fi isn't free", Language::EN),
+            ["it", "costs", "3.5", "dollars", "wi-fi", "isn't", "free"]
+        );
     }
 
     #[test]
     fn user_words_segment_as_one() {
-        let s = JiebaSegmenter::builder().words(["续航焦虑"]).build().unwrap();
+        let s = JiebaSegmenter::builder()
+            .words(["续航焦虑"])
+            .build()
+            .unwrap();
         let toks = s.segment("我有续航焦虑", Language::ZH);
         assert!(toks.iter().any(|t| t.text == "续航焦虑"));
         s.add_words(&["车机卡顿".to_string()]);

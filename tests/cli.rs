@@ -68,24 +68,46 @@ fn bad_input_gets_one_line_each_and_the_run_goes_on() {
         "--summary-json",
         summary.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = lines(&output);
     // 11 lines in, one blank: 10 records, 10 output lines, in order.
     let lines_in: Vec<u64> = v.iter().map(|r| r["line"].as_u64().unwrap()).collect();
     assert_eq!(lines_in, [1, 2, 3, 4, 5, 6, 7, 9, 10, 11]);
     let kinds: Vec<&str> = v
         .iter()
-        .map(|r| r.get("error").map(|e| e["kind"].as_str().unwrap()).unwrap_or("ok"))
+        .map(|r| {
+            r.get("error")
+                .map(|e| e["kind"].as_str().unwrap())
+                .unwrap_or("ok")
+        })
         .collect();
     assert_eq!(
         kinds,
-        ["ok", "invalid_json", "invalid_utf8", "missing_text", "wrong_type", "empty_text", "too_large", "ok", "invalid_json", "ok"]
+        [
+            "ok",
+            "invalid_json",
+            "invalid_utf8",
+            "missing_text",
+            "wrong_type",
+            "empty_text",
+            "too_large",
+            "ok",
+            "invalid_json",
+            "ok"
+        ]
     );
     // Errors carry the line and the id when it could be read.
     assert_eq!(v[3]["id"], "missing");
     assert_eq!(v[3]["error"]["line"], 4);
     assert_eq!(v[4]["error"]["field"], "text");
-    assert_eq!(v[1]["id"], 2, "unparseable records get their line number as id");
+    assert_eq!(
+        v[1]["id"], 2,
+        "unparseable records get their line number as id"
+    );
     // A bad score is a warning; the record is analyzed; id defaults to the line.
     assert_eq!(v[7]["id"], 9);
     assert_eq!(v[7]["warnings"][0]["field"], "scores.nps");
@@ -104,7 +126,13 @@ fn strict_stops_at_the_first_bad_record_with_its_message() {
     let dir = tempfile::tempdir().unwrap();
     let input = bad_input(dir.path());
     let output = dir.path().join("out.jsonl");
-    let out = run(&["analyze", input.to_str().unwrap(), "-o", output.to_str().unwrap(), "--strict"]);
+    let out = run(&[
+        "analyze",
+        input.to_str().unwrap(),
+        "-o",
+        output.to_str().unwrap(),
+        "--strict",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("line 2: invalid_json"), "{stderr}");
@@ -119,13 +147,26 @@ fn same_output_for_any_thread_count() {
     let mut outputs = Vec::new();
     for threads in ["1", "2", "3"] {
         let o = dir.path().join(format!("out{threads}.jsonl"));
-        let out = run(&["analyze", input.to_str().unwrap(), "-o", o.to_str().unwrap(), "--threads", threads, "--tokens", "-q"]);
+        let out = run(&[
+            "analyze",
+            input.to_str().unwrap(),
+            "-o",
+            o.to_str().unwrap(),
+            "--threads",
+            threads,
+            "--tokens",
+            "-q",
+        ]);
         assert!(out.status.success());
         outputs.push(std::fs::read(&o).unwrap());
     }
     assert_eq!(outputs[0], outputs[1]);
     assert_eq!(outputs[0], outputs[2]);
-    let n_in = std::fs::read_to_string(&input).unwrap().lines().filter(|l| !l.trim().is_empty()).count();
+    let n_in = std::fs::read_to_string(&input)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count();
     assert_eq!(String::from_utf8_lossy(&outputs[0]).lines().count(), n_in);
 }
 
@@ -137,26 +178,43 @@ fn output_validates_against_the_schema_and_spans_point_at_the_original() {
     let mut schemas = boon::Schemas::new();
     let mut compiler = boon::Compiler::new();
     let schema_path = root().join("schemas/record.schema.json");
-    let idx = compiler.compile(schema_path.to_str().unwrap(), &mut schemas).expect("schema compiles");
+    let idx = compiler
+        .compile(schema_path.to_str().unwrap(), &mut schemas)
+        .expect("schema compiles");
     for input in [root().join("corpora/sample.jsonl"), bad] {
-        let out = run(&["analyze", input.to_str().unwrap(), "-o", output.to_str().unwrap(), "--tokens", "-q"]);
+        let out = run(&[
+            "analyze",
+            input.to_str().unwrap(),
+            "-o",
+            output.to_str().unwrap(),
+            "--tokens",
+            "-q",
+        ]);
         assert!(out.status.success());
         for rec in lines(&output) {
             if let Err(e) = schemas.validate(&rec, idx) {
                 panic!("line {} does not validate: {e:#}", rec["line"]);
             }
-            let Some(clauses) = rec["clauses"].as_array() else { continue };
+            let Some(clauses) = rec["clauses"].as_array() else {
+                continue;
+            };
             for c in clauses {
                 let src = match c["turn"].as_u64() {
                     None => rec["text"].as_str().unwrap(),
                     Some(t) => rec["turns"][t as usize]["text"].as_str().unwrap(),
                 };
                 let chars: Vec<char> = src.chars().collect();
-                let (s, e) = (c["start"].as_u64().unwrap() as usize, c["end"].as_u64().unwrap() as usize);
+                let (s, e) = (
+                    c["start"].as_u64().unwrap() as usize,
+                    c["end"].as_u64().unwrap() as usize,
+                );
                 let span: String = chars[s..e].iter().collect();
                 assert_eq!(span, c["text"].as_str().unwrap());
                 for t in c["tokens"].as_array().unwrap() {
-                    let (s, e) = (t["start"].as_u64().unwrap() as usize, t["end"].as_u64().unwrap() as usize);
+                    let (s, e) = (
+                        t["start"].as_u64().unwrap() as usize,
+                        t["end"].as_u64().unwrap() as usize,
+                    );
                     let span: String = chars[s..e].iter().collect();
                     assert_eq!(span, t["text"].as_str().unwrap());
                 }
@@ -170,8 +228,10 @@ fn schema_command_prints_the_shipped_schema() {
     let out = run(&["schema"]);
     assert!(out.status.success());
     let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let shipped: Value =
-        serde_json::from_str(&std::fs::read_to_string(root().join("schemas/record.schema.json")).unwrap()).unwrap();
+    let shipped: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schemas/record.schema.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(printed, shipped);
 }
 
@@ -195,7 +255,11 @@ fn csv_input_with_columns() {
         "-o",
         output.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = lines(&output);
     assert_eq!(v.len(), 3);
     assert_eq!(v[0]["id"], "T1");
@@ -206,9 +270,16 @@ fn csv_input_with_columns() {
     assert_eq!(v[1]["error"]["kind"], "empty_text");
     assert_eq!(v[2]["language"], "ru");
     // A missing text column is a clear error naming the columns.
-    let out = run(&["analyze", input.to_str().unwrap(), "-o", output.to_str().unwrap()]);
+    let out = run(&[
+        "analyze",
+        input.to_str().unwrap(),
+        "-o",
+        output.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no column `text` (columns: ticket, comment"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no column `text` (columns: ticket, comment")
+    );
 }
 
 #[test]
@@ -227,7 +298,10 @@ fn stdin_to_stdout() {
         .unwrap();
     let out = child.wait_with_output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    let v: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let v: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(v.len(), 2);
     assert_eq!(v[0]["language"], "ru");
     assert_eq!(v[1]["language"], "en");
@@ -235,10 +309,23 @@ fn stdin_to_stdout() {
 
 #[test]
 fn keywords_on_the_sample_corpus() {
-    let out = run(&["keywords", root().join("corpora/sample.jsonl").to_str().unwrap(), "--top", "5", "--json", "-", "-q"]);
+    let out = run(&[
+        "keywords",
+        root().join("corpora/sample.jsonl").to_str().unwrap(),
+        "--top",
+        "5",
+        "--json",
+        "-",
+        "-q",
+    ]);
     assert!(out.status.success());
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let langs: Vec<&str> = v["languages"].as_array().unwrap().iter().map(|l| l["language"].as_str().unwrap()).collect();
+    let langs: Vec<&str> = v["languages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["language"].as_str().unwrap())
+        .collect();
     assert_eq!(langs, ["zh", "en", "ru"]);
     for l in v["languages"].as_array().unwrap() {
         assert_eq!(l["terms"].as_array().unwrap().len(), 5);
@@ -247,7 +334,14 @@ fn keywords_on_the_sample_corpus() {
 
 #[test]
 fn unknown_language_in_allowlist_is_a_clear_error() {
-    let out = run(&["analyze", root().join("corpora/sample.jsonl").to_str().unwrap(), "--languages", "zh,xx", "-o", "/dev/null"]);
+    let out = run(&[
+        "analyze",
+        root().join("corpora/sample.jsonl").to_str().unwrap(),
+        "--languages",
+        "zh,xx",
+        "-o",
+        "/dev/null",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown language `xx`"));
 }

@@ -17,7 +17,12 @@ fn language_id_accuracy_on_real_corpora() {
         return;
     };
     let mut texts = corpora::langid_texts(&dir);
-    assert!(texts.len() > 20_000, "only {} texts loaded from {}", texts.len(), dir.display());
+    assert!(
+        texts.len() > 20_000,
+        "only {} texts loaded from {}",
+        texts.len(),
+        dir.display()
+    );
     let fragments = corpora::short_fragments(&texts, 3000);
     texts.extend(fragments);
     let engine = Engine::new().unwrap();

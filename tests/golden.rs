@@ -14,11 +14,17 @@ fn clause_texts(r: &vocmine::Analysis) -> Vec<&str> {
 #[test]
 fn simplified_chinese_review() {
     let r = engine()
-        .analyze(&Record::text(1u64, "菜很好吃，但是等了一个小时才上菜。服务员态度也不好！"))
+        .analyze(&Record::text(
+            1u64,
+            "菜很好吃，但是等了一个小时才上菜。服务员态度也不好！",
+        ))
         .unwrap();
     assert_eq!(r.language, Language::ZH);
     assert_eq!(r.script, Script::Hans);
-    assert_eq!(clause_texts(&r), ["菜很好吃", "但是等了一个小时才上菜。", "服务员态度也不好！"]);
+    assert_eq!(
+        clause_texts(&r),
+        ["菜很好吃", "但是等了一个小时才上菜。", "服务员态度也不好！"]
+    );
     assert_eq!((r.clauses[1].start, r.clauses[1].end), (5, 17));
     // 不好: negator + negated 好.
     let toks = r.clauses[2].tokens.as_ref().unwrap();
@@ -30,7 +36,9 @@ fn simplified_chinese_review() {
 
 #[test]
 fn traditional_chinese_is_hant_and_folds_for_matching() {
-    let r = engine().analyze(&Record::text("t", "維修等了很久，服務態度很差")).unwrap();
+    let r = engine()
+        .analyze(&Record::text("t", "維修等了很久，服務態度很差"))
+        .unwrap();
     assert_eq!((r.language, r.script), (Language::ZH, Script::Hant));
     let toks = r.clauses[0].tokens.as_ref().unwrap();
     // Surface stays traditional, norm is simplified.
@@ -41,7 +49,9 @@ fn traditional_chinese_is_hant_and_folds_for_matching() {
 
 #[test]
 fn full_width_text_keeps_original_offsets() {
-    let r = engine().analyze(&Record::text("f", "４Ｓ店的ＡＰＰ太卡了！！")).unwrap();
+    let r = engine()
+        .analyze(&Record::text("f", "４Ｓ店的ＡＰＰ太卡了！！"))
+        .unwrap();
     assert_eq!(r.clauses.len(), 1);
     assert_eq!(r.clauses[0].text, "４Ｓ店的ＡＰＰ太卡了！！");
     let toks = r.clauses[0].tokens.as_ref().unwrap();
@@ -52,10 +62,16 @@ fn full_width_text_keeps_original_offsets() {
 #[test]
 fn russian_review() {
     let r = engine()
-        .analyze(&Record::text("r", "Еда вкусная, но официант грубил. Никто не извинился!"))
+        .analyze(&Record::text(
+            "r",
+            "Еда вкусная, но официант грубил. Никто не извинился!",
+        ))
         .unwrap();
     assert_eq!((r.language, r.script), (Language::RU, Script::Cyrl));
-    assert_eq!(clause_texts(&r), ["Еда вкусная", "но официант грубил.", "Никто не извинился!"]);
+    assert_eq!(
+        clause_texts(&r),
+        ["Еда вкусная", "но официант грубил.", "Никто не извинился!"]
+    );
     let toks = r.clauses[2].tokens.as_ref().unwrap();
     let t = toks.iter().find(|t| t.norm == "извинился").unwrap();
     assert!(t.negated);
@@ -65,24 +81,44 @@ fn russian_review() {
 #[test]
 fn english_review() {
     let r = engine()
-        .analyze(&Record::text("e", "I wasn't happy with the courier, however the refund was quick."))
+        .analyze(&Record::text(
+            "e",
+            "I wasn't happy with the courier, however the refund was quick.",
+        ))
         .unwrap();
     assert_eq!((r.language, r.script), (Language::EN, Script::Latn));
-    assert_eq!(clause_texts(&r), ["I wasn't happy with the courier", "however the refund was quick."]);
+    assert_eq!(
+        clause_texts(&r),
+        [
+            "I wasn't happy with the courier",
+            "however the refund was quick."
+        ]
+    );
     let toks = r.clauses[0].tokens.as_ref().unwrap();
     assert!(toks.iter().any(|t| t.norm == "happy" && t.negated));
-    assert!(r.clauses[1].tokens.as_ref().unwrap().iter().all(|t| !t.negated));
+    assert!(r.clauses[1]
+        .tokens
+        .as_ref()
+        .unwrap()
+        .iter()
+        .all(|t| !t.negated));
 }
 
 #[test]
 fn tweet_with_mention_url_and_emoji() {
     let r = engine()
-        .analyze(&Record::text("tw", "@ShopNow_RU курьер опять опоздал 😡 https://t.example/abc #fail"))
+        .analyze(&Record::text(
+            "tw",
+            "@ShopNow_RU курьер опять опоздал 😡 https://t.example/abc #fail",
+        ))
         .unwrap();
     assert_eq!(r.language, Language::RU);
     let toks = r.clauses[0].tokens.as_ref().unwrap();
     let kinds: Vec<_> = toks.iter().map(|t| format!("{:?}", t.kind)).collect();
-    assert_eq!(kinds, ["Mention", "Word", "Word", "Word", "Emoji", "Url", "Hashtag"]);
+    assert_eq!(
+        kinds,
+        ["Mention", "Word", "Word", "Word", "Emoji", "Url", "Hashtag"]
+    );
 }
 
 #[test]
@@ -106,14 +142,20 @@ fn conversation_language_follows_the_customer_and_short_replies_are_right() {
     assert_eq!(turns[3].language, Language::ZH);
     assert_eq!(turns[4].language, Language::ZH);
     let reply = r.clauses.iter().find(|c| c.turn == Some(3)).unwrap();
-    assert_eq!((reply.text.as_str(), reply.language, reply.start, reply.end), ("好的", Language::ZH, 0, 2));
+    assert_eq!(
+        (reply.text.as_str(), reply.language, reply.start, reply.end),
+        ("好的", Language::ZH, 0, 2)
+    );
     assert_eq!(reply.speaker.as_deref(), Some("customer"));
 }
 
 #[test]
 fn mixed_language_record_reports_shares_and_clause_languages() {
     let r = engine()
-        .analyze(&Record::text("m", "Доставка быстрая, но упаковка порвана. The courier was polite though."))
+        .analyze(&Record::text(
+            "m",
+            "Доставка быстрая, но упаковка порвана. The courier was polite though.",
+        ))
         .unwrap();
     assert_eq!(r.language, Language::RU);
     assert_eq!(r.languages.len(), 2);
@@ -124,7 +166,10 @@ fn mixed_language_record_reports_shares_and_clause_languages() {
 #[test]
 fn asr_transcript_without_punctuation_is_one_clause_per_contrast() {
     let r = engine()
-        .analyze(&Record::text("asr", "嗯 那个 我上周去保养 等了三个小时 但是 师傅态度还可以"))
+        .analyze(&Record::text(
+            "asr",
+            "嗯 那个 我上周去保养 等了三个小时 但是 师傅态度还可以",
+        ))
         .unwrap();
     assert_eq!(r.clauses.len(), 2);
     assert!(r.clauses[1].text.starts_with("但是"));
@@ -132,7 +177,9 @@ fn asr_transcript_without_punctuation_is_one_clause_per_contrast() {
 
 #[test]
 fn und_when_nothing_can_be_said() {
-    let r = engine().analyze(&Record::text("u", "👍👍👍 12315")).unwrap();
+    let r = engine()
+        .analyze(&Record::text("u", "👍👍👍 12315"))
+        .unwrap();
     assert_eq!(r.language, Language::UND);
     assert_eq!(r.script, Script::Zyyy);
     assert_eq!(r.clauses.len(), 1);
@@ -163,7 +210,12 @@ fn records_built_in_code_are_validated() {
 fn batch_is_ordered_and_matches_single() {
     let e = Engine::builder().threads(2).tokens(true).build().unwrap();
     let records: Vec<Record> = (0..200u64)
-        .map(|i| Record::text(i, format!("第{i}次投诉：客服不回复，but nobody called back, никто не перезвонил")))
+        .map(|i| {
+            Record::text(
+                i,
+                format!("第{i}次投诉：客服不回复，but nobody called back, никто не перезвонил"),
+            )
+        })
         .collect();
     let batch = e.analyze_batch(&records);
     for (r, o) in records.iter().zip(&batch) {

@@ -10,12 +10,18 @@ pub fn sample_texts() -> Vec<String> {
     let data = std::fs::read_to_string(path).expect("corpora/sample.jsonl");
     let mut out = Vec::new();
     for line in data.lines() {
-        let Ok(v) = serde_json::from_str::<Value>(line) else { continue };
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
         if let Some(t) = v["text"].as_str() {
             out.push(t.to_string());
         }
         if let Some(turns) = v["turns"].as_array() {
-            out.extend(turns.iter().filter_map(|t| t["text"].as_str().map(str::to_string)));
+            out.extend(
+                turns
+                    .iter()
+                    .filter_map(|t| t["text"].as_str().map(str::to_string)),
+            );
         }
     }
     out

@@ -35,7 +35,9 @@ pub fn xml_unescape(s: &str) -> String {
             "lt" => Some('<'),
             "gt" => Some('>'),
             "apos" => Some('\''),
-            e if e.starts_with("#x") => u32::from_str_radix(&e[2..], 16).ok().and_then(char::from_u32),
+            e if e.starts_with("#x") => u32::from_str_radix(&e[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
             e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
             _ => None,
         };
@@ -56,7 +58,9 @@ pub fn xml_unescape(s: &str) -> String {
 
 /// All contents of `<open>…</close>` elements in a file.
 pub fn xml_elements(path: &Path, open: &str, close: &str) -> Vec<String> {
-    let Ok(data) = std::fs::read_to_string(path) else { return Vec::new() };
+    let Ok(data) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     let mut rest = data.as_str();
     while let Some(i) = rest.find(open) {
@@ -73,8 +77,13 @@ pub fn csv_column(path: &Path, column: &str) -> Vec<String> {
     let Ok(mut r) = csv::ReaderBuilder::new().flexible(true).from_path(path) else {
         return Vec::new();
     };
-    let Ok(headers) = r.headers() else { return Vec::new() };
-    let Some(idx) = headers.iter().position(|h| h.trim_start_matches('\u{feff}') == column) else {
+    let Ok(headers) = r.headers() else {
+        return Vec::new();
+    };
+    let Some(idx) = headers
+        .iter()
+        .position(|h| h.trim_start_matches('\u{feff}') == column)
+    else {
         return Vec::new();
     };
     r.records()
@@ -94,11 +103,19 @@ pub fn langid_texts(dir: &Path) -> Vec<(&'static str, &'static str, String)> {
             }
         }
     };
-    add("zh", "waimai_10k", csv_column(&dir.join("waimai_10k/waimai_10k.csv"), "review"), 1);
+    add(
+        "zh",
+        "waimai_10k",
+        csv_column(&dir.join("waimai_10k/waimai_10k.csv"), "review"),
+        1,
+    );
     add(
         "zh",
         "online_shopping_10_cats",
-        csv_column(&dir.join("online_shopping_10_cats/online_shopping_10_cats.csv"), "review"),
+        csv_column(
+            &dir.join("online_shopping_10_cats/online_shopping_10_cats.csv"),
+            "review",
+        ),
         5,
     );
     for sub in ["banks", "telecoms"] {
@@ -106,7 +123,9 @@ pub fn langid_texts(dir: &Path) -> Vec<(&'static str, &'static str, String)> {
             "ru",
             "SentiRuEval2015 tweets",
             xml_elements(
-                &dir.join(format!("SentiRuEval2015_banks_telecom_tweets/{sub}/train.xml")),
+                &dir.join(format!(
+                    "SentiRuEval2015_banks_telecom_tweets/{sub}/train.xml"
+                )),
                 "<column name=\"text\">",
                 "</column>",
             )
@@ -120,20 +139,37 @@ pub fn langid_texts(dir: &Path) -> Vec<(&'static str, &'static str, String)> {
     add(
         "ru",
         "SemEval2016 RU restaurants",
-        xml_elements(&dir.join("SemEval2016_Task5_RU_restaurants/train.xml"), "<text>", "</text>"),
+        xml_elements(
+            &dir.join("SemEval2016_Task5_RU_restaurants/train.xml"),
+            "<text>",
+            "</text>",
+        ),
         1,
     );
-    add("en", "banking77", csv_column(&dir.join("banking77/train.csv"), "text"), 1);
+    add(
+        "en",
+        "banking77",
+        csv_column(&dir.join("banking77/train.csv"), "text"),
+        1,
+    );
     add(
         "en",
         "SemEval2016 EN restaurants",
-        xml_elements(&dir.join("SemEval2016_Task5_EN/ABSA16_Restaurants_Train_SB1_v2.xml"), "<text>", "</text>"),
+        xml_elements(
+            &dir.join("SemEval2016_Task5_EN/ABSA16_Restaurants_Train_SB1_v2.xml"),
+            "<text>",
+            "</text>",
+        ),
         1,
     );
     add(
         "en",
         "SemEval2016 EN laptops",
-        xml_elements(&dir.join("SemEval2016_Task5_EN/ABSA16_Laptops_Train_SB1_v2.xml"), "<text>", "</text>"),
+        xml_elements(
+            &dir.join("SemEval2016_Task5_EN/ABSA16_Laptops_Train_SB1_v2.xml"),
+            "<text>",
+            "</text>",
+        ),
         1,
     );
     out
@@ -158,7 +194,10 @@ pub fn short_fragments(
             let f = frag.trim();
             let n = f.chars().count();
             if (2..=9).contains(&n) && f.chars().filter(|c| c.is_alphabetic()).count() >= 2 {
-                per_lang.entry(lang).or_default().push((lang, "fragments", f.to_string()));
+                per_lang
+                    .entry(lang)
+                    .or_default()
+                    .push((lang, "fragments", f.to_string()));
             }
         }
     }

@@ -37,7 +37,10 @@ pub fn evaluate<F: Fn(&str) -> String>(texts: &[(&str, &str, String)], predict: 
     let normalizer = vocmine::normalize::Normalizer::new();
     for (lang, _src, text) in texts {
         let Some(b) = bucket(text) else { continue };
-        let cell = t.cells.entry((lang.to_string(), b.to_string())).or_default();
+        let cell = t
+            .cells
+            .entry((lang.to_string(), b.to_string()))
+            .or_default();
         let n = normalizer.normalize(text);
         let c = ScriptCounts::of(n.text());
         // Nothing can be said without a letter, or from one alphabetic letter (`P.`).
