@@ -181,12 +181,9 @@ fn progress_bar(common: &CommonArgs) -> Option<ProgressBar> {
     Some(pb)
 }
 
-fn output(path: &Path) -> Result<Box<dyn Write>, Error> {
+fn output(path: &Path) -> Result<Box<dyn Write + Send>, Error> {
     if path.as_os_str() == "-" {
-        return Ok(Box::new(BufWriter::with_capacity(
-            1 << 20,
-            io::stdout().lock(),
-        )));
+        return Ok(Box::new(BufWriter::with_capacity(1 << 20, io::stdout())));
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -198,9 +195,9 @@ fn output(path: &Path) -> Result<Box<dyn Write>, Error> {
 fn run_with_progress(
     engine: &Engine,
     common: &CommonArgs,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
     out_path: &Path,
-    on_outcome: impl FnMut(&Outcome),
+    on_outcome: Option<&mut dyn FnMut(&Outcome)>,
 ) -> Result<Summary, Error> {
     let pb = progress_bar(common);
     let opts = RunOptions {
@@ -231,7 +228,7 @@ fn analyze(a: AnalyzeArgs) -> Result<(), Error> {
     let _ = a.no_model; // every stage of this release runs without a model
     let engine = engine(&a.common, a.tokens)?;
     let mut out = output(&a.output)?;
-    let summary = run_with_progress(&engine, &a.common, &mut out, &a.output, |_| {})?;
+    let summary = run_with_progress(&engine, &a.common, &mut *out, &a.output, None)?;
     drop(out);
     if let Some(path) = &a.summary_json {
         let mut f = output(path)?;
@@ -261,11 +258,18 @@ fn keywords(k: KeywordsArgs) -> Result<(), Error> {
     let engine = engine(&k.common, true)?;
     let mut collector = KeywordCollector::new().all_speakers(k.all_speakers);
     let mut sink = io::sink();
-    let summary = run_with_progress(&engine, &k.common, &mut sink, Path::new("-"), |o| {
+    let mut collect = |o: &Outcome| {
         if let Some(a) = o.analysis() {
             collector.add(a);
         }
-    })?;
+    };
+    let summary = run_with_progress(
+        &engine,
+        &k.common,
+        &mut sink,
+        Path::new("-"),
+        Some(&mut collect),
+    )?;
     let report = collector.report(k.top, ranking);
     match &k.json {
         Some(path) if path.as_os_str() == "-" => {

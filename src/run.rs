@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::engine::Engine;
-use crate::error::{Error, Result};
+use crate::error::{Error, RecordError, Result};
 use crate::input::{RawItem, Source};
 use crate::output::Outcome;
 
@@ -57,7 +57,7 @@ pub struct Summary {
     /// Records analyzed.
     pub analyzed: u64,
     /// Records that failed, by error kind.
-    pub errors: BTreeMap<String, u64>,
+    pub errors: BTreeMap<&'static str, u64>,
     /// Records with at least one warning.
     pub records_with_warnings: u64,
     /// Conversation records.
@@ -67,11 +67,11 @@ pub struct Summary {
     /// Clauses.
     pub clauses: u64,
     /// Records per record language.
-    pub languages: BTreeMap<String, u64>,
+    pub languages: BTreeMap<&'static str, u64>,
     /// Records per record script.
-    pub scripts: BTreeMap<String, u64>,
+    pub scripts: BTreeMap<&'static str, u64>,
     /// Clauses per clause language.
-    pub clause_languages: BTreeMap<String, u64>,
+    pub clause_languages: BTreeMap<&'static str, u64>,
     /// Input bytes read.
     pub bytes: u64,
     /// Wall-clock seconds.
@@ -88,6 +88,26 @@ impl Summary {
         self.errors.values().sum()
     }
 
+    /// Adds another summary's counts (times and memory are not added).
+    pub fn merge(&mut self, o: &Summary) {
+        self.records += o.records;
+        self.analyzed += o.analyzed;
+        self.records_with_warnings += o.records_with_warnings;
+        self.conversations += o.conversations;
+        self.turns += o.turns;
+        self.clauses += o.clauses;
+        for (dst, src) in [
+            (&mut self.errors, &o.errors),
+            (&mut self.languages, &o.languages),
+            (&mut self.scripts, &o.scripts),
+            (&mut self.clause_languages, &o.clause_languages),
+        ] {
+            for (k, v) in src {
+                *dst.entry(k).or_default() += v;
+            }
+        }
+    }
+
     /// Adds one outcome to the counts.
     pub fn add(&mut self, outcome: &Outcome) {
         self.records += 1;
@@ -102,23 +122,20 @@ impl Summary {
                     self.turns += t.len() as u64;
                 }
                 self.clauses += a.clauses.len() as u64;
-                *self.languages.entry(a.language.code().into()).or_default() += 1;
-                *self.scripts.entry(a.script.code().into()).or_default() += 1;
+                *self.languages.entry(a.language.code()).or_default() += 1;
+                *self.scripts.entry(a.script.code()).or_default() += 1;
                 for c in &a.clauses {
-                    *self
-                        .clause_languages
-                        .entry(c.language.code().into())
-                        .or_default() += 1;
+                    *self.clause_languages.entry(c.language.code()).or_default() += 1;
                 }
             }
             Outcome::Err(f) => {
-                *self.errors.entry(f.error.kind.as_str().into()).or_default() += 1;
+                *self.errors.entry(f.error.kind.as_str()).or_default() += 1;
             }
         }
     }
 }
 
-fn fmt_counts(m: &BTreeMap<String, u64>, total: u64) -> String {
+fn fmt_counts(m: &BTreeMap<&'static str, u64>, total: u64) -> String {
     let mut v: Vec<_> = m.iter().collect();
     v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     v.iter()
@@ -181,27 +198,33 @@ impl fmt::Display for Summary {
 
 /// Runs the engine over a source, writing one JSON line per record to `out`.
 ///
-/// `on_outcome` sees every outcome in input order (used for alert streams and
-/// keyword collection); `on_progress` is called after each batch.
+/// `on_outcome`, when given, sees every outcome in input order (used for
+/// alert streams and keyword collection); without it, outcomes are counted
+/// and dropped on the worker threads. `on_progress` is called after each
+/// batch. Three stages overlap: a reader thread, the engine's pool, and a
+/// writer thread.
 pub fn run(
     engine: &Engine,
     mut source: Box<dyn Source>,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
     out_path: &Path,
     opts: &RunOptions,
-    mut on_outcome: impl FnMut(&Outcome),
+    mut on_outcome: Option<&mut dyn FnMut(&Outcome)>,
     mut on_progress: impl FnMut(Progress),
 ) -> Result<Summary> {
     let started = Instant::now();
     let batch_size = opts.batch_size.max(1);
+    let keep = on_outcome.is_some();
     let mut summary = Summary::default();
     let (tx, rx) = sync_channel::<Result<(Vec<RawItem>, u64)>>(2);
+    let (wtx, wrx) = sync_channel::<Vec<u8>>(2);
     let result = std::thread::scope(|scope| -> Result<()> {
         scope.spawn(move || loop {
             let mut batch = Vec::with_capacity(batch_size);
             let mut bytes_in_batch = 0usize;
             let mut failed = None;
-            while batch.len() < batch_size && bytes_in_batch < (8 << 20) {
+            let mut exhausted = false;
+            while batch.len() < batch_size && bytes_in_batch < MAX_BATCH_BYTES {
                 match source.next_item() {
                     Ok(Some(item)) => {
                         if let RawItem::Line { bytes, .. } = &item {
@@ -209,14 +232,16 @@ pub fn run(
                         }
                         batch.push(item);
                     }
-                    Ok(None) => break,
+                    Ok(None) => {
+                        exhausted = true;
+                        break;
+                    }
                     Err(e) => {
                         failed = Some(e);
                         break;
                     }
                 }
             }
-            let done = batch.len() < batch_size && bytes_in_batch < (8 << 20);
             if !batch.is_empty() && tx.send(Ok((batch, source.bytes_read()))).is_err() {
                 return;
             }
@@ -224,60 +249,86 @@ pub fn run(
                 let _ = tx.send(Err(e));
                 return;
             }
-            if done {
+            if exhausted {
                 return;
             }
         });
-        let mut buf = Vec::with_capacity(1 << 20);
-        for msg in rx {
-            let (batch, bytes) = msg?;
-            let results: Vec<(Outcome, Vec<u8>)> = engine.install(|| {
-                batch
-                    .into_par_iter()
-                    .map(|item| {
-                        let line = item.line();
-                        let outcome = match item.into_record() {
-                            Ok(record) => engine.outcome(&record),
-                            Err(failure) => Outcome::Err(failure),
-                        };
-                        let json = serde_json::to_vec(&outcome).unwrap_or_else(|e| {
-                            format!(
-                                "{{\"id\":{line},\"line\":{line},\"error\":{{\"kind\":\"invalid_value\",\"line\":{line},\"message\":\"cannot serialize: {}\"}}}}",
-                                e.to_string().replace('"', "'")
-                            )
-                            .into_bytes()
-                        });
-                        (outcome, json)
-                    })
-                    .collect()
-            });
-            buf.clear();
-            let mut strict_error = None;
-            for (outcome, json) in &results {
-                if opts.strict {
-                    if let Some(e) = outcome.error() {
-                        strict_error = Some(e.clone());
-                        break;
+        let writer = scope.spawn(move || -> std::io::Result<()> {
+            for buf in wrx {
+                out.write_all(&buf)?;
+            }
+            out.flush()
+        });
+        let consumed = (|| -> Result<()> {
+            for msg in rx {
+                let (batch, bytes) = msg?;
+                let results: Vec<Processed> = engine.install(|| {
+                    batch
+                        .into_par_iter()
+                        .map(|item| {
+                            let outcome = match item.into_record() {
+                                Ok(record) => engine.outcome(&record),
+                                Err(failure) => Outcome::Err(failure),
+                            };
+                            let json = serialize(&outcome);
+                            let mut counts = Summary::default();
+                            counts.add(&outcome);
+                            let error = outcome.error().cloned();
+                            Processed {
+                                outcome: keep.then_some(outcome),
+                                json,
+                                counts,
+                                error,
+                            }
+                        })
+                        .collect()
+                });
+                let mut buf = Vec::with_capacity(results.iter().map(|r| r.json.len() + 1).sum());
+                let mut strict_error = None;
+                for Processed {
+                    outcome,
+                    json,
+                    counts,
+                    error,
+                } in &results
+                {
+                    if opts.strict {
+                        if let Some(e) = error {
+                            strict_error = Some(e.clone());
+                            break;
+                        }
+                    }
+                    buf.extend_from_slice(json);
+                    buf.push(b'\n');
+                    summary.merge(counts);
+                    if let (Some(f), Some(o)) = (on_outcome.as_deref_mut(), outcome) {
+                        f(o);
                     }
                 }
-                buf.extend_from_slice(json);
-                buf.push(b'\n');
-                summary.add(outcome);
-                on_outcome(outcome);
+                // Dropping the results is real work; let the pool do it.
+                engine.install(|| results.into_par_iter().for_each(drop));
+                if wtx.send(buf).is_err() {
+                    // The writer stopped: its error is reported below.
+                    return Ok(());
+                }
+                summary.bytes = bytes;
+                on_progress(Progress {
+                    bytes,
+                    records: summary.records,
+                });
+                if let Some(e) = strict_error {
+                    return Err(Error::Input(e));
+                }
             }
-            out.write_all(&buf).map_err(|e| Error::io(out_path, e))?;
-            summary.bytes = bytes;
-            on_progress(Progress {
-                bytes,
-                records: summary.records,
-            });
-            if let Some(e) = strict_error {
-                return Err(Error::Input(e));
-            }
-        }
-        Ok(())
+            Ok(())
+        })();
+        drop(wtx);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the writer thread panicked")));
+        consumed?;
+        written.map_err(|e| Error::io(out_path, e))
     });
-    out.flush().map_err(|e| Error::io(out_path, e))?;
     result?;
     summary.seconds = started.elapsed().as_secs_f64();
     summary.records_per_second = if summary.seconds > 0.0 {
@@ -287,6 +338,33 @@ pub fn run(
     };
     summary.peak_rss_mb = peak_rss_mb();
     Ok(summary)
+}
+
+const MAX_BATCH_BYTES: usize = 8 << 20;
+
+/// One record after the parallel part of a run.
+struct Processed {
+    /// Kept only when a callback wants to see it.
+    outcome: Option<Outcome>,
+    json: Vec<u8>,
+    counts: Summary,
+    error: Option<RecordError>,
+}
+
+fn serialize(outcome: &Outcome) -> Vec<u8> {
+    serde_json::to_vec(outcome).unwrap_or_else(|e| {
+        let line = outcome.line();
+        let failure = Outcome::Err(crate::output::Failure {
+            id: crate::record::RecordId::from_line(line),
+            line,
+            error: RecordError::new(
+                crate::error::RecordErrorKind::InvalidValue,
+                line,
+                format!("the analysis could not be serialized: {e}"),
+            ),
+        });
+        serde_json::to_vec(&failure).unwrap_or_default()
+    })
 }
 
 /// Peak resident set size of this process in MB, from `/proc/self/status`.
