@@ -356,6 +356,7 @@ impl Engine {
                             stop: t.stop,
                             negator: t.negator,
                             negated: t.negated,
+                            pos: t.pos,
                         }
                     })
                     .collect()

@@ -102,8 +102,20 @@ pub struct KeywordReport {
 
 const WINDOW: usize = 5;
 
+/// Content words: not stopwords or negators; Chinese words only when jieba
+/// tags them as nouns, verbs, adjectives or foreign words (TextRank's usual
+/// filter: adverbs such as 直接, time words such as 现在 and numerals such
+/// as 两次 are left out).
 fn is_content(t: &TokenOut) -> bool {
-    (t.kind == TokenKind::Word || t.kind == TokenKind::Hashtag)
+    let pos_ok = match t.pos {
+        None => true,
+        Some(p) => {
+            matches!(p.as_bytes().first(), Some(b'n'))
+                || matches!(p, "v" | "vn" | "vi" | "a" | "an" | "eng")
+        }
+    };
+    pos_ok
+        && (t.kind == TokenKind::Word || t.kind == TokenKind::Hashtag)
         && !t.stop
         && !t.negator
         && t.norm.chars().any(char::is_alphabetic)

@@ -138,6 +138,9 @@ pub struct TokenOut {
     pub negator: bool,
     /// Inside a negation scope.
     pub negated: bool,
+    /// jieba part-of-speech tag (Chinese words only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pos: Option<&'static str>,
 }
 
 /// The output line of a record that could not be analyzed.

@@ -72,6 +72,8 @@ pub struct Token<'a> {
     pub negator: bool,
     /// Whether the token lies in a negation scope.
     pub negated: bool,
+    /// jieba part-of-speech tag of Chinese words (`n`, `v`, `a`, `d`, `eng`, ...).
+    pub pos: Option<&'static str>,
 }
 
 impl Token<'_> {
@@ -493,8 +495,18 @@ impl JiebaSegmenter {
             stop,
             negator,
             negated: false,
+            pos: None,
         });
         out.boundary.push(boundary);
+    }
+
+    /// Sets the POS tag of the last `n` tokens pushed.
+    fn tag_last(out: &mut Pending<'_>, n: usize, tag: &str) {
+        let tag = intern_pos(tag);
+        let len = out.tokens.len();
+        for t in &mut out.tokens[len.saturating_sub(n)..] {
+            t.pos = Some(tag);
+        }
     }
 
     fn push_cjk<'a>(
@@ -511,7 +523,7 @@ impl JiebaSegmenter {
             Ok(j) => j,
             Err(poisoned) => poisoned.into_inner(),
         };
-        for t in guard.cut(run, self.hmm) {
+        for t in guard.tag(run, self.hmm) {
             let word = t.word;
             let start = cs + t.start;
             let end = cs + t.end;
@@ -524,6 +536,7 @@ impl JiebaSegmenter {
                     TokenKind::Word
                 };
                 self.push(out, text, wb, we, start, end, kind, Language::ZH, boundary);
+                Self::tag_last(out, 1, t.tag);
                 boundary = false;
                 continue;
             }
@@ -553,6 +566,10 @@ impl JiebaSegmenter {
                     Language::ZH,
                     false,
                 );
+                // The negator is an adverb; the rest keeps the word's tag.
+                Self::tag_last(out, 1, t.tag);
+                let n = out.tokens.len();
+                out.tokens[n - 2].pos = Some("d");
                 boundary = false;
                 continue;
             }
@@ -567,9 +584,21 @@ impl JiebaSegmenter {
                 Language::ZH,
                 boundary,
             );
+            Self::tag_last(out, 1, t.tag);
             boundary = false;
         }
     }
+}
+
+/// jieba's tag set as static strings (unknown tags become `x`).
+fn intern_pos(tag: &str) -> &'static str {
+    const TAGS: &[&str] = &[
+        "a", "ad", "ag", "an", "b", "c", "d", "df", "dg", "e", "eng", "f", "g", "h", "i", "j", "k",
+        "l", "m", "mg", "mq", "n", "ng", "nr", "nrfg", "nrt", "ns", "nt", "nz", "o", "p", "q", "r",
+        "rg", "rr", "rz", "s", "t", "tg", "u", "ud", "ug", "uj", "ul", "uv", "uz", "v", "vd", "vg",
+        "vi", "vn", "vq", "x", "y", "z", "zg",
+    ];
+    TAGS.iter().find(|t| **t == tag).copied().unwrap_or("x")
 }
 
 fn starts_url(b: &[u8]) -> bool {
