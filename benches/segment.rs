@@ -36,6 +36,14 @@ fn bench(c: &mut Criterion) {
             })
         });
         if lang == "zh" {
+            let tagged = JiebaSegmenter::builder().pos(true).build().unwrap();
+            g.bench_function("tokens_zh_with_pos", |b| {
+                b.iter(|| {
+                    for (t, l) in &items {
+                        black_box(tagged.segment(black_box(t), *l));
+                    }
+                })
+            });
             g.bench_function("jieba_cut_zh", |b| {
                 b.iter(|| {
                     for (t, _) in &items {

@@ -307,7 +307,11 @@ mod tests {
 
     #[test]
     fn top_terms_per_language() {
-        let engine = Engine::builder().tokens(true).build().unwrap();
+        let engine = Engine::builder()
+            .tokens(true)
+            .pos_tags(true)
+            .build()
+            .unwrap();
         let texts = [
             "快递太慢了,客服不回复",
             "快递很快,包装完好",

@@ -90,6 +90,9 @@ struct AnalyzeArgs {
     /// Include the tokens of each clause.
     #[arg(long)]
     tokens: bool,
+    /// Tag Chinese tokens with jieba part-of-speech tags (`pos`; slower).
+    #[arg(long)]
+    pos: bool,
     /// Also write the end-of-run summary as JSON to this file.
     #[arg(long)]
     summary_json: Option<PathBuf>,
@@ -136,10 +139,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn engine(common: &CommonArgs, tokens: bool) -> Result<Engine, Error> {
+fn engine(common: &CommonArgs, tokens: bool, pos: bool) -> Result<Engine, Error> {
     let mut b = Engine::builder()
         .languages(&common.languages)
         .hmm(!common.no_hmm)
+        .pos_tags(pos)
         .tokens(tokens);
     for d in &common.user_dict {
         b = b.user_dict(d);
@@ -230,7 +234,7 @@ fn run_with_progress(
 
 fn analyze(a: AnalyzeArgs) -> Result<(), Error> {
     let _ = a.no_model; // every stage of this release runs without a model
-    let engine = engine(&a.common, a.tokens)?;
+    let engine = engine(&a.common, a.tokens, a.pos)?;
     let mut out = output(&a.output)?;
     let summary = run_with_progress(&engine, &a.common, &mut *out, &a.output, None)?;
     drop(out);
@@ -259,7 +263,7 @@ fn keywords(k: KeywordsArgs) -> Result<(), Error> {
             )))
         }
     };
-    let engine = engine(&k.common, true)?;
+    let engine = engine(&k.common, true, true)?;
     let mut collector = KeywordCollector::new().all_speakers(k.all_speakers);
     let mut sink = io::sink();
     let mut collect = |o: &Outcome| {
