@@ -425,6 +425,11 @@ impl Record {
     }
 }
 
+/// A record error about one field.
+fn field_error(kind: RecordErrorKind, line: u64, field: String, message: String) -> RecordError {
+    RecordError::new(kind, line, message).with_field(field)
+}
+
 fn parse_turns(
     items: Vec<Value>,
     line: u64,
@@ -436,58 +441,58 @@ fn parse_turns(
         let mut obj = match item {
             Value::Object(o) => o,
             other => {
-                return Err(RecordError::new(
+                return Err(field_error(
                     RecordErrorKind::WrongType,
                     line,
+                    field(""),
                     format!("each turn must be an object, found {}", json_type(&other)),
-                )
-                .with_field(field("")))
+                ))
             }
         };
         let text = match obj.remove("text") {
             Some(Value::String(s)) => s,
             None | Some(Value::Null) => {
-                return Err(RecordError::new(
+                return Err(field_error(
                     RecordErrorKind::MissingText,
                     line,
+                    field(".text"),
                     format!("turn {i} has no `text`"),
-                )
-                .with_field(field(".text")))
+                ))
             }
             Some(other) => {
-                return Err(RecordError::new(
+                return Err(field_error(
                     RecordErrorKind::WrongType,
                     line,
+                    field(".text"),
                     format!("`text` must be a string, found {}", json_type(&other)),
-                )
-                .with_field(field(".text")))
+                ))
             }
         };
         let speaker = match obj.remove("speaker").or_else(|| obj.remove("role")) {
             Some(Value::String(s)) if !s.trim().is_empty() => s,
             None | Some(Value::Null) => {
-                return Err(RecordError::new(
+                return Err(field_error(
                     RecordErrorKind::MissingField,
                     line,
+                    field(".speaker"),
                     format!("turn {i} has no `speaker`"),
-                )
-                .with_field(field(".speaker")))
+                ))
             }
             Some(Value::String(_)) => {
-                return Err(RecordError::new(
+                return Err(field_error(
                     RecordErrorKind::InvalidValue,
                     line,
+                    field(".speaker"),
                     format!("turn {i} has an empty `speaker`"),
-                )
-                .with_field(field(".speaker")))
+                ))
             }
             Some(other) => {
-                return Err(RecordError::new(
+                return Err(field_error(
                     RecordErrorKind::WrongType,
                     line,
+                    field(".speaker"),
                     format!("`speaker` must be a string, found {}", json_type(&other)),
-                )
-                .with_field(field(".speaker")))
+                ))
             }
         };
         let time = opt_time(obj.remove("time"), &field(".time"), line, warnings);

@@ -292,6 +292,26 @@ impl Segment for JiebaSegmenter {
         };
         let mut boundary = false;
         let mut i = 0;
+        // Pushes the token chars[i..j] and moves on to j.
+        macro_rules! emit {
+            ($kind:expr, $j:expr) => {{
+                let j = $j;
+                self.push(
+                    &mut out,
+                    text,
+                    byte_at(i),
+                    byte_at(j),
+                    i,
+                    j,
+                    $kind,
+                    language,
+                    boundary,
+                );
+                boundary = false;
+                i = j;
+                continue;
+            }};
+        }
         while i < n {
             let c = chars[i].1;
             if c.is_whitespace() {
@@ -308,20 +328,7 @@ impl Segment for JiebaSegmenter {
                 while j > i + 1 && matches!(chars[j - 1].1, '.' | ',' | ';' | '!' | '?' | ')') {
                     j -= 1;
                 }
-                self.push(
-                    &mut out,
-                    text,
-                    byte_at(i),
-                    byte_at(j),
-                    i,
-                    j,
-                    TokenKind::Url,
-                    language,
-                    boundary,
-                );
-                boundary = false;
-                i = j;
-                continue;
+                emit!(TokenKind::Url, j);
             }
             // Mentions and Latin/Cyrillic hashtags.
             if (c == '@' || c == '#') && chars.get(i + 1).is_some_and(|x| is_alnum(x.1)) {
@@ -339,20 +346,7 @@ impl Segment for JiebaSegmenter {
                     } else {
                         TokenKind::Hashtag
                     };
-                    self.push(
-                        &mut out,
-                        text,
-                        byte_at(i),
-                        byte_at(j),
-                        i,
-                        j,
-                        kind,
-                        language,
-                        boundary,
-                    );
-                    boundary = false;
-                    i = j;
-                    continue;
+                    emit!(kind, j);
                 }
             }
             if is_emoji(c) {
@@ -367,20 +361,7 @@ impl Segment for JiebaSegmenter {
                         break;
                     }
                 }
-                self.push(
-                    &mut out,
-                    text,
-                    byte_at(i),
-                    byte_at(j),
-                    i,
-                    j,
-                    TokenKind::Emoji,
-                    language,
-                    boundary,
-                );
-                boundary = false;
-                i = j;
-                continue;
+                emit!(TokenKind::Emoji, j);
             }
             if is_han(c) || is_kana(c) {
                 // A CJK run (Han, kana and the ASCII letters/digits inside it) goes to jieba.
@@ -425,20 +406,7 @@ impl Segment for JiebaSegmenter {
                 } else {
                     TokenKind::Word
                 };
-                self.push(
-                    &mut out,
-                    text,
-                    byte_at(i),
-                    byte_at(j),
-                    i,
-                    j,
-                    kind,
-                    language,
-                    boundary,
-                );
-                boundary = false;
-                i = j;
-                continue;
+                emit!(kind, j);
             }
             // Punctuation and symbols end a negation scope.
             if !matches!(c, '\'' | '"' | '«' | '»' | '“' | '”' | '(' | ')') {
