@@ -14,15 +14,15 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(records.len() as u64));
     let one = Engine::builder().threads(1).build().unwrap();
     g.bench_function("analyze_batch_1_thread", |b| {
-        b.iter(|| black_box(one.analyze_batch(black_box(&records))))
+        b.iter(|| black_box(one.analyze_batch(black_box(&records)).unwrap()))
     });
     let all = Engine::builder().build().unwrap();
     g.bench_function("analyze_batch_all_cores", |b| {
-        b.iter(|| black_box(all.analyze_batch(black_box(&records))))
+        b.iter(|| black_box(all.analyze_batch(black_box(&records)).unwrap()))
     });
     g.bench_function("analyze_batch_serialize_all_cores", |b| {
         b.iter(|| {
-            let out = all.analyze_batch(&records);
+            let out = all.analyze_batch(&records).unwrap();
             let bytes: usize = out
                 .iter()
                 .map(|o| serde_json::to_vec(o).map(|v| v.len()).unwrap_or(0))

@@ -27,7 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
         Record::text("broken", "   "),
     ];
-    for outcome in engine.analyze_batch(&records) {
+    for outcome in engine.analyze_batch(&records)? {
         match outcome.analysis() {
             Some(a) => {
                 println!("{} [{} {}]", a.id, a.language, a.script);

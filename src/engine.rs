@@ -40,6 +40,9 @@ pub struct EngineBuilder {
     tokens: bool,
     threads: Option<usize>,
     traditional_share: Option<f32>,
+    #[cfg(feature = "onnx")]
+    encoder: Option<crate::encoder::Encoder>,
+    encode_all_speakers: bool,
 }
 
 impl EngineBuilder {
@@ -111,6 +114,20 @@ impl EngineBuilder {
         self
     }
 
+    /// Adds the neural encoder: customer clauses get embeddings (and the
+    /// model's extra outputs) in [`Engine::analyze_batch`] and streaming runs.
+    #[cfg(feature = "onnx")]
+    pub fn encoder(mut self, encoder: crate::encoder::Encoder) -> Self {
+        self.encoder = Some(encoder);
+        self
+    }
+
+    /// Encodes the clauses of every speaker, not only the customer's (default false).
+    pub fn encode_all_speakers(mut self, yes: bool) -> Self {
+        self.encode_all_speakers = yes;
+        self
+    }
+
     /// Threads for batch analysis (default: rayon's global pool, one per core).
     pub fn threads(mut self, n: usize) -> Self {
         self.threads = Some(n);
@@ -168,6 +185,9 @@ impl EngineBuilder {
                 tokens: self.tokens,
                 traditional_share: self.traditional_share.unwrap_or(0.1),
                 pool,
+                #[cfg(feature = "onnx")]
+                encoder: self.encoder,
+                encode_all_speakers: self.encode_all_speakers,
             }),
         })
     }
@@ -181,6 +201,9 @@ struct Inner {
     tokens: bool,
     traditional_share: f32,
     pool: Option<rayon::ThreadPool>,
+    #[cfg(feature = "onnx")]
+    encoder: Option<crate::encoder::Encoder>,
+    encode_all_speakers: bool,
 }
 
 /// The analysis engine. Cloning is cheap (shared state); it is `Send + Sync`.
@@ -306,9 +329,67 @@ impl Engine {
     }
 
     /// Analyzes records in parallel; the results are in input order and do
-    /// not depend on the thread count.
-    pub fn analyze_batch(&self, records: &[Record]) -> Vec<Outcome> {
-        self.install(|| records.par_iter().map(|r| self.outcome(r)).collect())
+    /// not depend on the thread count. With an encoder, the clauses of the
+    /// whole batch are encoded together (sorted by length, deduplicated).
+    pub fn analyze_batch(&self, records: &[Record]) -> Result<Vec<Outcome>> {
+        let mut out: Vec<Outcome> =
+            self.install(|| records.par_iter().map(|r| self.outcome(r)).collect());
+        self.encode_outcomes(&mut out)?;
+        Ok(out)
+    }
+
+    /// Whether the engine has a neural encoder.
+    pub fn has_encoder(&self) -> bool {
+        #[cfg(feature = "onnx")]
+        {
+            self.inner.encoder.is_some()
+        }
+        #[cfg(not(feature = "onnx"))]
+        {
+            false
+        }
+    }
+
+    /// The encoder, if any.
+    #[cfg(feature = "onnx")]
+    pub fn encoder(&self) -> Option<&crate::encoder::Encoder> {
+        self.inner.encoder.as_ref()
+    }
+
+    /// Runs the encoder over the clauses of analyzed records (customer
+    /// clauses unless `encode_all_speakers`) and attaches the results. A
+    /// no-op without an encoder. Model failures are errors of the whole batch.
+    pub fn encode_outcomes(&self, outcomes: &mut [Outcome]) -> Result<()> {
+        #[cfg(feature = "onnx")]
+        if let Some(encoder) = &self.inner.encoder {
+            let all = self.inner.encode_all_speakers;
+            let texts: Vec<&str> = outcomes
+                .iter()
+                .filter_map(Outcome::analysis)
+                .flat_map(|a| a.clauses.iter())
+                .filter(|c| all || c.role == Role::Customer)
+                .map(|c| c.text.as_str())
+                .collect();
+            if texts.is_empty() {
+                return Ok(());
+            }
+            let encoded = self.install(|| encoder.encode(&texts))?;
+            let mut it = encoded.into_iter();
+            for o in outcomes.iter_mut() {
+                if let Outcome::Ok(a) = o {
+                    for c in a
+                        .clauses
+                        .iter_mut()
+                        .filter(|c| all || c.role == Role::Customer)
+                    {
+                        c.embedding = it.next();
+                    }
+                }
+            }
+        }
+        #[cfg(not(feature = "onnx"))]
+        let _ = outcomes;
+        Ok(())
     }
 
     /// Runs `f` in the engine's thread pool (the global pool when no thread
@@ -378,6 +459,7 @@ impl Engine {
                 language: det.language,
                 script: det.script,
                 tokens,
+                embedding: None,
             });
         }
         vote

@@ -49,6 +49,18 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A model directory, file or the ONNX Runtime library is missing or
+    /// cannot be loaded; the message names the set-up command.
+    #[error("{path}: {message}")]
+    ModelNotFound {
+        /// The missing or broken path.
+        path: PathBuf,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// Inference failed at run time.
+    #[error("model error: {0}")]
+    Model(String),
     /// Output could not be serialized.
     #[error("serialization failed: {0}")]
     Serialize(#[from] serde_json::Error),

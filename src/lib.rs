@@ -45,6 +45,8 @@
 #![warn(missing_docs)]
 
 pub mod clauses;
+#[cfg(feature = "onnx")]
+pub mod encoder;
 pub mod engine;
 pub mod error;
 pub mod input;

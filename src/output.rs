@@ -114,7 +114,18 @@ pub struct Clause {
     /// Tokens, when requested (`--tokens`, [`crate::EngineBuilder::tokens`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tokens: Option<Vec<TokenOut>>,
+    /// The clause embedding, when the engine has an encoder (customer
+    /// clauses; not written to JSON Lines — see `vocmine embed`).
+    #[serde(skip)]
+    pub embedding: Option<Embedding>,
 }
+
+/// A shared, L2-normalized clause embedding.
+#[cfg(feature = "onnx")]
+pub type Embedding = std::sync::Arc<crate::encoder::Encoded>;
+/// A shared clause embedding (the `onnx` feature is off: never set).
+#[cfg(not(feature = "onnx"))]
+pub type Embedding = std::sync::Arc<Vec<f32>>;
 
 /// A token in the output (owned; see [`crate::tokens::Token`] for the borrowing form).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -262,14 +262,20 @@ pub fn run(
         let consumed = (|| -> Result<()> {
             for msg in rx {
                 let (batch, bytes) = msg?;
-                let results: Vec<Processed> = engine.install(|| {
+                let mut outcomes: Vec<Outcome> = engine.install(|| {
                     batch
                         .into_par_iter()
-                        .map(|item| {
-                            let outcome = match item.into_record() {
-                                Ok(record) => engine.outcome(&record),
-                                Err(failure) => Outcome::Err(failure),
-                            };
+                        .map(|item| match item.into_record() {
+                            Ok(record) => engine.outcome(&record),
+                            Err(failure) => Outcome::Err(failure),
+                        })
+                        .collect()
+                });
+                engine.encode_outcomes(&mut outcomes)?;
+                let results: Vec<Processed> = engine.install(|| {
+                    outcomes
+                        .into_par_iter()
+                        .map(|outcome| {
                             let json = serialize(&outcome);
                             let mut counts = Summary::default();
                             counts.add(&outcome);

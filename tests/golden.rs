@@ -217,7 +217,7 @@ fn batch_is_ordered_and_matches_single() {
             )
         })
         .collect();
-    let batch = e.analyze_batch(&records);
+    let batch = e.analyze_batch(&records).unwrap();
     for (r, o) in records.iter().zip(&batch) {
         assert_eq!(o.analysis().unwrap(), &e.analyze(r).unwrap());
     }

