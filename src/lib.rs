@@ -53,6 +53,7 @@ pub mod input;
 pub mod keywords;
 pub mod language;
 pub mod normalize;
+pub mod npy;
 pub mod output;
 pub mod record;
 pub mod run;

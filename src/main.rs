@@ -30,8 +30,42 @@ enum Command {
     Analyze(AnalyzeArgs),
     /// Top terms per language over a corpus (TF-IDF; TextRank for Chinese).
     Keywords(KeywordsArgs),
+    /// Clause embeddings as a NumPy `.npy` matrix plus a JSON Lines index.
+    Embed(EmbedArgs),
     /// Print the JSON Schema of one output line of `analyze`.
     Schema,
+}
+
+#[derive(Args)]
+struct ModelArgs {
+    /// Model directory (model.onnx + tokenizer.json + config.json).
+    #[arg(
+        long,
+        env = "VOCMINE_MODEL",
+        default_value = "models/multilingual-e5-small"
+    )]
+    model: PathBuf,
+    /// Texts per inference batch.
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// ONNX Runtime intra-op threads (default: available cores).
+    #[arg(long)]
+    intra_threads: Option<usize>,
+}
+
+#[derive(Args)]
+struct EmbedArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Output `.npy` file (float32, one row per clause); the index of rows
+    /// goes to the same path with `.index.jsonl`.
+    #[arg(long, short)]
+    output: PathBuf,
+    /// Embed the clauses of every speaker, not only the customer's.
+    #[arg(long)]
+    all_speakers: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -121,6 +155,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(a) => analyze(a),
         Command::Keywords(k) => keywords(k),
+        Command::Embed(e) => embed(e),
         Command::Schema => {
             println!("{}", vocmine::OUTPUT_SCHEMA.trim_end());
             Ok(())
@@ -152,6 +187,104 @@ fn engine(common: &CommonArgs, tokens: bool, pos: bool) -> Result<Engine, Error>
         b = b.threads(n);
     }
     b.build()
+}
+
+fn encoder(m: &ModelArgs) -> Result<vocmine::encoder::Encoder, Error> {
+    let root = m
+        .model
+        .parent()
+        .and_then(Path::parent)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut b = vocmine::encoder::Encoder::builder(&m.model)
+        .project_root(root)
+        .batch_size(m.batch_size);
+    if let Some(n) = m.intra_threads {
+        b = b.intra_threads(n);
+    }
+    b.build()
+}
+
+fn embed(e: EmbedArgs) -> Result<(), Error> {
+    let enc = encoder(&e.model)?;
+    let dim = enc.config().dimension.unwrap_or(0);
+    let mut b = Engine::builder()
+        .languages(&e.common.languages)
+        .hmm(!e.common.no_hmm)
+        .encode_all_speakers(e.all_speakers)
+        .encoder(enc.clone());
+    if let Some(n) = e.common.threads {
+        b = b.threads(n);
+    }
+    let engine = b.build()?;
+    let index_path = e.output.with_extension("index.jsonl");
+    let mut npy: Option<vocmine::npy::NpyWriter> = None;
+    let mut index = output(&index_path)?;
+    let mut failed: Option<Error> = None;
+    let mut row = 0u64;
+    let mut write_rows = |o: &Outcome| {
+        if failed.is_some() {
+            return;
+        }
+        let Some(a) = o.analysis() else { return };
+        for (ci, c) in a.clauses.iter().enumerate() {
+            let Some(emb) = &c.embedding else { continue };
+            let result = (|| -> Result<(), Error> {
+                if npy.is_none() {
+                    let d = if dim > 0 { dim } else { emb.embedding.len() };
+                    npy = Some(vocmine::npy::NpyWriter::create(&e.output, d)?);
+                }
+                if let Some(w) = npy.as_mut() {
+                    w.push(&emb.embedding)?;
+                }
+                let line = serde_json::json!({
+                    "row": row, "id": a.id, "line": a.line, "turn": c.turn, "clause": ci,
+                    "start": c.start, "end": c.end, "role": c.role, "language": c.language,
+                    "truncated": emb.truncated, "text": c.text,
+                });
+                serde_json::to_writer(&mut index, &line)?;
+                writeln!(index).map_err(|err| Error::io(&index_path, err))?;
+                Ok(())
+            })();
+            if let Err(err) = result {
+                failed = Some(err);
+                return;
+            }
+            row += 1;
+        }
+    };
+    let mut sink = io::sink();
+    let summary = run_with_progress(
+        &engine,
+        &e.common,
+        &mut sink,
+        Path::new("-"),
+        Some(&mut write_rows),
+    )?;
+    if let Some(err) = failed {
+        return Err(err);
+    }
+    let rows = match npy {
+        Some(w) => w.finish()?,
+        None => vocmine::npy::NpyWriter::create(&e.output, dim)?.finish()?,
+    };
+    index.flush().map_err(|err| Error::io(&index_path, err))?;
+    if !e.common.quiet {
+        let s = enc.stats();
+        eprintln!("vocmine embed {}", e.common.input.display());
+        eprintln!("{summary}");
+        eprintln!(
+            "encoder    {} clauses embedded · {} unique encoded · {} cache hits · {} truncated · {} tokens in {} batches",
+            rows, s.encoded, s.cache_hits, s.truncated, s.tokens, s.batches
+        );
+        eprintln!(
+            "output     {} (float32 [{rows}, {}]) · {}",
+            e.output.display(),
+            enc.config().dimension.unwrap_or(0),
+            index_path.display()
+        );
+    }
+    Ok(())
 }
 
 fn source(common: &CommonArgs) -> Result<Box<dyn input::Source>, Error> {
