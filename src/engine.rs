@@ -186,6 +186,12 @@ impl EngineBuilder {
                 traditional_share: self.traditional_share.unwrap_or(0.1),
                 pool,
                 #[cfg(feature = "onnx")]
+                sentiment_labels: self
+                    .encoder
+                    .as_ref()
+                    .and_then(|e| e.config().outputs.logits.as_ref().and(Some(&e.config().labels)))
+                    .and_then(|labels| crate::sentiment::LabelMap::from_labels(labels)),
+                #[cfg(feature = "onnx")]
                 encoder: self.encoder,
                 encode_all_speakers: self.encode_all_speakers,
             }),
@@ -203,6 +209,8 @@ struct Inner {
     pool: Option<rayon::ThreadPool>,
     #[cfg(feature = "onnx")]
     encoder: Option<crate::encoder::Encoder>,
+    #[cfg(feature = "onnx")]
+    sentiment_labels: Option<crate::sentiment::LabelMap>,
     encode_all_speakers: bool,
 }
 
@@ -284,6 +292,7 @@ impl Engine {
                         language,
                         script,
                         time: turn.time.clone(),
+                        sentiment: None,
                         text: turn.text.clone(),
                     });
                 }
@@ -311,6 +320,7 @@ impl Engine {
             meta: record.meta.clone(),
             text,
             turns,
+            sentiment: None,
             clauses,
             warnings: record.warnings.clone(),
         })
@@ -374,6 +384,7 @@ impl Engine {
                 return Ok(());
             }
             let encoded = self.install(|| encoder.encode(&texts))?;
+            let labels = self.inner.sentiment_labels;
             let mut it = encoded.into_iter();
             for o in outcomes.iter_mut() {
                 if let Outcome::Ok(a) = o {
@@ -383,7 +394,11 @@ impl Engine {
                         .filter(|c| all || c.role == Role::Customer)
                     {
                         c.embedding = it.next();
+                        if let (Some(map), Some(e)) = (labels, &c.embedding) {
+                            c.sentiment = e.logits.as_deref().and_then(|l| map.sentiment(l));
+                        }
                     }
+                    aggregate_sentiment(a);
                 }
             }
         }
@@ -459,6 +474,7 @@ impl Engine {
                 language: det.language,
                 script: det.script,
                 tokens,
+                sentiment: None,
                 embedding: None,
             });
         }
@@ -468,6 +484,28 @@ impl Engine {
     /// Whether clauses carry their tokens in the output.
     pub fn emits_tokens(&self) -> bool {
         self.inner.tokens
+    }
+}
+
+/// Fills the turn and record sentiment from the clause sentiments: the record
+/// over customer clauses, each turn over its own clauses.
+fn aggregate_sentiment(a: &mut Analysis) {
+    let weight = |c: &Clause| c.end.saturating_sub(c.start);
+    a.sentiment = crate::sentiment::aggregate(
+        a.clauses
+            .iter()
+            .filter(|c| c.role == Role::Customer)
+            .filter_map(|c| c.sentiment.as_ref().map(|s| (s, weight(c)))),
+    );
+    if let Some(turns) = a.turns.as_mut() {
+        for t in turns.iter_mut() {
+            t.sentiment = crate::sentiment::aggregate(
+                a.clauses
+                    .iter()
+                    .filter(|c| c.turn == Some(t.turn))
+                    .filter_map(|c| c.sentiment.as_ref().map(|s| (s, weight(c)))),
+            );
+        }
     }
 }
 

@@ -57,6 +57,7 @@ pub mod npy;
 pub mod output;
 pub mod record;
 pub mod run;
+pub mod sentiment;
 pub mod tokens;
 
 pub use engine::{Engine, EngineBuilder};

@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::error::RecordError;
 use crate::language::{Language, LanguageShare, Script};
 use crate::record::{RecordId, Role, Scores, Timestamp};
+use crate::sentiment::{AggregateSentiment, Sentiment};
 use crate::tokens::TokenKind;
 
 /// Whether a record is a single text or a conversation.
@@ -65,6 +66,9 @@ pub struct Analysis {
     /// The turns (conversation records).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub turns: Option<Vec<TurnAnalysis>>,
+    /// Sentiment of the customer's clauses, aggregated (with the neural encoder).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<AggregateSentiment>,
     /// Clauses in order of appearance.
     pub clauses: Vec<Clause>,
     /// Problems with optional fields that were dropped.
@@ -88,6 +92,9 @@ pub struct TurnAnalysis {
     /// Time of the turn, as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time: Option<Timestamp>,
+    /// Sentiment of the turn's clauses, aggregated (turns whose clauses were encoded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<AggregateSentiment>,
     /// The turn's original text.
     pub text: String,
 }
@@ -114,6 +121,9 @@ pub struct Clause {
     /// Tokens, when requested (`--tokens`, [`crate::EngineBuilder::tokens`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tokens: Option<Vec<TokenOut>>,
+    /// Sentiment of the clause (with the neural encoder; customer clauses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<Sentiment>,
     /// The clause embedding, when the engine has an encoder (customer
     /// clauses; not written to JSON Lines — see `vocmine embed`).
     #[serde(skip)]
