@@ -267,6 +267,7 @@ pub struct EncoderBuilder {
     dylib: Option<PathBuf>,
     batch_size: usize,
     intra_threads: usize,
+    sessions: usize,
     cache_capacity: usize,
     root: PathBuf,
 }
@@ -290,9 +291,18 @@ impl EncoderBuilder {
         self
     }
 
-    /// ONNX Runtime intra-op threads (default: available cores).
+    /// ONNX Runtime intra-op threads per session (default 1: on small
+    /// batches of short clauses, running sessions side by side is faster than
+    /// splitting each operator; measured in BENCHMARKS.md).
     pub fn intra_threads(mut self, n: usize) -> Self {
         self.intra_threads = n;
+        self
+    }
+
+    /// Sessions that run batches side by side (default: available cores).
+    /// Each session holds its own copy of the weights.
+    pub fn sessions(mut self, n: usize) -> Self {
+        self.sessions = n;
         self
     }
 
@@ -304,9 +314,9 @@ impl EncoderBuilder {
 
     /// Loads the model; a missing or broken model is a clear error naming the set-up command.
     pub fn build(self) -> Result<Encoder> {
-        if self.batch_size == 0 || self.intra_threads == 0 {
+        if self.batch_size == 0 || self.intra_threads == 0 || self.sessions == 0 {
             return Err(Error::Config(
-                "batch size and threads must be at least 1".into(),
+                "batch size, threads and sessions must be at least 1".into(),
             ));
         }
         let missing = |what: &str| Error::ModelNotFound {
@@ -338,17 +348,22 @@ impl EncoderBuilder {
         tokenizer.with_padding(None);
         let lib = find_onnxruntime(self.dylib.as_deref(), &self.root)?;
         let env = environment(&lib)?;
-        let session = Session::builder(&env)
-            .and_then(|b| b.with_intra_threads(self.intra_threads).map_err(Into::into))
-            .and_then(|b| {
-                b.with_optimization_level(ort::session::builder::GraphOptimizationLevel::Level3)
-                    .map_err(Into::into)
-            })
-            .and_then(|mut b| b.commit_from_file(&model_path))
-            .map_err(|e| Error::ModelNotFound {
-                path: model_path.clone(),
-                message: format!("cannot load the model ({e}); rebuild it with `{SETUP_COMMAND}`"),
-            })?;
+        let open_session = || {
+            Session::builder(&env)
+                .and_then(|b| b.with_intra_threads(self.intra_threads).map_err(Into::into))
+                .and_then(|b| {
+                    b.with_optimization_level(ort::session::builder::GraphOptimizationLevel::Level3)
+                        .map_err(Into::into)
+                })
+                .and_then(|mut b| b.commit_from_file(&model_path))
+                .map_err(|e| Error::ModelNotFound {
+                    path: model_path.clone(),
+                    message: format!(
+                        "cannot load the model ({e}); rebuild it with `{SETUP_COMMAND}`"
+                    ),
+                })
+        };
+        let session = open_session()?;
         let names: Vec<String> = session
             .outputs()
             .iter()
@@ -379,9 +394,13 @@ impl EncoderBuilder {
             .or_else(|| tokenizer.token_to_id("<pad>"))
             .or_else(|| tokenizer.token_to_id("[PAD]"))
             .unwrap_or(0);
+        let mut sessions = vec![Mutex::new(session)];
+        for _ in 1..self.sessions {
+            sessions.push(Mutex::new(open_session()?));
+        }
         Ok(Encoder {
             inner: Arc::new(EncoderInner {
-                session: Mutex::new(session),
+                sessions,
                 _env: env,
                 tokenizer,
                 config,
@@ -437,7 +456,7 @@ pub struct EncoderStats {
 }
 
 struct EncoderInner {
-    session: Mutex<Session>,
+    sessions: Vec<Mutex<Session>>,
     _env: Arc<ort::environment::Environment>,
     tokenizer: tokenizers::Tokenizer,
     config: ModelConfig,
@@ -483,7 +502,8 @@ impl Encoder {
             dir: dir.into(),
             dylib: None,
             batch_size: 32,
-            intra_threads: std::thread::available_parallelism()
+            intra_threads: 1,
+            sessions: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(1),
             cache_capacity: 100_000,
@@ -576,10 +596,19 @@ impl Encoder {
                 .then(a.cmp(&b))
         });
         let mut fresh: Vec<Option<Arc<Encoded>>> = vec![None; todo.len()];
-        for chunk in order.chunks(inner.batch_size) {
-            let batch: Vec<&Tokenized> = chunk.iter().map(|&j| &tokenized[j]).collect();
-            let encoded = self.run_batch(&batch)?;
-            for (&j, e) in chunk.iter().zip(encoded) {
+        // Batches run side by side on the sessions; which session runs a
+        // batch does not change its result.
+        let chunks: Vec<&[usize]> = order.chunks(inner.batch_size).collect();
+        let encoded: Vec<Vec<Encoded>> = chunks
+            .par_iter()
+            .enumerate()
+            .map(|(k, chunk)| {
+                let batch: Vec<&Tokenized> = chunk.iter().map(|&j| &tokenized[j]).collect();
+                self.run_batch(&batch, k)
+            })
+            .collect::<Result<_>>()?;
+        for (chunk, batch) in chunks.iter().zip(encoded) {
+            for (&j, e) in chunk.iter().zip(batch) {
                 fresh[j] = Some(Arc::new(e));
             }
         }
@@ -635,7 +664,21 @@ impl Encoder {
         Ok(out)
     }
 
-    fn run_batch(&self, batch: &[&Tokenized]) -> Result<Vec<Encoded>> {
+    /// Takes a free session (trying each once), or waits for the one the
+    /// batch number points at.
+    fn session(&self, k: usize) -> Result<std::sync::MutexGuard<'_, Session>> {
+        let sessions = &self.inner.sessions;
+        for i in 0..sessions.len() {
+            if let Ok(guard) = sessions[(k + i) % sessions.len()].try_lock() {
+                return Ok(guard);
+            }
+        }
+        sessions[k % sessions.len()]
+            .lock()
+            .map_err(|_| Error::Model("the model session is poisoned".into()))
+    }
+
+    fn run_batch(&self, batch: &[&Tokenized], k: usize) -> Result<Vec<Encoded>> {
         let inner = &*self.inner;
         let n = batch.len();
         let seq = batch.iter().map(|t| t.ids.len()).max().unwrap_or(1).max(1);
@@ -679,10 +722,7 @@ impl Encoder {
                     .into(),
             ));
         }
-        let mut session = inner
-            .session
-            .lock()
-            .map_err(|_| Error::Model("the model session is poisoned".into()))?;
+        let mut session = self.session(k)?;
         let outputs = session.run(inputs).map_err(model_err)?;
         let cfg = &inner.config;
         let mut embeddings: Vec<Vec<f32>> = vec![Vec::new(); n];

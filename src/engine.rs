@@ -189,7 +189,13 @@ impl EngineBuilder {
                 sentiment_labels: self
                     .encoder
                     .as_ref()
-                    .and_then(|e| e.config().outputs.logits.as_ref().and(Some(&e.config().labels)))
+                    .and_then(|e| {
+                        e.config()
+                            .outputs
+                            .logits
+                            .as_ref()
+                            .and(Some(&e.config().labels))
+                    })
                     .and_then(|labels| crate::sentiment::LabelMap::from_labels(labels)),
                 #[cfg(feature = "onnx")]
                 encoder: self.encoder,

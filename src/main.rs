@@ -48,9 +48,12 @@ struct ModelArgs {
     /// Texts per inference batch.
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
-    /// ONNX Runtime intra-op threads (default: available cores).
+    /// ONNX Runtime intra-op threads per session (default 1).
     #[arg(long)]
     intra_threads: Option<usize>,
+    /// Model sessions running batches side by side (default: available cores).
+    #[arg(long)]
+    sessions: Option<usize>,
 }
 
 #[derive(Args)]
@@ -117,10 +120,12 @@ struct AnalyzeArgs {
     /// Output file (`-` for stdout).
     #[arg(long, short, default_value = "-")]
     output: PathBuf,
-    /// Run only the stages that need no neural model. In this release no
-    /// neural stage exists yet, so this is what every run does.
+    /// Run only the stages that need no neural model (no embeddings, no
+    /// sentiment); needs no model files.
     #[arg(long)]
     no_model: bool,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Include the tokens of each clause.
     #[arg(long)]
     tokens: bool,
@@ -175,6 +180,10 @@ fn main() -> ExitCode {
 }
 
 fn engine(common: &CommonArgs, tokens: bool, pos: bool) -> Result<Engine, Error> {
+    engine_builder(common, tokens, pos).build()
+}
+
+fn engine_builder(common: &CommonArgs, tokens: bool, pos: bool) -> vocmine::EngineBuilder {
     let mut b = Engine::builder()
         .languages(&common.languages)
         .hmm(!common.no_hmm)
@@ -186,7 +195,7 @@ fn engine(common: &CommonArgs, tokens: bool, pos: bool) -> Result<Engine, Error>
     if let Some(n) = common.threads {
         b = b.threads(n);
     }
-    b.build()
+    b
 }
 
 fn encoder(m: &ModelArgs) -> Result<vocmine::encoder::Encoder, Error> {
@@ -201,6 +210,9 @@ fn encoder(m: &ModelArgs) -> Result<vocmine::encoder::Encoder, Error> {
         .batch_size(m.batch_size);
     if let Some(n) = m.intra_threads {
         b = b.intra_threads(n);
+    }
+    if let Some(n) = m.sessions {
+        b = b.sessions(n);
     }
     b.build()
 }
@@ -366,8 +378,16 @@ fn run_with_progress(
 }
 
 fn analyze(a: AnalyzeArgs) -> Result<(), Error> {
-    let _ = a.no_model; // every stage of this release runs without a model
-    let engine = engine(&a.common, a.tokens, a.pos)?;
+    let enc = if a.no_model {
+        None
+    } else {
+        Some(encoder(&a.model)?)
+    };
+    let mut b = engine_builder(&a.common, a.tokens, a.pos);
+    if let Some(e) = &enc {
+        b = b.encoder(e.clone());
+    }
+    let engine = b.build()?;
     let mut out = output(&a.output)?;
     let summary = run_with_progress(&engine, &a.common, &mut *out, &a.output, None)?;
     drop(out);
@@ -379,6 +399,13 @@ fn analyze(a: AnalyzeArgs) -> Result<(), Error> {
     if !a.common.quiet {
         eprintln!("vocmine analyze {}", a.common.input.display());
         eprintln!("{summary}");
+        if let Some(e) = &enc {
+            let s = e.stats();
+            eprintln!(
+                "encoder    {} · {} clauses · {} encoded · {} cache hits · {} truncated · {} tokens in {} batches",
+                e.config().name, s.texts, s.encoded, s.cache_hits, s.truncated, s.tokens, s.batches
+            );
+        }
         if a.output.as_os_str() != "-" {
             eprintln!("output     {}", a.output.display());
         }

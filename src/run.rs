@@ -72,6 +72,10 @@ pub struct Summary {
     pub scripts: BTreeMap<&'static str, u64>,
     /// Clauses per clause language.
     pub clause_languages: BTreeMap<&'static str, u64>,
+    /// Records per record sentiment label (runs with the neural encoder).
+    pub sentiment: BTreeMap<&'static str, u64>,
+    /// Records with a strong complaint and a strong praise at once.
+    pub mixed_sentiment: u64,
     /// Input bytes read.
     pub bytes: u64,
     /// Wall-clock seconds.
@@ -96,11 +100,13 @@ impl Summary {
         self.conversations += o.conversations;
         self.turns += o.turns;
         self.clauses += o.clauses;
+        self.mixed_sentiment += o.mixed_sentiment;
         for (dst, src) in [
             (&mut self.errors, &o.errors),
             (&mut self.languages, &o.languages),
             (&mut self.scripts, &o.scripts),
             (&mut self.clause_languages, &o.clause_languages),
+            (&mut self.sentiment, &o.sentiment),
         ] {
             for (k, v) in src {
                 *dst.entry(k).or_default() += v;
@@ -126,6 +132,15 @@ impl Summary {
                 *self.scripts.entry(a.script.code()).or_default() += 1;
                 for c in &a.clauses {
                     *self.clause_languages.entry(c.language.code()).or_default() += 1;
+                }
+                if let Some(s) = &a.sentiment {
+                    let label = match s.label {
+                        crate::sentiment::Polarity::Negative => "negative",
+                        crate::sentiment::Polarity::Neutral => "neutral",
+                        crate::sentiment::Polarity::Positive => "positive",
+                    };
+                    *self.sentiment.entry(label).or_default() += 1;
+                    self.mixed_sentiment += u64::from(s.mixed);
                 }
             }
             Outcome::Err(f) => {
@@ -179,6 +194,14 @@ impl fmt::Display for Summary {
             "clause languages  {}",
             fmt_counts(&self.clause_languages, self.clauses)
         )?;
+        if !self.sentiment.is_empty() {
+            writeln!(
+                f,
+                "sentiment  {} · {} mixed",
+                fmt_counts(&self.sentiment, self.analyzed),
+                self.mixed_sentiment
+            )?;
+        }
         if !self.errors.is_empty() {
             writeln!(f, "errors     {}", fmt_counts(&self.errors, 0))?;
         }

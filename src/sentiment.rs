@@ -162,7 +162,9 @@ pub struct AggregateSentiment {
 }
 
 /// Aggregates clause sentiments, each with a weight (its length in chars).
-pub fn aggregate<'a>(items: impl IntoIterator<Item = (&'a Sentiment, usize)>) -> Option<AggregateSentiment> {
+pub fn aggregate<'a>(
+    items: impl IntoIterator<Item = (&'a Sentiment, usize)>,
+) -> Option<AggregateSentiment> {
     let mut total = 0f32;
     let mut sum = Probs::default();
     let mut min_p = f32::INFINITY;
@@ -236,11 +238,20 @@ mod tests {
     fn one_strong_complaint_is_not_averaged_away() {
         let praise = s(0.05, 0.15, 0.8);
         let complaint = s(0.9, 0.05, 0.05);
-        let items = [(&praise, 40), (&praise, 40), (&praise, 40), (&complaint, 10)];
+        let items = [
+            (&praise, 40),
+            (&praise, 40),
+            (&praise, 40),
+            (&complaint, 10),
+        ];
         let a = aggregate(items).unwrap();
         assert_eq!(a.label, Polarity::Negative);
         assert!(a.mixed);
-        assert!(a.polarity > 0.0, "the mean still leans positive: {}", a.polarity);
+        assert!(
+            a.polarity > 0.0,
+            "the mean still leans positive: {}",
+            a.polarity
+        );
         assert_eq!(a.min_polarity, complaint.polarity);
         assert_eq!(a.clauses, 4);
     }

@@ -62,6 +62,7 @@ fn bad_input_gets_one_line_each_and_the_run_goes_on() {
     let summary = dir.path().join("summary.json");
     let out = run(&[
         "analyze",
+        "--no-model",
         input.to_str().unwrap(),
         "-o",
         output.to_str().unwrap(),
@@ -128,6 +129,7 @@ fn strict_stops_at_the_first_bad_record_with_its_message() {
     let output = dir.path().join("out.jsonl");
     let out = run(&[
         "analyze",
+        "--no-model",
         input.to_str().unwrap(),
         "-o",
         output.to_str().unwrap(),
@@ -149,6 +151,7 @@ fn same_output_for_any_thread_count() {
         let o = dir.path().join(format!("out{threads}.jsonl"));
         let out = run(&[
             "analyze",
+            "--no-model",
             input.to_str().unwrap(),
             "-o",
             o.to_str().unwrap(),
@@ -184,6 +187,7 @@ fn output_validates_against_the_schema_and_spans_point_at_the_original() {
     for input in [root().join("corpora/sample.jsonl"), bad] {
         let out = run(&[
             "analyze",
+            "--no-model",
             input.to_str().unwrap(),
             "-o",
             output.to_str().unwrap(),
@@ -247,6 +251,7 @@ fn csv_input_with_columns() {
     let output = dir.path().join("out.jsonl");
     let out = run(&[
         "analyze",
+        "--no-model",
         input.to_str().unwrap(),
         "--text-column",
         "comment",
@@ -272,6 +277,7 @@ fn csv_input_with_columns() {
     // A missing text column is a clear error naming the columns.
     let out = run(&[
         "analyze",
+        "--no-model",
         input.to_str().unwrap(),
         "-o",
         output.to_str().unwrap(),
@@ -285,7 +291,7 @@ fn csv_input_with_columns() {
 #[test]
 fn stdin_to_stdout() {
     let mut child = bin()
-        .args(["analyze", "-", "-q"])
+        .args(["analyze", "--no-model", "-", "-q"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -336,6 +342,7 @@ fn keywords_on_the_sample_corpus() {
 fn unknown_language_in_allowlist_is_a_clear_error() {
     let out = run(&[
         "analyze",
+        "--no-model",
         root().join("corpora/sample.jsonl").to_str().unwrap(),
         "--languages",
         "zh,xx",

@@ -27,6 +27,7 @@ fn peak_mb(records: usize, dir: &std::path::Path) -> (f64, usize) {
     let status = Command::new(env!("CARGO_BIN_EXE_vocmine"))
         .args([
             "analyze",
+            "--no-model",
             input.to_str().unwrap(),
             "-o",
             out.to_str().unwrap(),
