@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test: formatting, the core crate (unit, contract, golden,
-# streaming and evaluation tests, doc tests), and a build check of the
-# Python binding crate.
+# Runs every test: the default model is built first (cached), then
+# formatting, the core crate (unit, contract, golden, streaming, encoder and
+# evaluation tests, doc tests), and a build check of the Python binding crate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+echo "==> models/setup.py (builds the default model once; the model tests need it)" >&2
+python3 models/setup.py
 
 echo "==> cargo fmt --check" >&2
 cargo fmt --all -- --check
