@@ -18,8 +18,11 @@ fn root() -> PathBuf {
 
 /// The ONNX Runtime library is installed by the set-up script; without it
 /// these tests cannot run (the no-model tests still do).
+/// Under CI (`CI` set) the set-up has run, so a missing runtime is a failure.
 fn runtime_available() -> bool {
-    vocmine::encoder::find_onnxruntime(None, &root()).is_ok()
+    let ok = vocmine::encoder::find_onnxruntime(None, &root()).is_ok();
+    assert!(ok || std::env::var_os("CI").is_none(), "CI without ONNX Runtime: did `{SETUP_COMMAND}` run?");
+    ok
 }
 
 fn tiny(batch: usize) -> Encoder {
@@ -197,7 +200,9 @@ fn engine_embeds_customer_clauses_only() {
 
 fn default_model() -> Option<PathBuf> {
     let dir = root().join("models/multilingual-e5-small");
-    (dir.join("model.onnx").is_file() && runtime_available()).then_some(dir)
+    let ok = dir.join("model.onnx").is_file() && runtime_available();
+    assert!(ok || std::env::var_os("CI").is_none(), "CI without the default model: did `{SETUP_COMMAND}` run?");
+    ok.then_some(dir)
 }
 
 #[test]
