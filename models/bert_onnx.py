@@ -142,3 +142,32 @@ def build_encoder(w, cfg, name="bert-encoder", doc=""):
     model.ir_version = 8  # readable by every onnxruntime >= 1.13
     onnx.checker.check_model(model, full_check=False)
     return model
+
+
+def append_head(model, layers, input_name="sentence_embedding", output_name="sentiment_logits",
+                prefix="sentiment_head"):
+    """Add a small float32 classification head to an encoder graph, in place.
+
+    layers: list of (W [in, out], b [out]) numpy arrays; the head computes
+    h = x; for each layer h = h @ W + b, with Relu between layers (not after
+    the last). x is the graph's `input_name` output (the L2-normalized
+    sentence embedding) and the result becomes a new graph output
+    `output_name` float32 [batch, out]. Returns the model."""
+    g = model.graph
+    h = input_name
+    for k, (W, b) in enumerate(layers):
+        wn, bn = "%s.%d.weight" % (prefix, k), "%s.%d.bias" % (prefix, k)
+        g.initializer.extend([
+            numpy_helper.from_array(np.ascontiguousarray(W, dtype=np.float32), wn),
+            numpy_helper.from_array(np.ascontiguousarray(b, dtype=np.float32), bn)])
+        mm, ad = "%s.%d.matmul" % (prefix, k), "%s.%d.add" % (prefix, k)
+        last = k == len(layers) - 1
+        out = output_name if last else "%s.%d.out" % (prefix, k)
+        g.node.extend([helper.make_node("MatMul", [h, wn], [mm], name=mm + "_node"),
+                       helper.make_node("Add", [mm, bn], [out if last else ad], name=ad + "_node")])
+        if not last:
+            g.node.append(helper.make_node("Relu", [ad], [out], name=out + "_relu_node"))
+        h = out
+    n_out = int(layers[-1][0].shape[1])
+    g.output.append(helper.make_tensor_value_info(output_name, TensorProto.FLOAT, ["batch", n_out]))
+    return model

