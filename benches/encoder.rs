@@ -13,7 +13,11 @@ use vocmine::Engine;
 fn bench(c: &mut Criterion) {
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let default = root.join("models/multilingual-e5-small");
-    let dir = if default.join("model.onnx").is_file() { default } else { root.join("tests/data/tiny-bert") };
+    let dir = if default.join("model.onnx").is_file() {
+        default
+    } else {
+        root.join("tests/data/tiny-bert")
+    };
     if vocmine::encoder::find_onnxruntime(None, &root).is_err() {
         eprintln!("encoder bench skipped: ONNX Runtime not installed (python3 models/setup.py)");
         return;
@@ -22,7 +26,12 @@ fn bench(c: &mut Criterion) {
     let mut clauses: Vec<String> = Vec::new();
     for r in support::sample_records() {
         if let Ok(a) = engine.analyze(&r) {
-            clauses.extend(a.clauses.into_iter().filter(|c| c.role == vocmine::Role::Customer).map(|c| c.text));
+            clauses.extend(
+                a.clauses
+                    .into_iter()
+                    .filter(|c| c.role == vocmine::Role::Customer)
+                    .map(|c| c.text),
+            );
         }
     }
     clauses.truncate(256);
@@ -38,9 +47,10 @@ fn bench(c: &mut Criterion) {
             .intra_threads(intra)
             .build()
             .unwrap();
-        g.bench_function(format!("encode_256_clauses_sessions{sessions}_intra{intra}"), |b| {
-            b.iter(|| black_box(enc.encode(black_box(&texts)).unwrap()))
-        });
+        g.bench_function(
+            format!("encode_256_clauses_sessions{sessions}_intra{intra}"),
+            |b| b.iter(|| black_box(enc.encode(black_box(&texts)).unwrap())),
+        );
     }
     g.finish();
 }

@@ -35,7 +35,10 @@ fn main() {
     let out = enc.encode(&texts).expect("encode");
     let secs = start.elapsed().as_secs_f64();
     let after = enc.stats();
-    let first: Vec<f32> = out.first().map(|e| e.embedding[..4].to_vec()).unwrap_or_default();
+    let first: Vec<f32> = out
+        .first()
+        .map(|e| e.embedding[..4].to_vec())
+        .unwrap_or_default();
     println!(
         "{{\"texts\":{},\"seconds\":{:.4},\"tokens\":{},\"encoded\":{},\"first\":{:?}}}",
         texts.len(),

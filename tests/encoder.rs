@@ -21,7 +21,10 @@ fn root() -> PathBuf {
 /// Under CI (`CI` set) the set-up has run, so a missing runtime is a failure.
 fn runtime_available() -> bool {
     let ok = vocmine::encoder::find_onnxruntime(None, &root()).is_ok();
-    assert!(ok || std::env::var_os("CI").is_none(), "CI without ONNX Runtime: did `{SETUP_COMMAND}` run?");
+    assert!(
+        ok || std::env::var_os("CI").is_none(),
+        "CI without ONNX Runtime: did `{SETUP_COMMAND}` run?"
+    );
     ok
 }
 
@@ -201,7 +204,10 @@ fn engine_embeds_customer_clauses_only() {
 fn default_model() -> Option<PathBuf> {
     let dir = root().join("models/multilingual-e5-small");
     let ok = dir.join("model.onnx").is_file() && runtime_available();
-    assert!(ok || std::env::var_os("CI").is_none(), "CI without the default model: did `{SETUP_COMMAND}` run?");
+    assert!(
+        ok || std::env::var_os("CI").is_none(),
+        "CI without the default model: did `{SETUP_COMMAND}` run?"
+    );
     ok.then_some(dir)
 }
 
@@ -271,4 +277,88 @@ fn embed_command_writes_npy_and_index() {
     assert_eq!(ids, ["a", "a", "c"]);
     assert_eq!(rows[1]["text"], "但是太贵了");
     assert_eq!(rows[2]["turn"], 1);
+}
+
+#[test]
+fn default_model_sentiment_on_clear_examples() {
+    let Some(dir) = default_model() else {
+        eprintln!("SKIPPED: the default model is not built; run `{SETUP_COMMAND}`");
+        return;
+    };
+    let enc = Encoder::builder(&dir).project_root(root()).build().unwrap();
+    let engine = Engine::builder().encoder(enc).build().unwrap();
+    let cases = [
+        ("太慢了，再也不买了", "negative"),
+        ("包装完好，物流很快", "positive"),
+        ("Курьер опоздал на два часа", "negative"),
+        ("Great service, thank you!", "positive"),
+        ("How do I change my delivery address?", "neutral"),
+    ];
+    let records: Vec<Record> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (t, _))| Record::text(i as u64, *t))
+        .collect();
+    let out = engine.analyze_batch(&records).unwrap();
+    for ((text, want), o) in cases.iter().zip(&out) {
+        let s = o
+            .analysis()
+            .unwrap()
+            .sentiment
+            .expect("sentiment with the default model");
+        let got = serde_json::to_value(s.label).unwrap();
+        assert_eq!(got, *want, "{text}: {s:?}");
+    }
+    // One strong complaint in a friendly review decides the record.
+    let r = engine
+        .analyze_batch(&[Record::text(
+            "m",
+            "The staff were friendly and the showroom was beautiful. But the car broke down on the way home, unacceptable!",
+        )])
+        .unwrap();
+    let s = r[0].analysis().unwrap().sentiment.unwrap();
+    assert_eq!(serde_json::to_value(s.label).unwrap(), "negative", "{s:?}");
+}
+
+#[test]
+fn analyze_with_the_model_validates_against_the_schema() {
+    let Some(dir) = default_model() else {
+        eprintln!("SKIPPED: the default model is not built; run `{SETUP_COMMAND}`");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out.jsonl");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_vocmine"))
+        .args([
+            "analyze",
+            root().join("corpora/sample.jsonl").to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--model",
+            dir.to_str().unwrap(),
+            "-q",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    let idx = compiler
+        .compile(
+            root().join("schemas/record.schema.json").to_str().unwrap(),
+            &mut schemas,
+        )
+        .unwrap();
+    let mut with_sentiment = 0;
+    for line in std::fs::read_to_string(&out).unwrap().lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        if let Err(e) = schemas.validate(&v, idx) {
+            panic!("line {} does not validate: {e:#}", v["line"]);
+        }
+        with_sentiment += usize::from(v.get("sentiment").is_some());
+    }
+    assert_eq!(
+        with_sentiment, 359,
+        "every sample record has customer clauses"
+    );
 }
