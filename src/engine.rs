@@ -217,6 +217,7 @@ struct Inner {
     encoder: Option<crate::encoder::Encoder>,
     #[cfg(feature = "onnx")]
     sentiment_labels: Option<crate::sentiment::LabelMap>,
+    #[cfg_attr(not(feature = "onnx"), allow(dead_code))]
     encode_all_speakers: bool,
 }
 
@@ -495,6 +496,7 @@ impl Engine {
 
 /// Fills the turn and record sentiment from the clause sentiments: the record
 /// over customer clauses, each turn over its own clauses.
+#[cfg(feature = "onnx")]
 fn aggregate_sentiment(a: &mut Analysis) {
     let weight = |c: &Clause| c.end.saturating_sub(c.start);
     a.sentiment = crate::sentiment::aggregate(
