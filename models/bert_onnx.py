@@ -171,3 +171,15 @@ def append_head(model, layers, input_name="sentence_embedding", output_name="sen
     n_out = int(layers[-1][0].shape[1])
     g.output.append(helper.make_tensor_value_info(output_name, TensorProto.FLOAT, ["batch", n_out]))
     return model
+
+
+def pad_batch(encodings, pad_id=1):
+    """Token ids and attention mask (int64) of tokenizer encodings, padded
+    to the longest one with `pad_id` (`<pad>` = 1 in the e5 tokenizer)."""
+    n = max(len(e.ids) for e in encodings)
+    ids = np.full((len(encodings), n), pad_id, dtype=np.int64)
+    mask = np.zeros((len(encodings), n), dtype=np.int64)
+    for i, e in enumerate(encodings):
+        ids[i, :len(e.ids)] = e.ids
+        mask[i, :len(e.ids)] = 1
+    return ids, mask

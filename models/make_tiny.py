@@ -103,12 +103,7 @@ def make_weights(vocab):
 
 def encode(tok, texts):
     enc = tok.encode_batch([PREFIX + t for t in texts])
-    n = max(len(e.ids) for e in enc)
-    ids = np.full((len(enc), n), 1, dtype=np.int64)
-    mask = np.zeros((len(enc), n), dtype=np.int64)
-    for i, e in enumerate(enc):
-        ids[i, :len(e.ids)] = e.ids
-        mask[i, :len(e.ids)] = 1
+    ids, mask = bert_onnx.pad_batch(enc)
     return enc, ids, mask
 
 

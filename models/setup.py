@@ -250,13 +250,8 @@ def ort_session(path, threads=2):
 
 
 def embed(sess, tok, texts, np):
-    enc = tok.encode_batch([PREFIX + t for t in texts])
-    n = max(len(e.ids) for e in enc)
-    ids = np.full((len(enc), n), 1, dtype=np.int64)          # <pad> = 1
-    mask = np.zeros((len(enc), n), dtype=np.int64)
-    for i, e in enumerate(enc):
-        ids[i, :len(e.ids)] = e.ids
-        mask[i, :len(e.ids)] = 1
+    import bert_onnx
+    ids, mask = bert_onnx.pad_batch(tok.encode_batch([PREFIX + t for t in texts]))
     return sess.run(["sentence_embedding"], {"input_ids": ids, "attention_mask": mask})[0]
 
 
@@ -314,13 +309,8 @@ def verify_head(np, sess, tok, head):
     layers, labels = head
     say("verifying the merged sentiment head (max |logits - head(embedding)| <= %g)" % MAX_HEAD_DIFF)
     texts = [s for _, s, _ in HEAD_CHECK]
-    enc = tok.encode_batch([PREFIX + t for t in texts])
-    n = max(len(e.ids) for e in enc)
-    ids = np.full((len(enc), n), 1, dtype=np.int64)
-    mask = np.zeros((len(enc), n), dtype=np.int64)
-    for i, e in enumerate(enc):
-        ids[i, :len(e.ids)] = e.ids
-        mask[i, :len(e.ids)] = 1
+    import bert_onnx
+    ids, mask = bert_onnx.pad_batch(tok.encode_batch([PREFIX + t for t in texts]))
     emb, logits = sess.run(["sentence_embedding", HEAD_OUTPUT],
                            {"input_ids": ids, "attention_mask": mask})
     ref = head_numpy(np, layers, emb.astype(np.float32))
