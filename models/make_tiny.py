@@ -40,6 +40,8 @@ except ImportError:
 
 sys.path.insert(0, HERE)
 import bert_onnx  # noqa: E402
+import onnx  # noqa: E402
+from onnx import TensorProto, helper  # noqa: E402
 
 HIDDEN, LAYERS, HEADS, FF, MAXPOS = 16, 2, 2, 32, 64
 SEED = 20240601
@@ -180,6 +182,44 @@ def main():
     print("  total            %7d bytes" % total)
     if total > 100_000:
         sys.exit("ERROR: tests/data/tiny-bert is larger than 100 KB")
+
+    write_states_variant(model, config)
+
+
+def write_states_variant(model, config):
+    """tests/data/tiny-bert-states: the same weights shaped like a plain
+    transformers/optimum export — token states `last_hidden_state`
+    [batch, seq, hidden] instead of the pooled embedding, and a
+    `token_type_ids` input — so that Rust tests show that such an export loads
+    through config.json alone (vocmine pools and normalizes)."""
+    import shutil
+    out = os.path.join(os.path.dirname(OUT), "tiny-bert-states")
+    os.makedirs(out, exist_ok=True)
+    say("tiny-bert-states: token-state output + token_type_ids input -> %s" % out)
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    g = m.graph
+    # The last hidden states: the first input of the Mul feeding the pooling sum.
+    pool_sum = next(n for n in g.node if n.op_type == "ReduceSum" and n.output[0].startswith("pool_sum_"))
+    mul = next(n for n in g.node if n.op_type == "Mul" and pool_sum.input[0] in n.output)
+    states = mul.input[0]
+    del g.output[:]
+    g.output.extend([helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT,
+                                                   ["batch", "seq", HIDDEN])])
+    g.node.append(helper.make_node("Identity", [states], ["last_hidden_state"], name="states_out"))
+    g.input.extend([helper.make_tensor_value_info("token_type_ids", TensorProto.INT64, ["batch", "seq"])])
+    onnx.checker.check_model(m)
+    with open(os.path.join(out, "model.onnx"), "wb") as f:
+        f.write(m.SerializeToString())
+    shutil.copyfile(os.path.join(OUT, "tokenizer.json"), os.path.join(out, "tokenizer.json"))
+    c = dict(config)
+    c["name"] = "tiny-bert-states"
+    c["inputs"] = {"input_ids": "input_ids", "attention_mask": "attention_mask", "token_type_ids": "token_type_ids"}
+    c["outputs"] = {"token_embeddings": "last_hidden_state"}
+    c["source"] = "models/make_tiny.py: tiny-bert's graph with token states as output (an optimum-style export)"
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(c, f, indent=2, ensure_ascii=False)
+        f.write("\n")
 
 
 if __name__ == "__main__":

@@ -362,3 +362,28 @@ fn analyze_with_the_model_validates_against_the_schema() {
         "every sample record has customer clauses"
     );
 }
+
+#[test]
+fn a_token_state_export_loads_through_the_config_alone() {
+    if !runtime_available() {
+        eprintln!("SKIPPED: ONNX Runtime not installed");
+        return;
+    }
+    // Same weights as tiny-bert, but the graph returns `last_hidden_state`
+    // and takes `token_type_ids` (like a transformers/optimum export);
+    // vocmine pools and normalizes as config.json says.
+    let states = Encoder::builder(root().join("tests/data/tiny-bert-states"))
+        .project_root(root())
+        .build()
+        .unwrap();
+    let texts = [
+        "The delivery was very slow!",
+        "快递太慢了，客服很好。",
+        "ok",
+    ];
+    let a = states.encode(&texts).unwrap();
+    let b = tiny(4).encode(&texts).unwrap();
+    for (x, y) in a.iter().zip(&b) {
+        assert!(cosine(&x.embedding, &y.embedding) > 0.99999);
+    }
+}
