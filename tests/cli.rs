@@ -352,3 +352,31 @@ fn unknown_language_in_allowlist_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown language `xx`"));
 }
+
+#[test]
+fn a_missing_model_is_a_clear_error_and_no_model_still_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = root().join("corpora/sample.jsonl");
+    let out = run(&[
+        "analyze",
+        input.to_str().unwrap(),
+        "--model",
+        dir.path().to_str().unwrap(),
+        "-o",
+        "/dev/null",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("python3 models/setup.py"), "{stderr}");
+    let out = run(&[
+        "analyze",
+        input.to_str().unwrap(),
+        "--no-model",
+        "--model",
+        dir.path().to_str().unwrap(),
+        "-o",
+        "/dev/null",
+        "-q",
+    ]);
+    assert!(out.status.success());
+}
