@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: the default model is built first (cached), then
 # formatting, the core crate (unit, contract, golden, streaming, encoder and
-# evaluation tests, doc tests), and a build check of the Python binding crate.
+# evaluation tests, doc tests), and the Python package (its Rust tests, the
+# wheel built with maturin, and pytest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,5 +16,9 @@ echo "==> cargo test (core crate)" >&2
 cargo test --all-targets --no-fail-fast
 cargo test --doc
 
-echo "==> cargo check (Python binding crate)" >&2
-cargo check -p vocmine-python --quiet
+echo "==> Python package: Rust tests, wheel, pytest" >&2
+python3 -m pip install --quiet --disable-pip-version-check maturin pytest numpy pandas pyarrow
+cargo test -p vocmine-python
+maturin build --release --quiet -m python/Cargo.toml -o target/wheels
+python3 -m pip install --quiet --force-reinstall --no-deps --no-index --find-links target/wheels vocmine
+pytest python/tests -q

@@ -1,29 +1,899 @@
 //! Python bindings for vocmine (PyO3). All logic lives in the core crate;
-//! this crate only converts between Python and Rust. The full Python API
-//! (`vocmine.Engine`, DataFrames, exceptions per error kind) is built on
-//! this module by the Python package; see python/README.md.
+//! this crate only converts between Python and Rust:
+//!
+//! * Python records (str, dict, any JSON-like value) → `serde_json::Value` →
+//!   [`vocmine::Record::from_map`], so that bad records fail exactly as in
+//!   the CLI;
+//! * [`vocmine::Outcome`] → the CLI's JSON line (`serde_json`) → `json.loads`,
+//!   so that Python sees exactly the CLI's output;
+//! * clause rows as columns for pandas / pyarrow, embeddings as raw float32
+//!   bytes for NumPy;
+//! * [`vocmine::Error`] → one exception class per variant.
+//!
+//! The user-facing API (`vocmine.Engine`, chunking, progress, DataFrames)
+//! is in the Python package `python/vocmine/`, on top of this module.
 
-use pyo3::exceptions::PyValueError;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use pyo3::create_exception;
+use pyo3::exceptions::{PyException, PyTypeError};
 use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyByteArray, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use serde_json::{Map, Number, Value};
+use vocmine::encoder::Encoder;
+use vocmine::error::RecordErrorKind;
+use vocmine::output::Failure;
+use vocmine::{Error, Outcome, Record, RecordError, RecordId, Role};
 
-/// Analyzes one JSON record (a JSON Lines line) and returns the output line.
+create_exception!(
+    vocmine,
+    VocmineError,
+    PyException,
+    "Base class of every vocmine error."
+);
+create_exception!(
+    vocmine,
+    InputError,
+    VocmineError,
+    "A record was invalid and the call was strict (`strict=True`)."
+);
+create_exception!(
+    vocmine,
+    ConfigError,
+    VocmineError,
+    "An option is invalid (an unknown language code, zero threads, ...)."
+);
+create_exception!(
+    vocmine,
+    ResourceError,
+    VocmineError,
+    "A user dictionary or another auxiliary resource could not be parsed."
+);
+create_exception!(
+    vocmine,
+    ModelNotFoundError,
+    VocmineError,
+    "A model directory, model file or the ONNX Runtime library is missing, or the engine has no model."
+);
+create_exception!(
+    vocmine,
+    ModelError,
+    VocmineError,
+    "Inference (or loading ONNX Runtime) failed at run time."
+);
+create_exception!(
+    vocmine,
+    VocmineIOError,
+    VocmineError,
+    "Reading or writing a file failed."
+);
+create_exception!(
+    vocmine,
+    SerializationError,
+    VocmineError,
+    "Output could not be serialized."
+);
+
+/// Converts a core error into its Python exception (same message as the CLI
+/// prints after `vocmine: error: `), with the structured parts as attributes.
+fn to_py_err(py: Python<'_>, e: Error) -> PyErr {
+    let msg = e.to_string();
+    let (err, attrs): (PyErr, Vec<(&str, Py<PyAny>)>) = match &e {
+        Error::Io { path, .. } => (
+            VocmineIOError::new_err(msg),
+            vec![("path", path_obj(py, path))],
+        ),
+        Error::Input(re) => {
+            let field = match &re.field {
+                Some(f) => f.into_pyobject(py).map(|b| b.into_any().unbind()).ok(),
+                None => None,
+            }
+            .unwrap_or_else(|| py.None());
+            (
+                InputError::new_err(msg),
+                vec![
+                    ("kind", str_obj(py, re.kind.as_str())),
+                    ("line", int_obj(py, re.line)),
+                    ("field", field),
+                    ("reason", str_obj(py, &re.message)),
+                ],
+            )
+        }
+        Error::Config(_) => (ConfigError::new_err(msg), vec![]),
+        Error::Resource { path, line, .. } => (
+            ResourceError::new_err(msg),
+            vec![("path", path_obj(py, path)), ("line", int_obj(py, *line))],
+        ),
+        Error::ModelNotFound { path, .. } => (
+            ModelNotFoundError::new_err(msg),
+            vec![("path", path_obj(py, path))],
+        ),
+        Error::Model(_) => (ModelError::new_err(msg), vec![]),
+        Error::Serialize(_) => (SerializationError::new_err(msg), vec![]),
+        _ => (VocmineError::new_err(msg), vec![]),
+    };
+    let value = err.value(py);
+    for (name, v) in attrs {
+        let _ = value.setattr(name, v);
+    }
+    err
+}
+
+fn str_obj(py: Python<'_>, s: &str) -> Py<PyAny> {
+    PyString::new(py, s).into_any().unbind()
+}
+
+fn int_obj(py: Python<'_>, n: u64) -> Py<PyAny> {
+    n.into_pyobject(py)
+        .map(|b| b.into_any().unbind())
+        .unwrap_or_else(|_| py.None())
+}
+
+fn path_obj(py: Python<'_>, p: &Path) -> Py<PyAny> {
+    str_obj(py, &p.to_string_lossy())
+}
+
+/// Runs core work without the GIL and turns a panic into a `VocmineError`
+/// (no Rust panic reaches Python).
+fn guarded<T: Send>(py: Python<'_>, f: impl FnOnce() -> T + Send) -> PyResult<T> {
+    py.detach(|| catch_unwind(AssertUnwindSafe(f)))
+        .map_err(|p| {
+            let what = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            VocmineError::new_err(format!("internal error (please report): {what}"))
+        })
+}
+
+/// Maximum nesting of a converted Python value (serde_json's own limit).
+const MAX_DEPTH: usize = 128;
+
+/// A Python value that has no JSON form.
+struct Unconvertible {
+    field: String,
+    type_name: String,
+    /// A `str` that is not valid Unicode (lone surrogates).
+    utf8: bool,
+}
+
+/// Converts a Python value to JSON the way `json.dumps` would see it, plus
+/// what data-frame rows carry: NaN, None, `pd.NA` and `pd.NaT` become null;
+/// `datetime`/`date`/`Timestamp` become ISO 8601 text; NumPy scalars and
+/// arrays become their Python values.
+fn to_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> Result<Value, Unconvertible> {
+    let fail = || Unconvertible {
+        field: if path.is_empty() {
+            "(record)".into()
+        } else {
+            path.to_owned()
+        },
+        type_name: obj
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| "?".into()),
+        utf8: false,
+    };
+    if depth > MAX_DEPTH {
+        return Err(fail());
+    }
+    if obj.is_none() {
+        return Ok(Value::Null);
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return s
+            .to_cow()
+            .map(|s| Value::String(s.into_owned()))
+            .map_err(|_| Unconvertible {
+                utf8: true,
+                ..fail()
+            });
+    }
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
+    }
+    if obj.cast::<PyInt>().is_ok() {
+        if let Ok(i) = obj.extract::<i64>() {
+            return Ok(Value::Number(i.into()));
+        }
+        if let Ok(u) = obj.extract::<u64>() {
+            return Ok(Value::Number(u.into()));
+        }
+        // Beyond 64 bits: a float, as serde_json reads such a JSON number.
+        return obj
+            .extract::<f64>()
+            .ok()
+            .and_then(Number::from_f64)
+            .map(Value::Number)
+            .ok_or_else(fail);
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        return Ok(Number::from_f64(f.value())
+            .map(Value::Number)
+            .unwrap_or(Value::Null));
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        let mut map = Map::with_capacity(d.len());
+        for (k, v) in d.iter() {
+            let key = match k.cast::<PyString>() {
+                Ok(s) => s.to_cow().map_err(|_| fail())?.into_owned(),
+                Err(_) => k.str().map_err(|_| fail())?.to_string(),
+            };
+            let sub = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            map.insert(key, to_value(&v, &sub, depth + 1)?);
+        }
+        return Ok(Value::Object(map));
+    }
+    if obj.cast::<PyList>().is_ok() || obj.cast::<PyTuple>().is_ok() {
+        let mut out = Vec::new();
+        for (i, item) in obj.try_iter().map_err(|_| fail())?.enumerate() {
+            let item = item.map_err(|_| fail())?;
+            out.push(to_value(&item, &format!("{path}[{i}]"), depth + 1)?);
+        }
+        return Ok(Value::Array(out));
+    }
+    let type_name = obj
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_default();
+    if type_name == "NAType" || type_name == "NaTType" {
+        return Ok(Value::Null);
+    }
+    // NumPy scalars (`item`), arrays (`tolist`), dates and times (`isoformat`);
+    // mappings other than dict.
+    for method in ["item", "tolist", "isoformat"] {
+        if obj.hasattr(method).unwrap_or(false) {
+            if let Ok(v) = obj.call_method0(method) {
+                if !v.is(obj) {
+                    return to_value(&v, path, depth + 1);
+                }
+            }
+        }
+    }
+    if obj.hasattr("keys").unwrap_or(false) {
+        if let Ok(items) = obj
+            .py()
+            .get_type::<PyDict>()
+            .call1((obj,))
+            .and_then(|d| d.cast_into::<PyDict>().map_err(PyErr::from))
+        {
+            return to_value(items.as_any(), path, depth + 1);
+        }
+    }
+    Err(fail())
+}
+
+/// One input item, converted with the GIL held: either JSON (a record
+/// object, or another JSON value that becomes an `invalid_json` failure as
+/// in the CLI) or a conversion failure.
+enum Item {
+    Value(Value),
+    Failed {
+        id: Option<RecordId>,
+        error: Unconvertible,
+    },
+}
+
+fn convert_item(obj: &Bound<'_, PyAny>) -> Item {
+    if obj.cast::<PyString>().is_ok() {
+        // A bare string is the text of a record without an id.
+        return match to_value(obj, "text", 0) {
+            Ok(text) => {
+                let mut map = Map::new();
+                map.insert("text".into(), text);
+                Item::Value(Value::Object(map))
+            }
+            Err(error) => Item::Failed { id: None, error },
+        };
+    }
+    match to_value(obj, "", 0) {
+        Ok(v) => Item::Value(v),
+        Err(error) => {
+            // Keep the record's own id when it can be read.
+            let id = obj
+                .cast::<PyDict>()
+                .ok()
+                .and_then(|d| d.get_item("id").ok().flatten())
+                .and_then(|v| to_value(&v, "id", 0).ok())
+                .and_then(|v| match v {
+                    Value::String(s) => Some(RecordId::Str(s)),
+                    Value::Number(n) => Some(RecordId::Num(n)),
+                    _ => None,
+                });
+            Item::Failed { id, error }
+        }
+    }
+}
+
+/// Parses one converted item into a record, exactly as a JSON Lines line.
+fn parse_item(item: Item, line: u64) -> Result<Record, Failure> {
+    match item {
+        Item::Value(Value::Object(map)) => Record::from_map(map, line),
+        // Not an object: the CLI's message for such a line.
+        Item::Value(other) => {
+            let text = serde_json::to_string(&other).unwrap_or_default();
+            Record::from_json_str(&text, line)
+        }
+        Item::Failed { id, error } => Err(Failure {
+            id: id.unwrap_or_else(|| RecordId::from_line(line)),
+            line,
+            error: if error.utf8 {
+                RecordError::new(
+                    RecordErrorKind::InvalidUtf8,
+                    line,
+                    "the string is not valid Unicode (lone surrogates)",
+                )
+            } else {
+                RecordError::new(
+                    RecordErrorKind::WrongType,
+                    line,
+                    format!(
+                        "a Python `{}` has no JSON form (use str, int, float, bool, None, list or dict)",
+                        error.type_name
+                    ),
+                )
+            }
+            .with_field(error.field),
+        }),
+    }
+}
+
+fn convert_all(items: &Bound<'_, PyAny>) -> PyResult<Vec<Item>> {
+    let mut out = Vec::new();
+    for item in items.try_iter()? {
+        out.push(convert_item(&item?));
+    }
+    Ok(out)
+}
+
+/// The analysis engine (native part). Use `vocmine.Engine`.
+#[pyclass(frozen, module = "vocmine._vocmine", name = "Engine")]
+struct PyEngine {
+    engine: vocmine::Engine,
+    encoder: Option<Encoder>,
+    model_dir: Option<PathBuf>,
+}
+
+impl PyEngine {
+    /// Parses and analyzes a chunk without the GIL; `strict` turns the first
+    /// record failure into `InputError` (after nothing is returned).
+    fn run_chunk(
+        &self,
+        py: Python<'_>,
+        items: Vec<Item>,
+        start_line: u64,
+        strict: bool,
+    ) -> PyResult<Vec<Outcome>> {
+        let engine = &self.engine;
+        let result = guarded(py, move || -> Result<Vec<Outcome>, Error> {
+            let mut records = Vec::with_capacity(items.len());
+            let mut failures: Vec<(usize, Failure)> = Vec::new();
+            for (i, item) in items.into_iter().enumerate() {
+                let line = start_line + i as u64;
+                match parse_item(item, line) {
+                    Ok(r) => records.push(r),
+                    Err(f) => {
+                        if strict {
+                            return Err(Error::Input(f.error));
+                        }
+                        failures.push((i, f));
+                    }
+                }
+            }
+            let analyzed = engine.analyze_batch(&records)?;
+            if strict {
+                if let Some(e) = analyzed.iter().find_map(Outcome::error) {
+                    return Err(Error::Input(e.clone()));
+                }
+            }
+            // Put the parse failures back in input order.
+            let total = analyzed.len() + failures.len();
+            let mut out = Vec::with_capacity(total);
+            let mut failures = failures.into_iter().peekable();
+            let mut analyzed = analyzed.into_iter();
+            for i in 0..total {
+                match failures.peek() {
+                    Some((j, _)) if *j == i => {
+                        let (_, f) = failures.next().expect("peeked");
+                        out.push(Outcome::Err(f));
+                    }
+                    _ => out.push(analyzed.next().expect("one outcome per record")),
+                }
+            }
+            Ok(out)
+        })?;
+        result.map_err(|e| to_py_err(py, e))
+    }
+}
+
+/// Serializes outcomes as one JSON array (the CLI's lines, comma-separated).
+fn outcomes_json(outcomes: &[Outcome]) -> Result<String, Error> {
+    let mut s = String::from("[");
+    for (i, o) in outcomes.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&serde_json::to_string(o)?);
+    }
+    s.push(']');
+    Ok(s)
+}
+
+fn role_str(r: Role) -> &'static str {
+    match r {
+        Role::Customer => "customer",
+        Role::Agent => "agent",
+        Role::Bot => "bot",
+        Role::System => "system",
+        Role::Other => "other",
+    }
+}
+
+fn polarity_str(p: vocmine::sentiment::Polarity) -> &'static str {
+    match p {
+        vocmine::sentiment::Polarity::Negative => "negative",
+        vocmine::sentiment::Polarity::Neutral => "neutral",
+        vocmine::sentiment::Polarity::Positive => "positive",
+    }
+}
+
+fn id_obj(py: Python<'_>, id: &RecordId) -> PyResult<Py<PyAny>> {
+    Ok(match id {
+        RecordId::Str(s) => str_obj(py, s),
+        RecordId::Num(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into_pyobject(py)?.into_any().unbind()
+            } else if let Some(u) = n.as_u64() {
+                u.into_pyobject(py)?.into_any().unbind()
+            } else {
+                n.as_f64()
+                    .unwrap_or(f64::NAN)
+                    .into_pyobject(py)?
+                    .into_any()
+                    .unbind()
+            }
+        }
+    })
+}
+
+fn opt_str(py: Python<'_>, s: Option<&str>) -> Py<PyAny> {
+    s.map(|s| str_obj(py, s)).unwrap_or_else(|| py.None())
+}
+
+fn f32_bytes(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_ne_bytes()).collect()
+}
+
+fn i64_bytes(v: &[i64]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_ne_bytes()).collect()
+}
+
+#[pymethods]
+impl PyEngine {
+    #[new]
+    #[pyo3(signature = (
+        languages=None, threads=None, tokens=false, model=None, batch_size=32,
+        sessions=None, intra_threads=None, onnxruntime=None, user_dicts=None,
+        words=None, hmm=true, pos=false, encode_all_speakers=false
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        languages: Option<Vec<String>>,
+        threads: Option<usize>,
+        tokens: bool,
+        model: Option<PathBuf>,
+        batch_size: usize,
+        sessions: Option<usize>,
+        intra_threads: Option<usize>,
+        onnxruntime: Option<PathBuf>,
+        user_dicts: Option<Vec<PathBuf>>,
+        words: Option<Vec<String>>,
+        hmm: bool,
+        pos: bool,
+        encode_all_speakers: bool,
+    ) -> PyResult<Self> {
+        let model_dir = model.clone();
+        let built = guarded(
+            py,
+            move || -> Result<(vocmine::Engine, Option<Encoder>), Error> {
+                let encoder = match &model {
+                    None => None,
+                    Some(dir) => {
+                        // As the CLI: `models/` and `.venv-models/` are looked for
+                        // in the model directory's grandparent.
+                        let root = dir
+                            .parent()
+                            .and_then(Path::parent)
+                            .filter(|p| !p.as_os_str().is_empty())
+                            .unwrap_or(Path::new("."));
+                        let mut b = Encoder::builder(dir)
+                            .project_root(root)
+                            .batch_size(batch_size);
+                        if let Some(n) = sessions {
+                            b = b.sessions(n);
+                        }
+                        if let Some(n) = intra_threads {
+                            b = b.intra_threads(n);
+                        }
+                        if let Some(p) = onnxruntime {
+                            b = b.onnxruntime(p);
+                        }
+                        Some(b.build()?)
+                    }
+                };
+                let mut b = vocmine::Engine::builder()
+                    .tokens(tokens)
+                    .hmm(hmm)
+                    .pos_tags(pos)
+                    .encode_all_speakers(encode_all_speakers);
+                if let Some(l) = languages {
+                    b = b.languages(l);
+                }
+                if let Some(n) = threads {
+                    b = b.threads(n);
+                }
+                for d in user_dicts.unwrap_or_default() {
+                    b = b.user_dict(d);
+                }
+                if let Some(w) = words {
+                    b = b.words(w);
+                }
+                if let Some(e) = &encoder {
+                    b = b.encoder(e.clone());
+                }
+                Ok((b.build()?, encoder))
+            },
+        )?;
+        let (engine, encoder) = built.map_err(|e| to_py_err(py, e))?;
+        Ok(PyEngine {
+            engine,
+            model_dir: encoder.as_ref().and(model_dir),
+            encoder,
+        })
+    }
+
+    /// Whether the engine has a neural model (embeddings, sentiment).
+    #[getter]
+    fn has_model(&self) -> bool {
+        self.encoder.is_some()
+    }
+
+    /// The model directory, or None.
+    #[getter]
+    fn model_dir(&self) -> Option<String> {
+        self.model_dir
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned())
+    }
+
+    /// The embedding dimension of the model, or None.
+    #[getter]
+    fn dimension(&self) -> Option<usize> {
+        self.encoder.as_ref().and_then(|e| e.config().dimension)
+    }
+
+    /// Whether clauses carry their tokens.
+    #[getter]
+    fn tokens(&self) -> bool {
+        self.engine.emits_tokens()
+    }
+
+    /// Adds words to the Chinese segmentation dictionary.
+    fn add_words(&self, words: Vec<String>) {
+        self.engine.add_words(&words);
+    }
+
+    /// Encoder counters (texts, encoded, cache_hits, truncated, tokens, batches) or None.
+    fn encoder_stats<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(e) = &self.encoder else {
+            return Ok(None);
+        };
+        let s = e.stats();
+        let d = PyDict::new(py);
+        d.set_item("texts", s.texts)?;
+        d.set_item("encoded", s.encoded)?;
+        d.set_item("cache_hits", s.cache_hits)?;
+        d.set_item("truncated", s.truncated)?;
+        d.set_item("tokens", s.tokens)?;
+        d.set_item("batches", s.batches)?;
+        Ok(Some(d))
+    }
+
+    /// Analyzes an iterable of records (str, dict or other JSON-like values);
+    /// returns the CLI's output lines as one JSON array string. Record `i`
+    /// gets line `start_line + i`.
+    #[pyo3(signature = (records, start_line=1, strict=false))]
+    fn analyze_json(
+        &self,
+        py: Python<'_>,
+        records: &Bound<'_, PyAny>,
+        start_line: u64,
+        strict: bool,
+    ) -> PyResult<String> {
+        let items = convert_all(records)?;
+        let outcomes = self.run_chunk(py, items, start_line, strict)?;
+        let json = guarded(py, || outcomes_json(&outcomes))?;
+        json.map_err(|e| to_py_err(py, e))
+    }
+
+    /// Analyzes records into clause columns: returns `(columns, errors_json)`
+    /// where `columns` maps a column name to a list (or raw int64 / float32
+    /// bytes for `line`, `clause`, `start`, `end`, `sentiment_*`) and
+    /// `errors_json` is the JSON array of the failed records' output lines.
+    #[pyo3(signature = (records, start_line=1, strict=false))]
+    fn analyze_columns<'py>(
+        &self,
+        py: Python<'py>,
+        records: &Bound<'py, PyAny>,
+        start_line: u64,
+        strict: bool,
+    ) -> PyResult<(Bound<'py, PyDict>, String)> {
+        let items = convert_all(records)?;
+        let outcomes = self.run_chunk(py, items, start_line, strict)?;
+        let failures: Vec<Outcome> = outcomes
+            .iter()
+            .filter(|o| o.error().is_some())
+            .cloned()
+            .collect();
+        let errors = outcomes_json(&failures).map_err(|e| to_py_err(py, e))?;
+
+        let n: usize = outcomes
+            .iter()
+            .filter_map(Outcome::analysis)
+            .map(|a| a.clauses.len())
+            .sum();
+        let mut id = Vec::with_capacity(n);
+        let mut line = Vec::with_capacity(n);
+        let mut turn = Vec::with_capacity(n);
+        let mut speaker = Vec::with_capacity(n);
+        let mut role = Vec::with_capacity(n);
+        let mut clause = Vec::with_capacity(n);
+        let mut start = Vec::with_capacity(n);
+        let mut end = Vec::with_capacity(n);
+        let mut text = Vec::with_capacity(n);
+        let mut language = Vec::with_capacity(n);
+        let mut script = Vec::with_capacity(n);
+        let mut record_language = Vec::with_capacity(n);
+        let mut label = Vec::with_capacity(n);
+        let mut polarity = Vec::with_capacity(n);
+        let mut confidence = Vec::with_capacity(n);
+        let mut channel = Vec::with_capacity(n);
+        let mut touchpoint = Vec::with_capacity(n);
+        let mut time = Vec::with_capacity(n);
+        let mut customer = Vec::with_capacity(n);
+        for a in outcomes.iter().filter_map(Outcome::analysis) {
+            let rid = id_obj(py, &a.id)?;
+            let rlang = str_obj(py, a.language.code());
+            let ch = opt_str(py, a.channel.as_deref());
+            let tp = opt_str(py, a.touchpoint.as_deref());
+            let tm = opt_str(py, a.time.as_ref().map(|t| t.as_str()));
+            let cu = opt_str(py, a.customer.as_deref());
+            for (k, c) in a.clauses.iter().enumerate() {
+                id.push(rid.clone_ref(py));
+                line.push(a.line as i64);
+                turn.push(c.turn.map(|t| t as i64));
+                speaker.push(c.speaker.clone());
+                role.push(role_str(c.role));
+                clause.push(k as i64);
+                start.push(c.start as i64);
+                end.push(c.end as i64);
+                text.push(c.text.clone());
+                language.push(c.language.code());
+                script.push(c.script.code());
+                record_language.push(rlang.clone_ref(py));
+                label.push(c.sentiment.map(|s| polarity_str(s.label)));
+                polarity.push(c.sentiment.map_or(f32::NAN, |s| s.polarity));
+                confidence.push(c.sentiment.map_or(f32::NAN, |s| s.confidence));
+                channel.push(ch.clone_ref(py));
+                touchpoint.push(tp.clone_ref(py));
+                time.push(tm.clone_ref(py));
+                customer.push(cu.clone_ref(py));
+            }
+        }
+        let d = PyDict::new(py);
+        d.set_item("id", id)?;
+        d.set_item("line", PyByteArray::new(py, &i64_bytes(&line)))?;
+        d.set_item("turn", turn)?;
+        d.set_item("speaker", speaker)?;
+        d.set_item("role", role)?;
+        d.set_item("clause", PyByteArray::new(py, &i64_bytes(&clause)))?;
+        d.set_item("start", PyByteArray::new(py, &i64_bytes(&start)))?;
+        d.set_item("end", PyByteArray::new(py, &i64_bytes(&end)))?;
+        d.set_item("text", text)?;
+        d.set_item("language", language)?;
+        d.set_item("script", script)?;
+        d.set_item("record_language", record_language)?;
+        d.set_item("sentiment_label", label)?;
+        d.set_item(
+            "sentiment_polarity",
+            PyByteArray::new(py, &f32_bytes(&polarity)),
+        )?;
+        d.set_item(
+            "sentiment_confidence",
+            PyByteArray::new(py, &f32_bytes(&confidence)),
+        )?;
+        d.set_item("channel", channel)?;
+        d.set_item("touchpoint", touchpoint)?;
+        d.set_item("time", time)?;
+        d.set_item("customer", customer)?;
+        Ok((d, errors))
+    }
+
+    /// Embeds whole texts with the model: returns `(float32 bytes, rows, dim)`
+    /// of L2-normalized embeddings, in input order.
+    fn embed_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        texts: Vec<String>,
+    ) -> PyResult<(Bound<'py, PyByteArray>, usize, usize)> {
+        let Some(encoder) = &self.encoder else {
+            return Err(ModelNotFoundError::new_err(
+                "this engine has no model (it was built with no_model=True); \
+                 build it with a model directory to embed texts",
+            ));
+        };
+        let normalize = encoder.config().normalize;
+        let dim_hint = encoder.config().dimension.unwrap_or(0);
+        let engine = &self.engine;
+        let result = guarded(py, move || -> Result<(Vec<u8>, usize), Error> {
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let encoded = engine.install(|| encoder.encode(&refs))?;
+            let dim = encoded.first().map_or(dim_hint, |e| e.embedding.len());
+            if encoded.iter().any(|e| e.embedding.len() != dim) || (dim == 0 && !encoded.is_empty())
+            {
+                return Err(Error::Model(
+                    "the model returned no sentence embedding (a classifier without an embedding output?)"
+                        .into(),
+                ));
+            }
+            let mut out = Vec::with_capacity(encoded.len() * dim * 4);
+            for e in &encoded {
+                if normalize {
+                    out.extend(f32_bytes(&e.embedding));
+                } else {
+                    let mut v = e.embedding.clone();
+                    vocmine::encoder::l2_normalize(&mut v);
+                    out.extend(f32_bytes(&v));
+                }
+            }
+            Ok((out, dim))
+        })?;
+        let (bytes, dim) = result.map_err(|e| to_py_err(py, e))?;
+        let rows = (bytes.len() / 4).checked_div(dim).unwrap_or(0);
+        Ok((PyByteArray::new(py, &bytes), rows, dim))
+    }
+
+    fn __repr__(&self) -> String {
+        match &self.model_dir {
+            Some(d) => format!("Engine(model={:?})", d.to_string_lossy()),
+            None => "Engine(no_model=True)".into(),
+        }
+    }
+}
+
+/// Analyzes one JSON record (a JSON Lines line) with a default engine and
+/// returns the output line.
 #[pyfunction]
 fn analyze_json(py: Python<'_>, line: &str) -> PyResult<String> {
     let line = line.to_owned();
-    py.detach(move || {
-        let engine = vocmine::Engine::new().map_err(|e| PyValueError::new_err(e.to_string()))?;
-        let outcome = match vocmine::Record::from_json_str(&line, 1) {
+    let result = guarded(py, move || -> Result<String, Error> {
+        let engine = vocmine::Engine::new()?;
+        let outcome = match Record::from_json_str(&line, 1) {
             Ok(record) => engine.outcome(&record),
-            Err(failure) => vocmine::Outcome::Err(failure),
+            Err(failure) => Outcome::Err(failure),
         };
-        serde_json::to_string(&outcome).map_err(|e| PyValueError::new_err(e.to_string()))
-    })
+        Ok(serde_json::to_string(&outcome)?)
+    })?;
+    result.map_err(|e| to_py_err(py, e))
+}
+
+/// The JSON Schema of one output record.
+#[pyfunction]
+fn output_schema() -> &'static str {
+    vocmine::OUTPUT_SCHEMA
+}
+
+/// Raises the exception of a core error kind (for tests of the mapping).
+#[pyfunction]
+#[pyo3(signature = (kind, message="test"))]
+fn _raise(py: Python<'_>, kind: &str, message: &str) -> PyResult<()> {
+    let e = match kind {
+        "io" => Error::io("some/path", std::io::Error::other(message.to_owned())),
+        "input" => Error::Input(
+            RecordError::new(RecordErrorKind::EmptyText, 3, message).with_field("text"),
+        ),
+        "config" => Error::Config(message.into()),
+        "resource" => Error::Resource {
+            path: "dict.txt".into(),
+            line: 2,
+            message: message.into(),
+        },
+        "model_not_found" => Error::ModelNotFound {
+            path: "models/x".into(),
+            message: message.into(),
+        },
+        "model" => Error::Model(message.into()),
+        "serialize" => {
+            Error::Serialize(serde_json::from_str::<Value>("{").expect_err("invalid JSON"))
+        }
+        "panic" => {
+            guarded(py, || panic!("{}", message))?;
+            return Ok(());
+        }
+        other => return Err(PyTypeError::new_err(format!("unknown kind {other:?}"))),
+    };
+    Err(to_py_err(py, e))
 }
 
 /// The native module.
 #[pymodule]
 fn _vocmine(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<PyEngine>()?;
     m.add_function(wrap_pyfunction!(analyze_json, m)?)?;
+    m.add_function(wrap_pyfunction!(output_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(_raise, m)?)?;
+    m.add("VocmineError", py.get_type::<VocmineError>())?;
+    m.add("InputError", py.get_type::<InputError>())?;
+    m.add("ConfigError", py.get_type::<ConfigError>())?;
+    m.add("ResourceError", py.get_type::<ResourceError>())?;
+    m.add("ModelNotFoundError", py.get_type::<ModelNotFoundError>())?;
+    m.add("ModelError", py.get_type::<ModelError>())?;
+    m.add("VocmineIOError", py.get_type::<VocmineIOError>())?;
+    m.add("SerializationError", py.get_type::<SerializationError>())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(py: Python<'_>, code: &str) -> Item {
+        let code = std::ffi::CString::new(code).unwrap();
+        convert_item(&py.eval(&code, None, None).unwrap())
+    }
+
+    #[test]
+    fn python_values_parse_as_the_cli_parses_json() {
+        Python::initialize();
+        Python::attach(|py| {
+            let r = parse_item(
+                item(py, "{'id': 'a', 'text': 'hi', 'scores': {'nps': 3}}"),
+                4,
+            )
+            .unwrap();
+            assert_eq!((r.id.to_string(), r.line), ("a".to_string(), 4));
+            let f = parse_item(item(py, "{'id': 'b', 'text': 42}"), 2).unwrap_err();
+            let cli = Record::from_json_str(r#"{"id": "b", "text": 42}"#, 2).unwrap_err();
+            assert_eq!(f, cli);
+            let f = parse_item(item(py, "[1, 2]"), 1).unwrap_err();
+            assert_eq!(f.error.kind, RecordErrorKind::InvalidJson);
+            let f = parse_item(item(py, "{'id': 'c', 'meta': {'x': object()}}"), 5).unwrap_err();
+            assert_eq!(f.error.field.as_deref(), Some("meta.x"));
+            assert_eq!(f.id.to_string(), "c");
+            let r = parse_item(item(py, "'plain text'"), 9).unwrap();
+            assert_eq!(r.id.to_string(), "9");
+        });
+    }
+
+    #[test]
+    fn errors_map_to_their_classes() {
+        Python::initialize();
+        Python::attach(|py| {
+            let e = to_py_err(py, Error::Config("x".into()));
+            assert!(e.is_instance_of::<ConfigError>(py));
+            assert!(e.is_instance_of::<VocmineError>(py));
+            assert_eq!(e.value(py).to_string(), "invalid configuration: x");
+        });
+    }
 }

@@ -1,0 +1,200 @@
+"""engine.analyze gives exactly the CLI's output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import vocmine
+from conftest import ROOT, run_cli
+
+
+def test_version():
+    assert vocmine.__version__ == "0.1.0"
+    assert vocmine.__version__ == vocmine._vocmine.__version__
+
+
+def test_no_model_equals_cli(cli, sample_records, tmp_path):
+    expected = run_cli(cli, ["--no-model"], tmp_path)
+    got = vocmine.Engine(no_model=True).analyze(sample_records)
+    assert len(got) == len(expected) == 359
+    assert got == expected
+    # Key order too: the dicts are the CLI's JSON objects.
+    assert [list(g) for g in got] == [list(e) for e in expected]
+
+
+def test_tokens_equals_cli(cli, sample_records, tmp_path):
+    expected = run_cli(cli, ["--no-model", "--tokens"], tmp_path)
+    got = vocmine.Engine(no_model=True, tokens=True).analyze(sample_records)
+    assert got == expected
+
+
+def test_model_equals_cli(cli, model_dir, sample_records, tmp_path):
+    expected = run_cli(cli, ["--model", str(model_dir)], tmp_path)
+    # A fresh engine: its encoder cache is empty, as the CLI's.
+    got = vocmine.Engine(models=model_dir).analyze(sample_records)
+    assert got == expected
+    assert any("sentiment" in r for r in got)
+
+
+def test_default_model_path(model_dir):
+    engine = vocmine.Engine()  # models/multilingual-e5-small relative to the cwd (the root)
+    assert engine.has_model and engine.dimension == 384
+    assert "sentiment" in engine.analyze("Терпеть не могу это приложение")[0]
+
+
+def test_inputs_str_dict_list():
+    engine = vocmine.Engine(no_model=True)
+    one = engine.analyze("菜很好吃，但是等了一个小时")
+    assert len(one) == 1 and one[0]["id"] == 1 and one[0]["line"] == 1
+    assert [c["text"] for c in one[0]["clauses"]] == ["菜很好吃", "但是等了一个小时"]
+    rec = engine.analyze({"id": "r1", "text": "菜很好吃，但是等了一个小时", "channel": "app_review"})
+    assert rec[0]["id"] == "r1" and rec[0]["channel"] == "app_review"
+    conv = engine.analyze(
+        [
+            {"id": 7, "turns": [
+                {"speaker": "agent", "text": "Здравствуйте!"},
+                {"speaker": "customer", "text": "Карта заблокирована, но деньги списали"},
+            ]},
+            "second",
+        ]
+    )
+    assert conv[0]["id"] == 7 and conv[0]["kind"] == "conversation"
+    assert conv[1]["line"] == 2 and conv[1]["id"] == 2
+    # tuples, generators, pandas Series
+    assert engine.analyze(("a", "b")) == engine.analyze(x for x in ["a", "b"])
+    pd = pytest.importorskip("pandas")
+    assert engine.analyze(pd.Series(["a", "b"], index=[10, 20])) == engine.analyze(["a", "b"])
+    assert engine.analyze([]) == []
+
+
+def test_bad_records_give_error_dicts(cli, tmp_path):
+    lines = [
+        '{"id": "r1", "text": 42}',
+        '{"id": "r2"}',
+        '{"id": "r3", "text": "   "}',
+        '{"id": "r4", "text": "a", "turns": []}',
+        '{"id": "r5", "turns": [{"text": "hi"}]}',
+        '{"id": "r6", "turns": "hello"}',
+        '[1, 2]',
+        'null',
+        '{"id": {"x": 1}, "text": "a"}',
+        '{"id": "r10", "text": "ok", "time": "yesterday", "scores": {"nps": 12}}',
+        '{"id": "r11", "text": "Всё хорошо", "meta": {"b": [1, 2.5, null, true], "a": "x"}}',
+    ]
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    expected = run_cli(cli, ["--no-model"], tmp_path, input_path=path)
+    got = vocmine.Engine(no_model=True).analyze([json.loads(line) for line in lines])
+    assert got == expected
+    kinds = [r.get("error", {}).get("kind") for r in got]
+    assert kinds[:9] == [
+        "wrong_type", "missing_text", "empty_text", "invalid_value", "missing_field",
+        "wrong_type", "invalid_json", "invalid_json", "wrong_type",
+    ]
+    assert "error" not in got[9] and len(got[9]["warnings"]) == 2
+
+
+def test_python_only_values():
+    import datetime
+
+    engine = vocmine.Engine(no_model=True)
+    out = engine.analyze(
+        [
+            {"id": "d", "text": "ok", "time": datetime.date(2026, 1, 2)},
+            {"id": "o", "text": "ok", "meta": {"x": object()}},
+            {"id": "n", "text": float("nan")},
+            {"id": "s", "text": "bad \ud800 surrogate"},
+        ]
+    )
+    assert out[0]["time"] == "2026-01-02"
+    assert out[1]["error"]["kind"] == "wrong_type" and out[1]["error"]["field"] == "meta.x"
+    assert out[1]["id"] == "o"
+    assert out[2]["error"]["kind"] == "missing_text"
+    assert out[3]["error"]["kind"] == "invalid_utf8"
+
+
+def test_threads_give_the_same_results(sample_records):
+    engine = vocmine.Engine(no_model=True, tokens=True)
+    serial = engine.analyze(sample_records)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: engine.analyze(sample_records), range(8)))
+    assert all(r == serial for r in results)
+    # A dedicated thread pool in the engine gives the same output.
+    assert vocmine.Engine(no_model=True, tokens=True, threads=1).analyze(sample_records) == serial
+
+
+def test_threads_with_model(model_dir, sample_records):
+    engine = vocmine.Engine(models=model_dir)
+    first = engine.analyze(sample_records[:50])
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda _: engine.analyze(sample_records[:50]), range(3)))
+    assert all(r == first for r in results)
+
+
+def test_chunks_and_progress(monkeypatch, sample_records):
+    engine = vocmine.Engine(no_model=True)
+    whole = engine.analyze(sample_records)
+    monkeypatch.setattr(vocmine, "CHUNK", 100)
+    calls = []
+    chunked = engine.analyze(sample_records, progress=lambda done, total: calls.append((done, total)))
+    assert chunked == whole  # lines (and default ids) continue across chunks
+    assert calls == [(100, 359), (200, 359), (300, 359), (359, 359)]
+    with pytest.raises(TypeError):
+        engine.analyze(sample_records, progress=3)
+    # progress=True: a tqdm bar when tqdm is installed, nothing otherwise.
+    assert engine.analyze(sample_records[:3], progress=True) == whole[:3]
+
+
+def test_module_analyze(model_dir):
+    out = vocmine.analyze(["Great food, but we waited an hour"])
+    assert out[0]["clauses"][1]["text"] == "but we waited an hour"
+
+
+def test_output_schema():
+    schema = vocmine.output_schema()
+    assert json.loads((ROOT / "schemas" / "record.schema.json").read_text()) == schema
+
+
+def test_gil_is_released(sample_records):
+    """A Python thread keeps running while analyze works."""
+    import threading
+    import time
+
+    engine = vocmine.Engine(no_model=True)
+    ticks = []
+    stop = threading.Event()
+
+    def ticker():
+        while not stop.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.001)
+
+    t = threading.Thread(target=ticker)
+    t.start()
+    try:
+        for _ in range(5):
+            engine.analyze(sample_records)
+    finally:
+        stop.set()
+        t.join()
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert len(ticks) > 20 and max(gaps) < 0.5
+
+
+def test_doctests():
+    import doctest
+
+    failures, _ = doctest.testmod(vocmine, optionflags=doctest.ELLIPSIS, extraglobs={"vocmine": vocmine})
+    assert failures == 0
+
+
+def test_import_needs_no_pandas():
+    """The native module imports without pandas/numpy."""
+    code = "import sys; import vocmine; vocmine.Engine(no_model=True).analyze('x'); print('pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,535 @@
+"""vocmine: conversational text mining for voice-of-customer analytics.
+
+A thin Python layer over the Rust core (``vocmine._vocmine``): every result
+is computed by the same code as the ``vocmine`` CLI, and
+``Engine.analyze`` returns exactly the CLI's JSON output, one dict per record.
+
+>>> import vocmine
+>>> engine = vocmine.Engine(no_model=True)
+>>> out = engine.analyze("菜很好吃，但是等了一个小时")
+>>> [c["text"] for c in out[0]["clauses"]]
+['菜很好吃', '但是等了一个小时']
+>>> out[0]["language"], out[0]["script"]
+('zh', 'Hans')
+
+Errors of the core raise one exception class per kind, all subclasses of
+:class:`VocmineError`::
+
+    try:
+        vocmine.Engine(models="no/such/dir")
+    except vocmine.ModelNotFoundError as e:
+        print(e)   # no/such/dir: config.json is missing; run `python3 models/setup.py` ...
+"""
+
+from __future__ import annotations
+
+import json as _json
+import os as _os
+import threading as _threading
+from collections.abc import Iterable, Mapping
+from typing import Any, Callable, Optional, Sequence, Union
+
+from . import _vocmine
+from ._vocmine import (
+    ConfigError,
+    InputError,
+    ModelError,
+    ModelNotFoundError,
+    ResourceError,
+    SerializationError,
+    VocmineError,
+    VocmineIOError,
+)
+
+__version__: str = _vocmine.__version__
+
+__all__ = [
+    "Engine",
+    "analyze",
+    "output_schema",
+    "DEFAULT_MODEL",
+    "VocmineError",
+    "InputError",
+    "ConfigError",
+    "ResourceError",
+    "ModelNotFoundError",
+    "ModelError",
+    "VocmineIOError",
+    "SerializationError",
+    "__version__",
+]
+
+#: The default model directory, relative to the current directory
+#: (overridden by the ``VOCMINE_MODEL`` environment variable).
+DEFAULT_MODEL = "models/multilingual-e5-small"
+
+#: Records per call into the core (the CLI's batch size): bounds memory and
+#: sets how often ``progress`` is called.
+CHUNK = 2048
+
+#: Record fields that ``analyze_frame`` takes from columns of the same name
+#: (or from the column named by a keyword argument).
+FRAME_FIELDS = ("channel", "touchpoint", "time", "customer", "scores", "meta", "turns")
+_SCORE_FIELDS = ("nps", "csat", "ces")
+
+Progress = Union[bool, Callable[[int, int], Any], None]
+
+
+def _default_model() -> str:
+    return _os.environ.get("VOCMINE_MODEL") or DEFAULT_MODEL
+
+
+def output_schema() -> dict:
+    """The JSON Schema of one output record (as ``vocmine schema`` prints it)."""
+    return _json.loads(_vocmine.output_schema())
+
+
+class _Reporter:
+    """Calls a progress callable, or drives a tqdm bar, after each chunk."""
+
+    def __init__(self, progress: Progress, total: int, desc: str) -> None:
+        self.fn: Optional[Callable[[int, int], Any]] = None
+        self.bar = None
+        self.total = total
+        if progress is True:
+            try:
+                from tqdm.auto import tqdm  # type: ignore[import-not-found]
+            except ImportError:
+                tqdm = None
+            if tqdm is not None:
+                self.bar = tqdm(total=total, desc=desc, unit="rec")
+        elif callable(progress):
+            self.fn = progress
+        elif progress not in (None, False):
+            raise TypeError("progress must be None, a bool or a callable(done, total)")
+
+    def __call__(self, done: int, step: int) -> None:
+        if self.fn is not None:
+            self.fn(done, self.total)
+        if self.bar is not None:
+            self.bar.update(step)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _as_records(data: Any) -> list:
+    """A str or a dict is one record; any other iterable is many."""
+    if isinstance(data, (str, Mapping)):
+        return [data]
+    if isinstance(data, (bytes, bytearray)):
+        raise TypeError("pass text as str (decode bytes first)")
+    try:
+        # pandas Series / numpy arrays: their values, not their index.
+        values = data.tolist() if hasattr(data, "tolist") else data
+        return list(values)
+    except TypeError:
+        raise TypeError(
+            "expected a str, a dict, or an iterable of str/dict records, "
+            f"got {type(data).__name__}"
+        ) from None
+
+
+class Engine:
+    """The analysis engine: built once, shared by threads, analyzes records.
+
+    Args:
+        models: the model directory (``model.onnx`` + ``tokenizer.json`` +
+            ``config.json``); default ``$VOCMINE_MODEL`` or
+            ``models/multilingual-e5-small`` relative to the current
+            directory. ONNX Runtime is found through ``ORT_DYLIB_PATH``,
+            ``<root>/models/ort.env`` or ``<root>/.venv-models/``, where
+            ``<root>`` is the model directory's grandparent (as in the CLI).
+        languages: the language allowlist (ISO 639-1 codes, or ``"all"``).
+        threads: worker threads (default: one per core).
+        tokens: include tokens in every clause (the CLI's ``--tokens``).
+        no_model: run only the stages that need no model (no sentiment, no
+            embeddings); needs no model files.
+        batch_size: texts per inference batch.
+        sessions, intra_threads, onnxruntime: the CLI's ``--sessions``,
+            ``--intra-threads`` and an explicit ONNX Runtime library path.
+        user_dicts: jieba user dictionaries (``word [freq] [tag]`` per line).
+        words: extra Chinese words.
+        hmm, pos: jieba's HMM for unknown words; part-of-speech tags.
+        encode_all_speakers: give every speaker's clauses a sentiment, not
+            only the customer's.
+
+    Raises:
+        ConfigError: an invalid option (an unknown language, ``threads=0``).
+        ModelNotFoundError: the model directory, a model file or ONNX
+            Runtime is missing (the message names the set-up command).
+        ResourceError, VocmineIOError: a user dictionary cannot be parsed or read.
+
+    Example:
+        >>> engine = Engine(no_model=True, languages=["zh", "ru", "en"])
+        >>> engine.analyze({"id": "r1", "text": "Доставка быстрая, но курьер грубый"})[0]["clauses"][1]["text"]
+        'но курьер грубый'
+    """
+
+    def __init__(
+        self,
+        models: Union[str, "_os.PathLike[str]", None] = None,
+        languages: Union[str, Sequence[str]] = ("zh", "ru", "en"),
+        threads: Optional[int] = None,
+        tokens: bool = False,
+        no_model: bool = False,
+        batch_size: int = 32,
+        *,
+        sessions: Optional[int] = None,
+        intra_threads: Optional[int] = None,
+        onnxruntime: Union[str, "_os.PathLike[str]", None] = None,
+        user_dicts: Optional[Sequence[Union[str, "_os.PathLike[str]"]]] = None,
+        words: Optional[Sequence[str]] = None,
+        hmm: bool = True,
+        pos: bool = False,
+        encode_all_speakers: bool = False,
+    ) -> None:
+        if isinstance(languages, str):
+            languages = [p.strip() for p in languages.split(",") if p.strip()]
+        model = None if no_model else _os.fspath(models if models is not None else _default_model())
+        self._native = _vocmine.Engine(
+            languages=list(languages),
+            threads=threads,
+            tokens=tokens,
+            model=model,
+            batch_size=batch_size,
+            sessions=sessions,
+            intra_threads=intra_threads,
+            onnxruntime=None if onnxruntime is None else _os.fspath(onnxruntime),
+            user_dicts=None if user_dicts is None else [_os.fspath(p) for p in user_dicts],
+            words=None if words is None else list(words),
+            hmm=hmm,
+            pos=pos,
+            encode_all_speakers=encode_all_speakers,
+        )
+
+    def __repr__(self) -> str:
+        return repr(self._native)
+
+    @property
+    def has_model(self) -> bool:
+        """Whether the engine has the neural model (sentiment, embeddings)."""
+        return self._native.has_model
+
+    @property
+    def model_dir(self) -> Optional[str]:
+        """The model directory, or None without a model."""
+        return self._native.model_dir
+
+    @property
+    def dimension(self) -> Optional[int]:
+        """The embedding dimension, or None without a model."""
+        return self._native.dimension
+
+    def encoder_stats(self) -> Optional[dict]:
+        """The encoder's counters so far (texts, encoded, cache_hits, truncated, tokens, batches)."""
+        return self._native.encoder_stats()
+
+    def add_words(self, words: Iterable[str]) -> None:
+        """Adds words to the Chinese segmentation dictionary at run time."""
+        self._native.add_words(list(words))
+
+    def _chunks(self, records: list, progress: Progress, desc: str):
+        reporter = _Reporter(progress, len(records), desc)
+        try:
+            for start in range(0, len(records), CHUNK):
+                chunk = records[start : start + CHUNK]
+                yield start, chunk
+                reporter(start + len(chunk), len(chunk))
+        finally:
+            reporter.close()
+
+    def analyze(
+        self,
+        data: Any,
+        *,
+        strict: bool = False,
+        progress: Progress = None,
+    ) -> list:
+        """Analyzes records; returns one dict per record, in input order.
+
+        ``data`` is a str (one text), a dict (one record: ``text`` or
+        ``turns``, ``id``, ``channel``, ``touchpoint``, ``time``,
+        ``customer``, ``scores``, ``meta`` as in the CLI's input), or an
+        iterable of str / dict. Record ``i`` (0-based) gets ``line = i + 1``
+        and, without an ``id``, ``id = i + 1``, as line ``i + 1`` of a JSON
+        Lines file would. Each dict has exactly the fields of the CLI's JSON
+        output line. A bad record gives a dict with an ``error`` object
+        (``kind``, ``line``, ``field``, ``message``), as in the CLI; with
+        ``strict=True`` it raises :class:`InputError` instead.
+
+        ``progress``: a callable ``progress(done, total)`` called after each
+        chunk of 2,048 records, or ``True`` for a tqdm bar when tqdm is
+        installed. The work runs without the GIL.
+
+        Example:
+            >>> engine = Engine(no_model=True)
+            >>> out = engine.analyze([
+            ...     {"id": "c1", "turns": [
+            ...         {"speaker": "agent", "text": "Hello, how can I help?"},
+            ...         {"speaker": "customer", "text": "The app crashes, but support was kind."}]},
+            ...     {"id": "bad", "text": 42},
+            ... ])
+            >>> [c["text"] for c in out[0]["clauses"] if c["role"] == "customer"]
+            ['The app crashes', 'but support was kind.']
+            >>> out[1]["error"]["kind"]
+            'wrong_type'
+        """
+        records = _as_records(data)
+        out: list = []
+        for start, chunk in self._chunks(records, progress, "vocmine analyze"):
+            text = self._native.analyze_json(chunk, start_line=start + 1, strict=strict)
+            out.extend(_json.loads(text))
+        return out
+
+    def analyze_frame(
+        self,
+        df: Any,
+        text: str = "text",
+        id: Optional[str] = "id",
+        *,
+        arrow: bool = False,
+        strict: bool = False,
+        progress: Progress = None,
+        **columns: str,
+    ) -> Any:
+        """Analyzes the rows of a pandas DataFrame; returns one row per clause.
+
+        Args:
+            df: a DataFrame (one record per row).
+            text: the text column.
+            id: the id column (when absent, the id is the row's 1-based position).
+            arrow: return a ``pyarrow.Table`` instead of a DataFrame.
+            strict: raise :class:`InputError` on the first bad row.
+            progress: as in :meth:`analyze`.
+            **columns: record fields from other columns, e.g.
+                ``channel="source"``, ``touchpoint="stage"``, ``time="created_at"``,
+                ``customer="cust_id"``, ``nps="nps_score"``, ``meta="extra"``,
+                ``turns="dialog"`` (a column of turn lists, instead of ``text``).
+                Columns named ``channel``, ``touchpoint``, ``time``,
+                ``customer``, ``scores``, ``meta``, ``nps``, ``csat``, ``ces`` are used
+                without being named.
+
+        Returns:
+            One row per clause with the columns ``id, line, turn, speaker,
+            role, clause, start, end, text, language, script,
+            record_language, sentiment_label, sentiment_polarity,
+            sentiment_confidence``, and ``channel``, ``touchpoint``,
+            ``time``, ``customer`` when the input has them. ``line`` is the
+            row's 1-based position, ``clause`` the clause's index in its
+            record, ``start``/``end`` character offsets into the turn's (or
+            the record's) original text. Sentiment is missing (NaN / None)
+            without a model and for non-customer clauses. Rows that could not
+            be analyzed have no clauses; their error dicts are in
+            ``result.attrs["errors"]`` (DataFrame) or the table's schema
+            metadata ``b"vocmine.errors"`` (JSON, Arrow).
+
+        Example:
+            >>> import pandas as pd
+            >>> df = pd.DataFrame({"id": ["a", "b"],
+            ...                    "text": ["Fast delivery, but the box was crushed", "Всё отлично"],
+            ...                    "touchpoint": ["delivery", "checkout"]})
+            >>> clauses = Engine(no_model=True).analyze_frame(df)
+            >>> clauses[["id", "clause", "text", "language", "touchpoint"]].values.tolist()
+            [['a', 0, 'Fast delivery', 'en', 'delivery'], ['a', 1, 'but the box was crushed', 'en', 'delivery'], ['b', 0, 'Всё отлично', 'ru', 'checkout']]
+        """
+        records = _frame_records(df, text, id, columns)
+        parts: list = []
+        errors: list = []
+        for start, chunk in self._chunks(records, progress, "vocmine analyze_frame"):
+            cols, errs = self._native.analyze_columns(chunk, start_line=start + 1, strict=strict)
+            parts.append(cols)
+            errors.extend(_json.loads(errs))
+        present = [f for f in ("channel", "touchpoint", "time", "customer") if any(f in r for r in records)]
+        if arrow:
+            return _to_arrow(parts, present, errors)
+        return _to_pandas(parts, present, errors)
+
+    def embed(self, texts: Union[str, Iterable[str]]) -> Any:
+        """Embeds whole texts (not clauses) with the model.
+
+        Returns a float32 ``numpy.ndarray`` of shape ``[n, dim]`` whose rows
+        are L2-normalized, in input order (the model's ``query:`` prefix is
+        added by the core). A single str gives shape ``[1, dim]``.
+
+        Raises:
+            ModelNotFoundError: the engine has no model (``no_model=True``).
+            ModelError: inference failed.
+
+        Example:
+            >>> engine = Engine()                                   # doctest: +SKIP
+            >>> x = engine.embed(["车机又死机了", "The screen freezes"])  # doctest: +SKIP
+            >>> x.shape, x.dtype                                    # doctest: +SKIP
+            ((2, 384), dtype('float32'))
+        """
+        import numpy as np
+
+        if isinstance(texts, str):
+            texts = [texts]
+        texts = _as_records(texts)
+        for i, t in enumerate(texts):
+            if not isinstance(t, str):
+                raise TypeError(f"embed() takes texts (str); item {i} is {type(t).__name__}")
+        buf, rows, dim = self._native.embed_bytes(texts)
+        if rows == 0:
+            return np.zeros((0, dim or (self.dimension or 0)), dtype=np.float32)
+        return np.frombuffer(buf, dtype=np.float32).reshape(rows, dim)
+
+
+def _frame_records(df: Any, text: str, id: Optional[str], columns: dict) -> list:
+    """Builds one record dict per DataFrame row (NaN / None cells are absent)."""
+    for field in columns:
+        if field not in FRAME_FIELDS + _SCORE_FIELDS:
+            raise TypeError(
+                f"analyze_frame() got an unknown field {field!r}; "
+                f"known: {', '.join(FRAME_FIELDS + _SCORE_FIELDS)}"
+            )
+    names = set(map(str, getattr(df, "columns", [])))
+    if not hasattr(df, "columns") or not hasattr(df, "__len__"):
+        raise TypeError(f"analyze_frame() takes a pandas DataFrame, got {type(df).__name__}")
+    mapping: dict = {}
+    turns_col = columns.get("turns")
+    if turns_col is None:
+        if text not in names:
+            raise KeyError(f"the DataFrame has no text column {text!r} (columns: {sorted(names)})")
+        mapping["text"] = text
+    for field in FRAME_FIELDS + _SCORE_FIELDS:
+        col = columns.get(field, field if field in names and field != "turns" else None)
+        if col is None:
+            continue
+        if col not in names:
+            raise KeyError(f"the DataFrame has no column {col!r} (for {field!r})")
+        mapping[field] = col
+    if id is not None and id in names:
+        mapping["id"] = id
+    cols = {field: df[col].tolist() for field, col in mapping.items()}
+    n = len(df)
+    records = []
+    for i in range(n):
+        r: dict = {}
+        scores: dict = {}
+        for field, values in cols.items():
+            v = values[i]
+            if _missing(v):
+                continue
+            if field in _SCORE_FIELDS:
+                scores[field] = v
+            else:
+                r[field] = v
+        if scores:
+            r.setdefault("scores", {}).update(scores)
+        records.append(r)
+    return records
+
+
+def _missing(v: Any) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, float) and v != v:
+        return True
+    return type(v).__name__ in ("NAType", "NaTType")
+
+
+_CATEGORIES = {
+    "role": ["customer", "agent", "bot", "system", "other"],
+    "sentiment_label": ["negative", "neutral", "positive"],
+}
+_INT_COLS = ("line", "clause", "start", "end")
+_F32_COLS = ("sentiment_polarity", "sentiment_confidence")
+_ORDER = [
+    "id", "line", "turn", "speaker", "role", "clause", "start", "end", "text",
+    "language", "script", "record_language", "sentiment_label",
+    "sentiment_polarity", "sentiment_confidence",
+]
+
+
+def _joined(parts: list, name: str) -> Any:
+    import numpy as np
+
+    if name in _INT_COLS:
+        arrays = [np.frombuffer(p[name], dtype=np.int64) for p in parts]
+        return np.concatenate(arrays) if arrays else np.zeros(0, np.int64)
+    if name in _F32_COLS:
+        arrays = [np.frombuffer(p[name], dtype=np.float32) for p in parts]
+        return np.concatenate(arrays) if arrays else np.zeros(0, np.float32)
+    out: list = []
+    for p in parts:
+        out.extend(p[name])
+    return out
+
+
+def _to_pandas(parts: list, present: list, errors: list) -> Any:
+    import pandas as pd
+
+    data: dict = {}
+    for name in _ORDER + present:
+        v = _joined(parts, name)
+        if name in _INT_COLS:
+            s = pd.Series(v, dtype="int64")
+        elif name in _F32_COLS:
+            s = pd.Series(v, dtype="float32")
+        elif name == "turn":
+            s = pd.Series(pd.array(v, dtype="Int64"))
+        elif name == "id":
+            s = pd.Series(v, dtype=object)
+        elif name in _CATEGORIES:
+            s = pd.Series(pd.Categorical(v, categories=_CATEGORIES[name]))
+        elif name in ("language", "script", "record_language"):
+            s = pd.Series(v, dtype="category")
+        else:
+            s = pd.Series(v, dtype="string")
+        data[name] = s
+    df = pd.DataFrame(data)
+    df.attrs["errors"] = errors
+    return df
+
+
+def _to_arrow(parts: list, present: list, errors: list) -> Any:
+    import pyarrow as pa
+
+    ids = _joined(parts, "id")
+    if all(isinstance(i, int) and not isinstance(i, bool) for i in ids) and ids:
+        id_arr = pa.array(ids, type=pa.int64())
+    else:
+        id_arr = pa.array([str(i) for i in ids], type=pa.string())
+    arrays: dict = {"id": id_arr}
+    for name in _ORDER[1:] + present:
+        v = _joined(parts, name)
+        if name in _INT_COLS:
+            arrays[name] = pa.array(v, type=pa.int64())
+        elif name in _F32_COLS:
+            import numpy as np
+
+            arrays[name] = pa.array(v, type=pa.float32(), mask=np.isnan(v))
+        elif name == "turn":
+            arrays[name] = pa.array(v, type=pa.int64())
+        elif name in _CATEGORIES or name in ("language", "script", "record_language"):
+            arrays[name] = pa.array(v, type=pa.string()).dictionary_encode()
+        else:
+            arrays[name] = pa.array(v, type=pa.string())
+    table = pa.table(arrays)
+    return table.replace_schema_metadata({b"vocmine.errors": _json.dumps(errors, ensure_ascii=False).encode()})
+
+
+_default_engine: Optional[Engine] = None
+_default_lock = _threading.Lock()
+
+
+def analyze(data: Any, *, strict: bool = False, progress: Progress = None) -> list:
+    """Analyzes records with a default :class:`Engine` (built on first use).
+
+    The default engine is ``Engine()``: it loads the model in
+    ``$VOCMINE_MODEL`` or ``models/multilingual-e5-small`` (relative to the
+    current directory) and raises :class:`ModelNotFoundError` when it is
+    missing; build ``Engine(no_model=True)`` to run without it.
+
+    Example:
+        >>> vocmine.analyze("Great food, but we waited an hour")[0]["clauses"][1]["text"]  # doctest: +SKIP
+        'but we waited an hour'
+    """
+    global _default_engine
+    with _default_lock:
+        if _default_engine is None:
+            _default_engine = Engine()
+    return _default_engine.analyze(data, strict=strict, progress=progress)

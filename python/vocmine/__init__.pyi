@@ -1,0 +1,83 @@
+"""Type stubs of the ``vocmine`` package."""
+
+import os
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
+
+import numpy as np
+import numpy.typing as npt
+
+from ._vocmine import (
+    ConfigError as ConfigError,
+    InputError as InputError,
+    ModelError as ModelError,
+    ModelNotFoundError as ModelNotFoundError,
+    ResourceError as ResourceError,
+    SerializationError as SerializationError,
+    VocmineError as VocmineError,
+    VocmineIOError as VocmineIOError,
+)
+
+__version__: str
+DEFAULT_MODEL: str
+CHUNK: int
+FRAME_FIELDS: tuple[str, ...]
+
+_Path = Union[str, os.PathLike[str]]
+_Record = Union[str, Mapping[str, Any]]
+Progress = Union[bool, Callable[[int, int], Any], None]
+
+def output_schema() -> dict[str, Any]: ...
+
+class Engine:
+    def __init__(
+        self,
+        models: Optional[_Path] = None,
+        languages: Union[str, Sequence[str]] = ("zh", "ru", "en"),
+        threads: Optional[int] = None,
+        tokens: bool = False,
+        no_model: bool = False,
+        batch_size: int = 32,
+        *,
+        sessions: Optional[int] = None,
+        intra_threads: Optional[int] = None,
+        onnxruntime: Optional[_Path] = None,
+        user_dicts: Optional[Sequence[_Path]] = None,
+        words: Optional[Sequence[str]] = None,
+        hmm: bool = True,
+        pos: bool = False,
+        encode_all_speakers: bool = False,
+    ) -> None: ...
+    @property
+    def has_model(self) -> bool: ...
+    @property
+    def model_dir(self) -> Optional[str]: ...
+    @property
+    def dimension(self) -> Optional[int]: ...
+    def encoder_stats(self) -> Optional[dict[str, int]]: ...
+    def add_words(self, words: Iterable[str]) -> None: ...
+    def analyze(
+        self,
+        data: Union[_Record, Iterable[_Record]],
+        *,
+        strict: bool = False,
+        progress: Progress = None,
+    ) -> list[dict[str, Any]]: ...
+    def analyze_frame(
+        self,
+        df: Any,
+        text: str = "text",
+        id: Optional[str] = "id",
+        *,
+        arrow: bool = False,
+        strict: bool = False,
+        progress: Progress = None,
+        **columns: str,
+    ) -> Any: ...
+    def embed(self, texts: Union[str, Iterable[str]]) -> npt.NDArray[np.float32]: ...
+
+def analyze(
+    data: Union[_Record, Iterable[_Record]],
+    *,
+    strict: bool = False,
+    progress: Progress = None,
+) -> list[dict[str, Any]]: ...

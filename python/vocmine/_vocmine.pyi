@@ -1,0 +1,78 @@
+"""Type stubs of the native module ``vocmine._vocmine`` (use ``vocmine`` instead)."""
+
+from typing import Any, Iterable, Optional, Sequence
+
+__version__: str
+
+class VocmineError(Exception):
+    """Base class of every vocmine error."""
+
+class InputError(VocmineError):
+    """A record was invalid and the call was strict."""
+
+    kind: str
+    line: int
+    field: Optional[str]
+    reason: str
+
+class ConfigError(VocmineError):
+    """An option is invalid."""
+
+class ResourceError(VocmineError):
+    """A user dictionary or another resource could not be parsed."""
+
+    path: str
+    line: int
+
+class ModelNotFoundError(VocmineError):
+    """A model directory, file or ONNX Runtime is missing, or the engine has no model."""
+
+    path: str
+
+class ModelError(VocmineError):
+    """Inference failed at run time."""
+
+class VocmineIOError(VocmineError):
+    """Reading or writing a file failed."""
+
+    path: str
+
+class SerializationError(VocmineError):
+    """Output could not be serialized."""
+
+class Engine:
+    def __init__(
+        self,
+        languages: Optional[Sequence[str]] = None,
+        threads: Optional[int] = None,
+        tokens: bool = False,
+        model: Optional[str] = None,
+        batch_size: int = 32,
+        sessions: Optional[int] = None,
+        intra_threads: Optional[int] = None,
+        onnxruntime: Optional[str] = None,
+        user_dicts: Optional[Sequence[str]] = None,
+        words: Optional[Sequence[str]] = None,
+        hmm: bool = True,
+        pos: bool = False,
+        encode_all_speakers: bool = False,
+    ) -> None: ...
+    @property
+    def has_model(self) -> bool: ...
+    @property
+    def model_dir(self) -> Optional[str]: ...
+    @property
+    def dimension(self) -> Optional[int]: ...
+    @property
+    def tokens(self) -> bool: ...
+    def add_words(self, words: Sequence[str]) -> None: ...
+    def encoder_stats(self) -> Optional[dict[str, int]]: ...
+    def analyze_json(self, records: Iterable[Any], start_line: int = 1, strict: bool = False) -> str: ...
+    def analyze_columns(
+        self, records: Iterable[Any], start_line: int = 1, strict: bool = False
+    ) -> tuple[dict[str, Any], str]: ...
+    def embed_bytes(self, texts: Sequence[str]) -> tuple[bytearray, int, int]: ...
+
+def analyze_json(line: str) -> str: ...
+def output_schema() -> str: ...
+def _raise(kind: str, message: str = "test") -> None: ...
