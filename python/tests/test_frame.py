@@ -177,3 +177,17 @@ def test_negative_clauses_per_touchpoint(model_dir, sample_records):
     )
     assert table["sum"].sum() == (customer["sentiment_label"] == "negative").sum()
     assert not math.isnan(table["mean"].iloc[0])
+
+
+def test_frame_from_the_cli_input_has_texts_and_conversations():
+    # pandas reads the CLI's JSON Lines input into `text` (NaN for
+    # conversations) and `turns` (NaN for texts); both kinds must come out.
+    import os
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    df = pd.read_json(os.path.join(root, "corpora", "sample.jsonl"), lines=True)
+    engine = vocmine.Engine(no_model=True)
+    clauses = engine.analyze_frame(df)
+    assert clauses.attrs["errors"] == []
+    assert clauses["id"].nunique() == len(df)
+    assert clauses["turn"].notna().any() and clauses["turn"].isna().any()

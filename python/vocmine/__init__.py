@@ -389,13 +389,16 @@ def _frame_records(df: Any, text: str, id: Optional[str], columns: dict) -> list
     if not hasattr(df, "columns") or not hasattr(df, "__len__"):
         raise TypeError(f"analyze_frame() takes a pandas DataFrame, got {type(df).__name__}")
     mapping: dict = {}
-    turns_col = columns.get("turns")
-    if turns_col is None:
-        if text not in names:
-            raise KeyError(f"the DataFrame has no text column {text!r} (columns: {sorted(names)})")
+    # A `turns` column is used when present (a frame read from the CLI's
+    # JSON Lines input has `text` for reviews and `turns` for conversations,
+    # NaN in the other one); each row must then have exactly one of them.
+    turns_col = columns.get("turns", "turns" if "turns" in names else None)
+    if turns_col is None and text not in names:
+        raise KeyError(f"the DataFrame has no text column {text!r} (columns: {sorted(names)})")
+    if text in names:
         mapping["text"] = text
     for field in FRAME_FIELDS + _SCORE_FIELDS:
-        col = columns.get(field, field if field in names and field != "turns" else None)
+        col = columns.get(field, field if field in names else None)
         if col is None:
             continue
         if col not in names:
