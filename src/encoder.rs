@@ -641,26 +641,21 @@ impl Encoder {
                 first.entry(keys[i]).or_insert_with(|| r.clone());
             }
         }
-        let mut hits = 0u64;
         let out = results
             .into_iter()
             .enumerate()
             .map(|(i, r)| match r {
                 Some(r) => Ok(r),
-                None => {
-                    hits += 1;
-                    first
-                        .get(&keys[i])
-                        .cloned()
-                        .ok_or_else(|| Error::Model("an encoded text went missing".into()))
-                }
+                None => first
+                    .get(&keys[i])
+                    .cloned()
+                    .ok_or_else(|| Error::Model("an encoded text went missing".into())),
             })
             .collect::<Result<Vec<_>>>()?;
-        let from_cache = texts.len() as u64 - todo.len() as u64;
-        inner
-            .stats
-            .cache_hits
-            .fetch_add(from_cache.max(hits), Ordering::Relaxed);
+        // Everything not run through the model came from the cache or from a
+        // duplicate in this call.
+        let reused = (texts.len() - todo.len()) as u64;
+        inner.stats.cache_hits.fetch_add(reused, Ordering::Relaxed);
         Ok(out)
     }
 
