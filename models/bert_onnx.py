@@ -183,3 +183,14 @@ def pad_batch(encodings, pad_id=1):
         ids[i, :len(e.ids)] = e.ids
         mask[i, :len(e.ids)] = 1
     return ids, mask
+
+
+def head_forward(layers, x):
+    """The sentiment head in numpy: dense layers [(W, b), ...] with ReLU
+    between them (none after the last); the reference for the merged graph."""
+    h = x
+    for k, (W, b) in enumerate(layers):
+        h = h @ W + b
+        if k < len(layers) - 1:
+            h = np.maximum(h, 0)
+    return h

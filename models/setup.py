@@ -279,15 +279,6 @@ def load_head(np):
     return layers, labels
 
 
-def head_numpy(np, layers, x):
-    h = x
-    for k, (W, b) in enumerate(layers):
-        h = h @ W + b
-        if k < len(layers) - 1:
-            h = np.maximum(h, 0)
-    return h
-
-
 # (language, text, expected label)
 HEAD_CHECK = [
     ("zh", "太慢了，再也不买了", "negative"),
@@ -313,7 +304,7 @@ def verify_head(np, sess, tok, head):
     ids, mask = bert_onnx.pad_batch(tok.encode_batch([PREFIX + t for t in texts]))
     emb, logits = sess.run(["sentence_embedding", HEAD_OUTPUT],
                            {"input_ids": ids, "attention_mask": mask})
-    ref = head_numpy(np, layers, emb.astype(np.float32))
+    ref = bert_onnx.head_forward(layers, emb.astype(np.float32))
     diff = float(np.abs(logits - ref).max())
     info("merged graph: outputs sentence_embedding %s and %s %s; max abs diff %.2e"
          % (list(emb.shape), HEAD_OUTPUT, list(logits.shape), diff))

@@ -35,6 +35,9 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bert_onnx import head_forward as forward, pad_batch  # noqa: E402  (shared with setup.py)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 CORPORA = os.path.normpath(os.path.join(ROOT, "..", "shared", "corpora"))
@@ -419,13 +422,7 @@ def embed_all(texts):
                 j += 1
             j = max(j, i + 1)
             idx = order[i:j]
-            n = max(len(enc[k].ids) for k in idx)
-            ids = np.ones((len(idx), n), np.int64)
-            mask = np.zeros((len(idx), n), np.int64)
-            for r, k in enumerate(idx):
-                e = enc[k].ids
-                ids[r, :len(e)] = e
-                mask[r, :len(e)] = 1
+            ids, mask = pad_batch([enc[k] for k in idx])
             new[idx] = sess.run(["sentence_embedding"], {"input_ids": ids, "attention_mask": mask})[0]
             done += len(idx)
             i = j
@@ -454,13 +451,6 @@ def softmax(z):
     return e / e.sum(1, keepdims=True)
 
 
-def forward(layers, X):
-    h = X
-    for k, (W, b) in enumerate(layers):
-        h = h @ W + b
-        if k < len(layers) - 1:
-            h = np.maximum(h, 0)
-    return h
 
 
 def adam_train(layers, X, y, w, l2, epochs, lr, batch, seed, mask=None):

@@ -678,9 +678,13 @@ impl LanguageVote {
         }
         self.han.0 += d.han.0;
         self.han.1 += d.han.1;
-        match self.weights.iter_mut().find(|(l, _, _)| *l == d.language) {
-            Some(entry) => entry.2 += d.weight,
-            None => self.weights.push((d.language, d.script, d.weight)),
+        self.bump(d.language, d.script, d.weight);
+    }
+
+    fn bump(&mut self, language: Language, script: Script, weight: u32) {
+        match self.weights.iter_mut().find(|(l, _, _)| *l == language) {
+            Some(entry) => entry.2 += weight,
+            None => self.weights.push((language, script, weight)),
         }
     }
 
@@ -689,10 +693,7 @@ impl LanguageVote {
         self.han.0 += other.han.0;
         self.han.1 += other.han.1;
         for &(l, s, w) in &other.weights {
-            match self.weights.iter_mut().find(|(x, _, _)| *x == l) {
-                Some(entry) => entry.2 += w,
-                None => self.weights.push((l, s, w)),
-            }
+            self.bump(l, s, w);
         }
     }
 

@@ -22,6 +22,14 @@ fn run(args: &[&str]) -> Output {
     out
 }
 
+fn assert_ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn lines(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -69,11 +77,7 @@ fn bad_input_gets_one_line_each_and_the_run_goes_on() {
         "--summary-json",
         summary.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let v = lines(&output);
     // 11 lines in, one blank: 10 records, 10 output lines, in order.
     let lines_in: Vec<u64> = v.iter().map(|r| r["line"].as_u64().unwrap()).collect();
@@ -260,11 +264,7 @@ fn csv_input_with_columns() {
         "-o",
         output.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let v = lines(&output);
     assert_eq!(v.len(), 3);
     assert_eq!(v[0]["id"], "T1");

@@ -28,6 +28,16 @@ fn runtime_available() -> bool {
     ok
 }
 
+/// Returns from a test when ONNX Runtime is not installed (outside CI).
+macro_rules! require_runtime {
+    () => {
+        if !runtime_available() {
+            eprintln!("SKIPPED: ONNX Runtime not installed; run `{SETUP_COMMAND}`");
+            return;
+        }
+    };
+}
+
 fn tiny(batch: usize) -> Encoder {
     Encoder::builder(root().join("tests/data/tiny-bert"))
         .project_root(root())
@@ -43,10 +53,7 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 
 #[test]
 fn tiny_model_matches_onnxruntime_python() {
-    if !runtime_available() {
-        eprintln!("SKIPPED: ONNX Runtime not installed; run `{SETUP_COMMAND}`");
-        return;
-    }
+    require_runtime!();
     let expected: Value = serde_json::from_str(
         &std::fs::read_to_string(root().join("tests/data/tiny-bert/expected.json")).unwrap(),
     )
@@ -77,10 +84,7 @@ fn tiny_model_matches_onnxruntime_python() {
 
 #[test]
 fn batching_and_order_do_not_change_results() {
-    if !runtime_available() {
-        eprintln!("SKIPPED: ONNX Runtime not installed");
-        return;
-    }
+    require_runtime!();
     let texts = [
         "short",
         "a much longer text about a delivery that was very late and a courier who was rude",
@@ -110,10 +114,7 @@ fn batching_and_order_do_not_change_results() {
 
 #[test]
 fn duplicates_and_cache_are_counted() {
-    if !runtime_available() {
-        eprintln!("SKIPPED: ONNX Runtime not installed");
-        return;
-    }
+    require_runtime!();
     let enc = tiny(8);
     enc.encode(&["a", "b", "a"]).unwrap();
     let s = enc.stats();
@@ -125,10 +126,7 @@ fn duplicates_and_cache_are_counted() {
 
 #[test]
 fn truncation_at_max_length_is_counted() {
-    if !runtime_available() {
-        eprintln!("SKIPPED: ONNX Runtime not installed");
-        return;
-    }
+    require_runtime!();
     let enc = tiny(2);
     let long = "delivery ".repeat(200);
     let out = enc.encode(&[long.as_str(), "ok"]).unwrap();
@@ -146,10 +144,7 @@ fn missing_model_names_the_setup_command() {
 
 #[test]
 fn broken_model_is_a_clear_error() {
-    if !runtime_available() {
-        eprintln!("SKIPPED: ONNX Runtime not installed");
-        return;
-    }
+    require_runtime!();
     let dir = tempfile::tempdir().unwrap();
     for f in ["config.json", "tokenizer.json"] {
         std::fs::copy(
@@ -176,10 +171,7 @@ fn broken_model_is_a_clear_error() {
 
 #[test]
 fn engine_embeds_customer_clauses_only() {
-    if !runtime_available() {
-        eprintln!("SKIPPED: ONNX Runtime not installed");
-        return;
-    }
+    require_runtime!();
     let engine = Engine::builder().encoder(tiny(4)).build().unwrap();
     let out = engine
         .analyze_batch(&[Record::conversation(
@@ -365,10 +357,7 @@ fn analyze_with_the_model_validates_against_the_schema() {
 
 #[test]
 fn a_token_state_export_loads_through_the_config_alone() {
-    if !runtime_available() {
-        eprintln!("SKIPPED: ONNX Runtime not installed");
-        return;
-    }
+    require_runtime!();
     // Same weights as tiny-bert, but the graph returns `last_hidden_state`
     // and takes `token_type_ids` (like a transformers/optimum export);
     // vocmine pools and normalizes as config.json says.
