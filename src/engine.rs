@@ -43,6 +43,8 @@ pub struct EngineBuilder {
     #[cfg(feature = "onnx")]
     encoder: Option<crate::encoder::Encoder>,
     encode_all_speakers: bool,
+    codebook: Option<crate::codebook::CodebookSpec>,
+    keep_terms: bool,
 }
 
 impl EngineBuilder {
@@ -152,6 +154,21 @@ impl EngineBuilder {
         self
     }
 
+    /// Codes customer clauses with this codebook (compiled at `build()`:
+    /// its Chinese terms join the segmenter's dictionary, its exemplars are
+    /// embedded with the encoder when there is one).
+    pub fn codebook(mut self, spec: crate::codebook::CodebookSpec) -> Self {
+        self.codebook = Some(spec);
+        self
+    }
+
+    /// Keeps each clause's [`crate::codebook::ClauseTerms`] (for stores and
+    /// later reclassification) even without a codebook. Default false.
+    pub fn keep_terms(mut self, yes: bool) -> Self {
+        self.keep_terms = yes;
+        self
+    }
+
     /// Validates the settings and builds the engine.
     pub fn build(self) -> Result<Engine> {
         let identifier: Box<dyn LanguageIdentifier> = match self.identifier {
@@ -176,7 +193,8 @@ impl EngineBuilder {
                     .map_err(|e| Error::Config(format!("cannot start {n} threads: {e}")))?,
             ),
         };
-        Ok(Engine {
+        let engine = Engine {
+            codebook: None,
             inner: Arc::new(Inner {
                 normalizer: Normalizer::new(),
                 identifier,
@@ -200,8 +218,13 @@ impl EngineBuilder {
                 #[cfg(feature = "onnx")]
                 encoder: self.encoder,
                 encode_all_speakers: self.encode_all_speakers,
+                keep_terms: self.keep_terms,
             }),
-        })
+        };
+        match self.codebook {
+            Some(spec) => engine.with_codebook(spec),
+            None => Ok(engine),
+        }
     }
 }
 
@@ -219,12 +242,14 @@ struct Inner {
     sentiment_labels: Option<crate::sentiment::LabelMap>,
     #[cfg_attr(not(feature = "onnx"), allow(dead_code))]
     encode_all_speakers: bool,
+    keep_terms: bool,
 }
 
 /// The analysis engine. Cloning is cheap (shared state); it is `Send + Sync`.
 #[derive(Clone)]
 pub struct Engine {
     inner: Arc<Inner>,
+    codebook: Option<Arc<crate::codebook::Codebook>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -246,6 +271,50 @@ impl Engine {
     /// An engine with the default settings.
     pub fn new() -> Result<Engine> {
         Engine::builder().build()
+    }
+
+    /// The same engine with another codebook, compiled against this
+    /// engine's segmenter and encoder (the engine itself is shared).
+    pub fn with_codebook(&self, spec: crate::codebook::CodebookSpec) -> Result<Engine> {
+        let cb = self.compile_codebook(spec)?;
+        Ok(Engine {
+            inner: self.inner.clone(),
+            codebook: Some(Arc::new(cb)),
+        })
+    }
+
+    /// Compiles a codebook against this engine's segmenter and encoder.
+    pub fn compile_codebook(
+        &self,
+        spec: crate::codebook::CodebookSpec,
+    ) -> Result<crate::codebook::Codebook> {
+        #[cfg(feature = "onnx")]
+        if let Some(enc) = &self.inner.encoder {
+            let embed = |texts: &[&str]| -> Result<Vec<Vec<f32>>> {
+                Ok(self
+                    .install(|| enc.encode(texts))?
+                    .into_iter()
+                    .map(|e| e.embedding.clone())
+                    .collect())
+            };
+            let name = enc.config().name.clone();
+            return crate::codebook::Codebook::compile(
+                spec,
+                self.inner.segmenter.as_ref(),
+                Some((&embed, &name)),
+            );
+        }
+        crate::codebook::Codebook::compile(spec, self.inner.segmenter.as_ref(), None)
+    }
+
+    /// The engine's codebook, if any.
+    pub fn codebook(&self) -> Option<&crate::codebook::Codebook> {
+        self.codebook.as_deref()
+    }
+
+    /// The engine's segmenter.
+    pub fn segmenter(&self) -> &dyn Segment {
+        self.inner.segmenter.as_ref()
     }
 
     /// Adds words to the Chinese segmentation dictionary at run time.
@@ -329,6 +398,8 @@ impl Engine {
             turns,
             sentiment: None,
             clauses,
+            codes: Vec::new(),
+            points: Vec::new(),
             warnings: record.warnings.clone(),
         })
     }
@@ -351,8 +422,32 @@ impl Engine {
     pub fn analyze_batch(&self, records: &[Record]) -> Result<Vec<Outcome>> {
         let mut out: Vec<Outcome> =
             self.install(|| records.par_iter().map(|r| self.outcome(r)).collect());
-        self.encode_outcomes(&mut out)?;
+        self.complete(&mut out)?;
         Ok(out)
+    }
+
+    /// The stages that run over a batch of analyzed records: the encoder
+    /// (embeddings and sentiment), then the codebook and points. Streaming
+    /// runs and [`Engine::analyze_batch`] call this.
+    pub fn complete(&self, outcomes: &mut [Outcome]) -> Result<()> {
+        self.encode_outcomes(outcomes)?;
+        self.code_outcomes(outcomes);
+        Ok(())
+    }
+
+    /// Runs the codebook stage over analyzed records (a no-op without a
+    /// codebook). Needs the clauses' kept terms; embeddings and sentiment
+    /// are used when present.
+    pub fn code_outcomes(&self, outcomes: &mut [Outcome]) {
+        if let Some(cb) = &self.codebook {
+            self.install(|| {
+                outcomes.par_iter_mut().for_each(|o| {
+                    if let Outcome::Ok(a) = o {
+                        cb.code_analysis(a);
+                    }
+                })
+            });
+        }
     }
 
     /// Whether the engine has a neural encoder.
@@ -450,6 +545,8 @@ impl Engine {
                 .get(span.byte_start..span.byte_end)
                 .unwrap_or(clause_text);
             let tokens = inner.segmenter.segment(folded, det.language);
+            let terms = (self.codebook.is_some() || inner.keep_terms)
+                .then(|| Arc::new(crate::codebook::ClauseTerms::new(folded, &tokens)));
             let tokens = inner.tokens.then(|| {
                 tokens
                     .iter()
@@ -482,7 +579,9 @@ impl Engine {
                 script: det.script,
                 tokens,
                 sentiment: None,
+                codes: Vec::new(),
                 embedding: None,
+                terms,
             });
         }
         vote

@@ -22,6 +22,10 @@
 //! * [`engine`]: the [`Engine`] that runs the stages on a record;
 //! * [`output`]: the output contract ([`Analysis`], one JSON object per record);
 //! * [`run`]: streaming runs in input order, whatever the thread count;
+//! * [`codebook`]: the codebook (码框) and points stages: rules, exemplars
+//!   and learned classifiers; pain, itch and delight per (clause, code);
+//! * `store` (cargo feature `store`): the Parquet result store and
+//!   reclassification input;
 //! * [`keywords`]: corpus keywords (TF-IDF, TextRank for Chinese).
 //!
 //! ```
@@ -45,6 +49,7 @@
 #![warn(missing_docs)]
 
 pub mod clauses;
+pub mod codebook;
 #[cfg(feature = "onnx")]
 pub mod encoder;
 pub mod engine;
@@ -58,8 +63,11 @@ pub mod output;
 pub mod record;
 pub mod run;
 pub mod sentiment;
+#[cfg(feature = "store")]
+pub mod store;
 pub mod tokens;
 
+pub use codebook::{Codebook, CodebookSpec, PointKind};
 pub use engine::{Engine, EngineBuilder};
 pub use error::{Error, RecordError, RecordErrorKind, Result};
 pub use language::{Language, Script};

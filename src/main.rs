@@ -8,10 +8,12 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use std::collections::BTreeMap;
 use vocmine::input::{self, InputFormat, ReadOptions};
 use vocmine::keywords::{KeywordCollector, Ranking};
 use vocmine::run::{self, Progress, RunOptions, Summary};
-use vocmine::{Engine, Error, Outcome};
+
+use vocmine::{CodebookSpec, Engine, Error, Outcome, PointKind};
 
 #[derive(Parser)]
 #[command(
@@ -34,6 +36,111 @@ enum Command {
     Embed(EmbedArgs),
     /// Print the JSON Schema of one output line of `analyze`.
     Schema,
+    /// Codebook tools: check, learn.
+    #[command(subcommand)]
+    Codebook(CodebookCommand),
+    /// Re-run only the codebook and points stages over a store written by
+    /// `analyze --store` (no segmentation, no encoder over the corpus).
+    Reclassify(ReclassifyArgs),
+    /// Score a codebook against gold labels (per-code precision, recall, F1;
+    /// micro and macro averages; point confusion).
+    Eval(EvalArgs),
+}
+
+#[derive(Subcommand)]
+enum CodebookCommand {
+    /// Validate a codebook (YAML, CSV or XLSX) and print its tree.
+    Check(CheckArgs),
+    /// Fit the learned per-code classifiers from gold labels.
+    Learn(LearnArgs),
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// The codebook file.
+    file: PathBuf,
+    /// Also write the codebook as YAML (e.g. to convert a CSV / XLSX table).
+    #[arg(long)]
+    yaml: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct LearnArgs {
+    /// The codebook file.
+    #[arg(long)]
+    codebook: PathBuf,
+    /// Gold file(s), JSON Lines (see corpora/codebooks/FORMAT.md); repeatable.
+    #[arg(long, required = true)]
+    gold: Vec<PathBuf>,
+    /// Where to write the classifiers (default: the codebook's
+    /// `settings.learned`, else `<codebook>.learned.json` beside it).
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+    /// Gradient steps.
+    #[arg(long, default_value_t = 300)]
+    epochs: usize,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+#[derive(Args)]
+struct ReclassifyArgs {
+    /// The store directory.
+    #[arg(long)]
+    store: PathBuf,
+    /// The (new) codebook.
+    #[arg(long)]
+    codebook: PathBuf,
+    /// Output JSON Lines (`-` for stdout): one line per stored record with
+    /// its new codes and points (and its coded clauses).
+    #[arg(long, short, default_value = "-")]
+    output: PathBuf,
+    /// Write the full analysis lines (as stored, with the new codes) instead
+    /// of the compact ones.
+    #[arg(long)]
+    full: bool,
+    /// Compare with this (old) codebook: per-code gained and lost records.
+    #[arg(long)]
+    diff: Option<PathBuf>,
+    /// Do not load the encoder to embed the codebook's exemplars (rules and
+    /// learned classifiers still run; learned ones on the stored embeddings).
+    #[arg(long)]
+    no_model: bool,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Do not print the summary.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// The codebook file.
+    #[arg(long)]
+    codebook: PathBuf,
+    /// Gold file, JSON Lines (see corpora/codebooks/FORMAT.md).
+    #[arg(long)]
+    gold: PathBuf,
+    /// Ignore codes that the gold file never uses.
+    #[arg(long)]
+    only_gold_codes: bool,
+    /// Rules only: no encoder (no exemplars, learned codes or sentiment).
+    #[arg(long)]
+    no_model: bool,
+    /// Also write the report as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
+    #[command(flatten)]
+    model: ModelArgs,
 }
 
 #[derive(Args)]
@@ -135,6 +242,14 @@ struct AnalyzeArgs {
     /// Also write the end-of-run summary as JSON to this file.
     #[arg(long)]
     summary_json: Option<PathBuf>,
+    /// Code customer clauses with this codebook (YAML, CSV or XLSX).
+    #[arg(long)]
+    codebook: Option<PathBuf>,
+    /// Also keep the results (records, clauses, tokens, sentiment,
+    /// embeddings) in this directory as Parquet files, for `reclassify`,
+    /// pandas, polars, DuckDB or Spark.
+    #[arg(long)]
+    store: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -165,6 +280,10 @@ fn main() -> ExitCode {
             println!("{}", vocmine::OUTPUT_SCHEMA.trim_end());
             Ok(())
         }
+        Command::Codebook(CodebookCommand::Check(c)) => codebook_check(c),
+        Command::Codebook(CodebookCommand::Learn(l)) => codebook_learn(l),
+        Command::Eval(e) => eval(e),
+        Command::Reclassify(r) => reclassify(r),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -387,9 +506,43 @@ fn analyze(a: AnalyzeArgs) -> Result<(), Error> {
     if let Some(e) = &enc {
         b = b.encoder(e.clone());
     }
-    let engine = b.build()?;
+    if let Some(path) = &a.codebook {
+        b = b.codebook(CodebookSpec::load(path)?);
+    }
+    let engine = b.keep_terms(a.store.is_some()).build()?;
     let mut out = output(&a.output)?;
-    let summary = run_with_progress(&engine, &a.common, &mut *out, &a.output, None)?;
+    let mut points = PointTally::default();
+    let mut store = match &a.store {
+        Some(dir) => Some(vocmine::store::StoreWriter::create(
+            dir,
+            enc.as_ref().map(|e| e.config().name.clone()),
+            enc.as_ref().and_then(|e| e.config().dimension).unwrap_or(0),
+            engine.codebook().map(|c| c.name().to_owned()),
+        )?),
+        None => None,
+    };
+    let mut store_error: Option<Error> = None;
+    let mut tally = |o: &Outcome| {
+        points.add(o);
+        if let Some(s) = store.as_mut() {
+            if store_error.is_none() {
+                if let Err(e) = s.push(o) {
+                    store_error = Some(e);
+                }
+            }
+        }
+    };
+    let on_outcome: Option<&mut dyn FnMut(&Outcome)> =
+        if engine.codebook().is_some() || a.store.is_some() {
+            Some(&mut tally)
+        } else {
+            None
+        };
+    let summary = run_with_progress(&engine, &a.common, &mut *out, &a.output, on_outcome)?;
+    if let Some(e) = store_error {
+        return Err(e);
+    }
+    let stored = store.map(|s| s.finish()).transpose()?;
     drop(out);
     if let Some(path) = &a.summary_json {
         let mut f = output(path)?;
@@ -406,9 +559,387 @@ fn analyze(a: AnalyzeArgs) -> Result<(), Error> {
                 e.config().name, s.texts, s.encoded, s.cache_hits, s.truncated, s.tokens, s.batches
             );
         }
+        if let Some(cb) = engine.codebook() {
+            eprint!("{}", points.report(cb.name(), 5));
+        }
+        if let (Some(m), Some(dir)) = (&stored, &a.store) {
+            eprintln!(
+                "store      {} · {} records · {} clauses · embeddings {}",
+                dir.display(),
+                m.records,
+                m.clauses,
+                if m.dim > 0 {
+                    format!("float32[{}]", m.dim)
+                } else {
+                    "none".into()
+                }
+            );
+        }
         if a.output.as_os_str() != "-" {
             eprintln!("output     {}", a.output.display());
         }
+    }
+    Ok(())
+}
+
+/// Counts of pain and itch points per owner and code, for the summary.
+#[derive(Default)]
+struct PointTally {
+    coded: u64,
+    records: u64,
+    by_owner: BTreeMap<(String, PointKind), BTreeMap<String, u64>>,
+}
+
+impl PointTally {
+    fn add(&mut self, o: &Outcome) {
+        let Some(a) = o.analysis() else { return };
+        self.records += 1;
+        if a.codes.is_empty() {
+            return;
+        }
+        self.coded += 1;
+        let mut seen = std::collections::BTreeSet::new();
+        for p in &a.points {
+            if matches!(p.point, PointKind::Pain | PointKind::Itch)
+                && seen.insert((p.code.clone(), p.point))
+            {
+                let owner = p.owner.as_deref().unwrap_or("-").to_owned();
+                *self
+                    .by_owner
+                    .entry((owner, p.point))
+                    .or_default()
+                    .entry(p.code.to_string())
+                    .or_default() += 1;
+            }
+        }
+    }
+
+    fn report(&self, codebook: &str, top: usize) -> String {
+        let mut s = format!(
+            "codebook   {codebook} · {} of {} records coded\n",
+            self.coded, self.records
+        );
+        for ((owner, point), codes) in &self.by_owner {
+            let mut v: Vec<(&String, &u64)> = codes.iter().collect();
+            v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let list: Vec<String> = v
+                .iter()
+                .take(top)
+                .map(|(c, n)| format!("{c} {n}"))
+                .collect();
+            s.push_str(&format!(
+                "  {owner:<18} {:<5} {}\n",
+                point.as_str(),
+                list.join(" · ")
+            ));
+        }
+        s
+    }
+}
+
+fn codebook_check(c: CheckArgs) -> Result<(), Error> {
+    let spec = CodebookSpec::load(&c.file)?;
+    let leaves = spec
+        .codes
+        .iter()
+        .filter(|x| {
+            !spec
+                .codes
+                .iter()
+                .any(|y| y.parent.as_deref() == Some(&x.id))
+        })
+        .count();
+    let mut rules_by_lang: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut terms = 0usize;
+    for code in &spec.codes {
+        for (lang, r) in &code.rules {
+            let rs = r.rules();
+            terms += rs
+                .iter()
+                .map(|r| r.any.len() + r.all.len() + r.near.len() * 2)
+                .sum::<usize>();
+            *rules_by_lang.entry(lang).or_default() += rs.len();
+        }
+    }
+    let exemplars: usize = spec.codes.iter().map(|c| c.exemplars.len()).sum();
+    let stdout = io::stdout();
+    let mut w = stdout.lock();
+    writeln!(
+        w,
+        "{} ({}): valid · {} codes, {} leaves · rules {} · {} terms · {} exemplars{}",
+        spec.codebook,
+        c.file.display(),
+        spec.codes.len(),
+        leaves,
+        rules_by_lang
+            .iter()
+            .map(|(l, n)| format!("{l} {n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        terms,
+        exemplars,
+        spec.learned_path()
+            .map(|p| format!(" · learned {}", p.display()))
+            .unwrap_or_default()
+    )
+    .and_then(|_| write!(w, "{}", spec.tree(None)))
+    .map_err(|e| Error::io("-", e))?;
+    if let Some(path) = &c.yaml {
+        let mut f = output(path)?;
+        f.write_all(spec.to_yaml()?.as_bytes())
+            .and_then(|_| f.flush())
+            .map_err(|e| Error::io(path, e))?;
+    }
+    Ok(())
+}
+
+fn codebook_learn(l: LearnArgs) -> Result<(), Error> {
+    let started = std::time::Instant::now();
+    let spec = CodebookSpec::load(&l.codebook)?;
+    let mut gold = Vec::new();
+    for g in &l.gold {
+        gold.extend(vocmine::codebook::read_gold(g)?);
+    }
+    let mut b = Engine::builder().encoder(encoder(&l.model)?);
+    if let Some(n) = l.threads {
+        b = b.threads(n);
+    }
+    let engine = b.build()?;
+    let opts = vocmine::codebook::TrainOptions {
+        epochs: l.epochs,
+        ..Default::default()
+    };
+    let model = vocmine::codebook::learn(&engine, &spec, &gold, opts)?;
+    let out = match (&l.out, spec.learned_path()) {
+        (Some(o), _) => o.clone(),
+        (None, Some(p)) => p,
+        (None, None) => l.codebook.with_extension("learned.json"),
+    };
+    model.save(&out)?;
+    println!(
+        "learned {} codes of `{}` from {} texts in {:.1} s → {}",
+        model.codes.len(),
+        spec.codebook,
+        gold.len(),
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
+    for c in &model.codes {
+        println!(
+            "  {:<28} {:>5} positives · held-out F1 {:.3}",
+            c.code, c.positives, c.heldout_f1
+        );
+    }
+    if spec.learned_path().as_deref() != Some(out.as_path()) {
+        println!(
+            "add `learned: {}` under `settings:` in {} to use it",
+            out.file_name()
+                .map(|f| f.to_string_lossy())
+                .unwrap_or_default(),
+            l.codebook.display()
+        );
+    }
+    Ok(())
+}
+
+fn reclassify(r: ReclassifyArgs) -> Result<(), Error> {
+    use rayon::prelude::*;
+    use vocmine::codebook::{ClauseCode, ClauseRef, Codebook};
+    let started = std::time::Instant::now();
+    let mut reader = vocmine::store::StoreReader::open(&r.store)?;
+    let manifest = reader.manifest().clone();
+    let mut eb = Engine::builder();
+    if !r.no_model && manifest.dim > 0 {
+        let enc = encoder(&r.model)?;
+        if manifest.encoder.as_deref() != Some(enc.config().name.as_str()) {
+            return Err(Error::Config(format!(
+                "the store was analyzed with encoder `{}`, --model is `{}`",
+                manifest.encoder.as_deref().unwrap_or("none"),
+                enc.config().name
+            )));
+        }
+        eb = eb.encoder(enc);
+    }
+    if let Some(n) = r.threads {
+        eb = eb.threads(n);
+    }
+    let engine = eb.build()?;
+    let new = engine.compile_codebook(CodebookSpec::load(&r.codebook)?)?;
+    let old = match &r.diff {
+        Some(p) => Some(engine.compile_codebook(CodebookSpec::load(p)?)?),
+        None => None,
+    };
+    let mut out = output(&r.output)?;
+    let (mut records, mut clauses) = (0u64, 0u64);
+    let mut gained: BTreeMap<String, u64> = BTreeMap::new();
+    let mut lost: BTreeMap<String, u64> = BTreeMap::new();
+    let mut totals: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let code_record = |cb: &Codebook, rec: &vocmine::store::StoredRecord| {
+        let coded: Vec<Vec<ClauseCode>> = rec
+            .clauses
+            .iter()
+            .map(|c| match (&c.terms, c.customer) {
+                (Some(t), true) => cb.classify(t, c.embedding.as_deref(), c.sentiment.as_ref()),
+                _ => Vec::new(),
+            })
+            .collect();
+        let (codes, points) = cb.roll_up(rec.clauses.iter().zip(&coded).map(|(c, cc)| ClauseRef {
+            turn: c.turn.map(|t| t as usize),
+            start: c.start as usize,
+            end: c.end as usize,
+            text: &c.text,
+            codes: cc,
+        }));
+        (coded, codes, points)
+    };
+    while let Some(batch) = reader.next_batch()? {
+        let results: Vec<Result<(Vec<u8>, Vec<String>, Vec<String>), Error>> =
+            engine.install(|| {
+                batch
+                    .par_iter()
+                    .map(|rec| {
+                        let (coded, codes, points) = code_record(&new, rec);
+                        let mut line = if let Some(kind) = &rec.error {
+                            if r.full {
+                                rec.json.clone().into_bytes()
+                            } else {
+                                serde_json::to_vec(&serde_json::json!({
+                                    "row": rec.row, "id": rec.id, "line": rec.line, "error": kind,
+                                }))?
+                            }
+                        } else if r.full {
+                            let mut v: serde_json::Value = serde_json::from_str(&rec.json)?;
+                            if let Some(obj) = v.as_object_mut() {
+                                obj.insert("codes".into(), serde_json::to_value(&codes)?);
+                                obj.insert("points".into(), serde_json::to_value(&points)?);
+                                if let Some(cl) =
+                                    obj.get_mut("clauses").and_then(|c| c.as_array_mut())
+                                {
+                                    for (c, sc) in rec.clauses.iter().zip(&coded) {
+                                        if let Some(o) = cl
+                                            .get_mut(c.clause as usize)
+                                            .and_then(|x| x.as_object_mut())
+                                        {
+                                            if sc.is_empty() {
+                                                o.remove("codes");
+                                            } else {
+                                                o.insert("codes".into(), serde_json::to_value(sc)?);
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            serde_json::to_vec(&v)?
+                        } else {
+                            let coded_clauses: Vec<serde_json::Value> = rec
+                                .clauses
+                                .iter()
+                                .zip(&coded)
+                                .filter(|(_, cc)| !cc.is_empty())
+                                .map(|(c, cc)| {
+                                    serde_json::json!({
+                                        "clause": c.clause, "turn": c.turn, "start": c.start,
+                                        "end": c.end, "codes": cc,
+                                    })
+                                })
+                                .collect();
+                            serde_json::to_vec(&serde_json::json!({
+                                "row": rec.row, "id": rec.id, "line": rec.line,
+                                "codes": codes, "points": points, "clauses": coded_clauses,
+                            }))?
+                        };
+                        line.push(b'\n');
+                        let new_codes: Vec<String> = codes
+                            .iter()
+                            .filter(|c| !c.rolled_up)
+                            .map(|c| c.code.to_string())
+                            .collect();
+                        let old_codes: Vec<String> = match &old {
+                            Some(cb) => code_record(cb, rec)
+                                .1
+                                .iter()
+                                .filter(|c| !c.rolled_up)
+                                .map(|c| c.code.to_string())
+                                .collect(),
+                            None => Vec::new(),
+                        };
+                        Ok((line, new_codes, old_codes))
+                    })
+                    .collect()
+            });
+        let mut buf = Vec::new();
+        for (rec, res) in batch.iter().zip(results) {
+            let (line, new_codes, old_codes) = res?;
+            buf.extend_from_slice(&line);
+            records += 1;
+            clauses += rec.clauses.len() as u64;
+            for c in &new_codes {
+                totals.entry(c.clone()).or_default().0 += 1;
+                if old.is_some() && !old_codes.contains(c) {
+                    *gained.entry(c.clone()).or_default() += 1;
+                }
+            }
+            for c in &old_codes {
+                totals.entry(c.clone()).or_default().1 += 1;
+                if !new_codes.contains(c) {
+                    *lost.entry(c.clone()).or_default() += 1;
+                }
+            }
+        }
+        out.write_all(&buf).map_err(|e| Error::io(&r.output, e))?;
+    }
+    out.flush().map_err(|e| Error::io(&r.output, e))?;
+    let secs = started.elapsed().as_secs_f64();
+    if !r.quiet {
+        eprintln!(
+            "vocmine reclassify {} with {} · {records} records · {clauses} clauses · {:.2} s · {:.0} clauses/s",
+            r.store.display(),
+            new.name(),
+            secs,
+            clauses as f64 / secs.max(1e-9)
+        );
+        if old.is_some() {
+            eprintln!(
+                "{:<36} {:>8} {:>8} {:>8} {:>8}",
+                "code (records)", "old", "new", "gained", "lost"
+            );
+            for (c, (n, o)) in &totals {
+                let g = gained.get(c).copied().unwrap_or(0);
+                let l = lost.get(c).copied().unwrap_or(0);
+                eprintln!(
+                    "{c:<36} {o:>8} {n:>8} {:>8} {:>8}",
+                    format!("+{g}"),
+                    format!("-{l}")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn eval(e: EvalArgs) -> Result<(), Error> {
+    let spec = CodebookSpec::load(&e.codebook)?;
+    let gold = vocmine::codebook::read_gold(&e.gold)?;
+    let mut b = Engine::builder();
+    if !e.no_model {
+        b = b.encoder(encoder(&e.model)?);
+    }
+    if let Some(n) = e.threads {
+        b = b.threads(n);
+    }
+    let engine = b.codebook(spec).build()?;
+    let report = vocmine::codebook::evaluate(&engine, &gold, e.only_gold_codes)?;
+    println!(
+        "{} on {} ({} texts)",
+        e.codebook.display(),
+        e.gold.display(),
+        report.texts
+    );
+    print!("{}", report.table());
+    if let Some(path) = &e.json {
+        let mut f = output(path)?;
+        serde_json::to_writer_pretty(&mut f, &report)?;
+        writeln!(f).map_err(|err| Error::io(path, err))?;
     }
     Ok(())
 }

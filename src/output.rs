@@ -9,6 +9,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::codebook::{ClauseCode, ClauseTerms, Point, RecordCode};
 use crate::error::RecordError;
 use crate::language::{Language, LanguageShare, Script};
 use crate::record::{RecordId, Role, Scores, Timestamp};
@@ -71,6 +72,14 @@ pub struct Analysis {
     pub sentiment: Option<AggregateSentiment>,
     /// Clauses in order of appearance.
     pub clauses: Vec<Clause>,
+    /// Codes of the record (with a codebook): the codes of its customer
+    /// clauses and their ancestors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<RecordCode>,
+    /// Pain, itch and delight points of the record (with a codebook), one
+    /// per (clause, code), each with its owner and span.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub points: Vec<Point>,
     /// Problems with optional fields that were dropped.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<RecordError>,
@@ -124,10 +133,17 @@ pub struct Clause {
     /// Sentiment of the clause (with the neural encoder; customer clauses).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sentiment: Option<Sentiment>,
+    /// Codes of the clause (with a codebook; customer clauses only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<ClauseCode>,
     /// The clause embedding, when the engine has an encoder (customer
     /// clauses; not written to JSON Lines — see `vocmine embed`).
     #[serde(skip)]
     pub embedding: Option<Embedding>,
+    /// What the codebook stage reads (kept, not written, when the engine has
+    /// a codebook or writes a store).
+    #[serde(skip)]
+    pub terms: Option<std::sync::Arc<ClauseTerms>>,
 }
 
 /// A shared, L2-normalized clause embedding.

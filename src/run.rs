@@ -294,7 +294,7 @@ pub fn run(
                         })
                         .collect()
                 });
-                engine.encode_outcomes(&mut outcomes)?;
+                engine.complete(&mut outcomes)?;
                 let results: Vec<Processed> = engine.install(|| {
                     outcomes
                         .into_par_iter()

@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+"""Convert the labelled corpora in ../shared/corpora into vocmine gold JSONL.
+
+    python3 scripts/gold/convert.py [--out DIR] [--shared DIR] [--only NAME ...]
+
+Writes one JSONL file per corpus split into --out (default: target/gold, which
+git ignores; corpus data must never be committed) and prints per-file counts.
+A machine-readable summary (codes and points per file) goes to
+<out>/SUMMARY.json. See scripts/gold/README.md for every file and mapping.
+Stdlib only.
+"""
+
+import argparse
+import csv
+import json
+import os
+import re
+import sys
+
+sys.dont_write_bytecode = True  # keep scripts/gold free of __pycache__
+
+from goldlib import (codes_from_pairs, file_stem,  # noqa: E402
+                     iter_semeval_sentences, record, semeval_category_code,
+                     semeval_opinions, write_jsonl)
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEFAULT_SHARED = os.path.join(REPO, "..", "shared", "corpora")
+DEFAULT_OUT = os.path.join(REPO, "target", "gold")
+
+
+# --- SemEval ABSA (2014 / 2015 / 2016) and MAMS -------------------------------
+
+# SemEval-2015 restaurants train has one FOOD#GENERAL opinion (not a category
+# of the 12-category scheme); SemEval-2016, which reuses the sentence, corrected
+# it to FOOD#STYLE_OPTIONS ("Small servings for main entree").
+SEMEVAL15_CATEGORY_FIXES = {"FOOD#GENERAL": "FOOD#STYLE_OPTIONS"}
+
+
+def semeval_file(path, language, tag="Opinion", prefix="", fixes=None, ids=None):
+    """Records of one SemEval-style XML file. id = <file-stem>-<sentence id>,
+    or <ids>-<index> when the file has no sentence ids (MAMS)."""
+    fixes = fixes or {}
+    out = []
+    for i, (sentence, text) in enumerate(iter_semeval_sentences(path)):
+        pairs = [(semeval_category_code(fixes.get(cat, cat), prefix), pol)
+                 for cat, pol in semeval_opinions(sentence, tag)]
+        rid = f"{ids}-{i}" if ids else f"{file_stem(path)}-{sentence.get('id')}"
+        out.append(record(rid, text, language, codes_from_pairs(pairs)))
+    return out
+
+
+def semeval16_en(shared):
+    d = os.path.join(shared, "SemEval2016_Task5_EN_restaurants_resplit")
+    return {f"restaurant-en-{s}.jsonl": semeval_file(os.path.join(d, f"{s}.xml"), "en")
+            for s in ("train", "dev")}
+
+
+def semeval16_ru(shared):
+    d = os.path.join(shared, "SemEval2016_Task5_RU_restaurants")
+    return {f"restaurant-ru-{s}.jsonl": semeval_file(os.path.join(d, f"{s}.xml"), "ru")
+            for s in ("train", "dev")}
+
+
+def semeval15_en(shared):
+    d = os.path.join(shared, "SemEval2015_Task12")
+    files = {"train": "ABSA-15_Restaurants_Train_Final.xml",
+             "test": "ABSA15_Restaurants_Test.xml"}
+    return {f"restaurant-en-semeval15-{s}.jsonl":
+            semeval_file(os.path.join(d, f), "en", fixes=SEMEVAL15_CATEGORY_FIXES)
+            for s, f in files.items()}
+
+
+def semeval14_en(shared):
+    # 2014 has only 5 coarse categories (food, service, price, ambience,
+    # anecdotes/miscellaneous), not comparable with the 2016 E#A scheme:
+    # written as coarse.<category> ('/' -> '_').
+    d = os.path.join(shared, "SemEval2014_Task4")
+    files = {"train": "Restaurants_Train_v2.xml", "test": "Restaurants_Test_Gold.xml"}
+    return {f"restaurant-en-semeval14-{s}.jsonl":
+            semeval_file(os.path.join(d, f), "en", tag="aspectCategory", prefix="coarse.")
+            for s, f in files.items()}
+
+
+def mams_en(shared):
+    # MAMS-ACSA: 8 categories (food, service, staff, price, ambience, menu,
+    # place, miscellaneous) -> mams.<category>. Sentences have no ids.
+    d = os.path.join(shared, "MAMS", "MAMS-ACSA")
+    return {f"restaurant-en-mams-{s}.jsonl":
+            semeval_file(os.path.join(d, f"{s}.xml"), "en", tag="aspectCategory",
+                         prefix="mams.", ids=f"mams-{s}")
+            for s in ("train", "val", "test")}
+
+
+# --- ASAP (Chinese Dianping restaurant reviews, whole reviews) ----------------
+
+# ASAP aspect column -> SemEval-2016 restaurant code.
+ASAP_CODES = {
+    "location_traffic": "location.general",
+    "location_distance_from_business_district": "location.general",
+    "location_easy_to_find": "location.general",
+    "service_wait_time": "service.general",        # queueing / waiting for a table
+    "service_waiters_attitude": "service.general",
+    "service_parking_convenience": "service.general",
+    "service_serving_speed": "service.general",
+    "price_level": "restaurant.prices",
+    "price_cost_effective": "restaurant.prices",
+    "price_discount": "restaurant.prices",
+    "environment_decoration": "ambience.general",
+    "environment_noise": "ambience.general",
+    "environment_space": "ambience.general",
+    "environment_cleaness": "ambience.general",
+    "dish_portion": "food.style_options",         # SemEval: portions/size = STYLE_OPTIONS
+    "dish_taste": "food.quality",
+    # SemEval-2016 annotates presentation/looks as FOOD#STYLE_OPTIONS
+    # ("The exotic food is beautifully presented" -> FOOD#STYLE_OPTIONS).
+    "dish_look": "food.style_options",
+    "dish_recommendation": "food.quality",        # recommended dishes
+}
+ASAP_POLARITY = {"1": "positive", "0": "neutral", "-1": "negative"}  # -2 = not mentioned
+
+
+def asap_zh(shared):
+    d = os.path.join(shared, "ASAP_samples")
+    out = {}
+    for split in ("train", "dev", "test"):
+        recs = []
+        with open(os.path.join(d, f"{split}_sample.csv"), encoding="utf-8-sig", newline="") as fh:
+            for row in csv.DictReader(fh):
+                mentioned = {col: int(row[col]) for col in ASAP_CODES
+                             if row[col].strip() in ASAP_POLARITY}
+                pairs = [(ASAP_CODES[col], ASAP_POLARITY[str(v)]) for col, v in mentioned.items()]
+                recs.append(record(f"asap-{split}-{row['index']}", row["reviewbody"].strip(), "zh",
+                                   codes_from_pairs(pairs),
+                                   stars=float(row["star"]), asap=mentioned))
+        out[f"restaurant-zh-asap-{split}.jsonl"] = recs
+    return out
+
+
+# --- SemEval-2019 Task 9 subtask A: suggestion mining -------------------------
+
+MOJIBAKE = re.compile("[\u00c2\u00c3\u00e2][\u0080-\u00bf]")
+
+
+def clean_suggestion_text(text):
+    """Undo the CSV's extra quote wrapping ("..." inside the field) and the
+    UTF-8-read-as-Latin-1 mojibake (â\\x80\\x99 -> ’) found in some rows."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
+        text = text[1:-1].strip()
+    if MOJIBAKE.search(text):
+        try:
+            text = text.encode("latin-1").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    return text
+
+
+def suggestion_rows(path, prefix):
+    """Records of one suggestion CSV (id, sentence, label). The training file
+    repeats 654 ids (same sentence once quote-wrapped/mojibake, once clean):
+    one record per id, the first cleaned text wins."""
+    recs, seen = [], set()
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        for sid, sentence, label in csv.reader(fh):
+            if sid == "id" and label == "label":   # header (trial file only)
+                continue
+            if sid in seen:
+                continue
+            seen.add(sid)
+            recs.append(record(f"{prefix}-{sid}", clean_suggestion_text(sentence), "en", [],
+                               suggestion=label.strip() == "1"))
+    return recs
+
+
+def suggestions_en(shared):
+    d = os.path.join(shared, "SemEval2019_Task9_suggestion_mining")
+    a = os.path.join(d, "subtaskA_windows_forum")
+    return {
+        "suggestions-en-train.jsonl": suggestion_rows(os.path.join(d, "V1.4_Training.csv"), "sugg-train"),
+        "suggestions-en-dev.jsonl": suggestion_rows(
+            os.path.join(a, "SubtaskA_Trial_Test_Labeled.csv"), "sugg-trial"),
+        "suggestions-en-test.jsonl": suggestion_rows(
+            os.path.join(a, "SubtaskA_EvaluationData_labeled.csv"), "sugg-eval"),
+    }
+
+
+# --- Chinese ABSA (PyABSA APC): aspect terms only, no categories --------------
+
+def pyabsa_file(path, prefix):
+    """3 lines per instance: characters space-separated with $T$ for the
+    aspect, the aspect term, Positive/Negative. Instances of the same sentence
+    (one per aspect) are merged into one record with all its aspects."""
+    with open(path, encoding="utf-8") as fh:
+        lines = [l.rstrip("\r\n") for l in fh]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if len(lines) % 3:
+        raise ValueError(f"{path}: {len(lines)} lines, not a multiple of 3")
+    by_text = {}
+    for i in range(0, len(lines), 3):
+        term = lines[i + 1].replace(" ", "")
+        text = lines[i].replace("$T$", term).replace(" ", "")   # no Latin words in these files
+        aspect = {"term": term, "polarity": lines[i + 2].strip().lower()}
+        aspects = by_text.setdefault(text, [])
+        if aspect not in aspects:
+            aspects.append(aspect)
+    return [record(f"{prefix}-{n}", text, "zh", [], aspects=aspects)
+            for n, (text, aspects) in enumerate(by_text.items())]
+
+
+def pyabsa_zh(shared):
+    d = os.path.join(shared, "Chinese_ABSA_apc_pyabsa")
+    out = {}
+    for domain in sorted(os.listdir(d)):
+        for split in ("train", "test"):
+            path = os.path.join(d, domain, f"{domain}.{split}.txt")
+            if os.path.isfile(path):
+                out[f"terms-zh-{domain}-{split}.jsonl"] = pyabsa_file(path, f"{domain}-{split}")
+    return out
+
+
+CONVERTERS = [
+    ("semeval16-en", semeval16_en),
+    ("semeval16-ru", semeval16_ru),
+    ("semeval15-en", semeval15_en),
+    ("semeval14-en", semeval14_en),
+    ("mams-en", mams_en),
+    ("asap-zh", asap_zh),
+    ("suggestions-en", suggestions_en),
+    ("pyabsa-zh", pyabsa_zh),
+]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=DEFAULT_OUT, help="output directory (default: target/gold)")
+    ap.add_argument("--shared", default=DEFAULT_SHARED,
+                    help="corpora directory (default: ../shared/corpora next to the repo)")
+    ap.add_argument("--only", nargs="*", metavar="NAME",
+                    help="run only these converters: " + ", ".join(n for n, _ in CONVERTERS))
+    args = ap.parse_args(argv)
+
+    shared, out = os.path.abspath(args.shared), os.path.abspath(args.out)
+    if not os.path.isdir(shared):
+        sys.exit(f"corpora directory not found: {shared} (use --shared)")
+    unknown = set(args.only or []) - {n for n, _ in CONVERTERS}
+    if unknown:
+        sys.exit(f"unknown converter(s): {', '.join(sorted(unknown))}")
+
+    summaries = []
+    print(f"{'file':40} {'records':>8} {'coded':>7} {'labels':>7}  points / extra")
+    for name, fn in CONVERTERS:
+        if args.only and name not in args.only:
+            continue
+        for fname, recs in fn(shared).items():
+            s = write_jsonl(out, fname, recs)
+            summaries.append(s)
+            extra = ", ".join(f"{k}={v}" for k, v in s["points"].items())
+            if "suggestion" in s:
+                extra = f"suggestion={s['suggestion']}"
+            if "aspect_terms" in s:
+                extra = f"aspect_terms={s['aspect_terms']} {s['aspect_polarity']}"
+            print(f"{fname:40} {s['records']:8d} {s['with_codes']:7d} {s['code_labels']:7d}  {extra}")
+    with open(os.path.join(out, "SUMMARY.json"), "w", encoding="utf-8") as fh:
+        json.dump(summaries, fh, ensure_ascii=False, indent=1)
+    print(f"wrote {len(summaries)} files to {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,304 @@
+//! Learned codes: one logistic-regression classifier per code over
+//! clause embeddings, fitted from a gold file in seconds and saved beside
+//! the codebook (`settings.learned`).
+//!
+//! Training is deterministic: full-batch gradient descent with Adam and L2
+//! regularization, classes weighted so that rare codes are not ignored; the
+//! decision bias of each code is then tuned for F1 on a held-out fifth of
+//! the examples (every fifth example, in file order) and the model refitted
+//! on all of them.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// A fitted per-code classifier set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LearnedModel {
+    /// Name of the codebook it was fitted for.
+    pub codebook: String,
+    /// Name of the encoder whose embeddings it reads.
+    pub encoder: String,
+    /// Embedding dimension.
+    pub dim: usize,
+    /// Number of training examples.
+    pub examples: usize,
+    /// One classifier per code.
+    pub codes: Vec<LearnedCode>,
+}
+
+/// The classifier of one code: `p = sigmoid(w · e + b)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LearnedCode {
+    /// The code id.
+    pub code: String,
+    /// Positive training examples.
+    pub positives: usize,
+    /// Weights (length `dim`).
+    pub w: Vec<f32>,
+    /// Bias (decision threshold folded in).
+    pub b: f32,
+    /// Weight of the rule feature (1 when a rule of the code matches).
+    #[serde(default)]
+    pub rule_w: f32,
+    /// Weight of the exemplar feature (centred similarity to the code's
+    /// exemplar prototype).
+    #[serde(default)]
+    pub exemplar_w: f32,
+    /// F1 on the held-out fifth at the chosen bias.
+    pub heldout_f1: f32,
+}
+
+/// Training settings.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainOptions {
+    /// Gradient steps.
+    pub epochs: usize,
+    /// Adam learning rate.
+    pub learning_rate: f32,
+    /// L2 penalty.
+    pub l2: f32,
+    /// Minimum positives for a code to get a classifier.
+    pub min_positives: usize,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            epochs: 300,
+            learning_rate: 0.05,
+            l2: 1e-4,
+            min_positives: 5,
+        }
+    }
+}
+
+impl LearnedModel {
+    /// Reads a model file.
+    pub fn load(path: &Path) -> Result<LearnedModel> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let m: LearnedModel = serde_json::from_str(&text).map_err(|e| Error::Resource {
+            path: path.to_owned(),
+            line: e.line() as u64,
+            message: format!("invalid learned model: {e}"),
+        })?;
+        for c in &m.codes {
+            if c.w.len() != m.dim {
+                return Err(Error::Resource {
+                    path: path.to_owned(),
+                    line: 0,
+                    message: format!(
+                        "code `{}` has {} weights, the model dimension is {}",
+                        c.code,
+                        c.w.len(),
+                        m.dim
+                    ),
+                });
+            }
+        }
+        Ok(m)
+    }
+
+    /// Writes the model file.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let json = serde_json::to_string(self).map_err(Error::from)?;
+        std::fs::write(path, json).map_err(|e| Error::io(path, e))
+    }
+
+    /// Fits one classifier per code. `x` holds `n` embeddings of `dim`
+    /// floats; `labels[i]` the code indices (into `codes`) of example `i`;
+    /// `extra[k][i]` the rule and exemplar features of code `k` on example
+    /// `i` (so the classifier learns how much to trust the rules).
+    #[allow(clippy::too_many_arguments)]
+    pub fn train(
+        codebook: &str,
+        encoder: &str,
+        codes: &[String],
+        x: &[f32],
+        dim: usize,
+        labels: &[Vec<usize>],
+        extra: &[Vec<[f32; 2]>],
+        opts: TrainOptions,
+    ) -> LearnedModel {
+        let n = labels.len();
+        let mut out = Vec::new();
+        let train_idx: Vec<usize> = (0..n).filter(|i| i % 5 != 4).collect();
+        let held_idx: Vec<usize> = (0..n).filter(|i| i % 5 == 4).collect();
+        let all_idx: Vec<usize> = (0..n).collect();
+        let per_code: Vec<(Option<LearnedCode>, String)> = {
+            use rayon::prelude::*;
+            codes
+                .par_iter()
+                .enumerate()
+                .map(|(k, code)| {
+                    let y: Vec<f32> = labels
+                        .iter()
+                        .map(|l| if l.contains(&k) { 1.0 } else { 0.0 })
+                        .collect();
+                    let positives = y.iter().filter(|&&v| v > 0.5).count();
+                    if positives < opts.min_positives || positives == n {
+                        return (None, code.clone());
+                    }
+                    let ex = &extra[k];
+                    let (w, b) = fit(x, dim, ex, &y, &train_idx, opts);
+                    let (shift, f1) = best_shift(x, dim, ex, &y, &held_idx, &w, b);
+                    let (mut w, b) = fit(x, dim, ex, &y, &all_idx, opts);
+                    let exemplar_w = w.pop().unwrap_or(0.0);
+                    let rule_w = w.pop().unwrap_or(0.0);
+                    (
+                        Some(LearnedCode {
+                            code: code.clone(),
+                            positives,
+                            w,
+                            b: b + shift,
+                            rule_w,
+                            exemplar_w,
+                            heldout_f1: f1,
+                        }),
+                        code.clone(),
+                    )
+                })
+                .collect()
+        };
+        for (c, _) in per_code {
+            if let Some(c) = c {
+                out.push(c);
+            }
+        }
+        LearnedModel {
+            codebook: codebook.to_owned(),
+            encoder: encoder.to_owned(),
+            dim,
+            examples: n,
+            codes: out,
+        }
+    }
+}
+
+fn sigmoid(z: f32) -> f32 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// Dot product (auto-vectorized).
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let chunks = a.len() / 8;
+    for i in 0..chunks {
+        for j in 0..8 {
+            acc[j] += a[i * 8 + j] * b[i * 8 + j];
+        }
+    }
+    let mut s: f32 = acc.iter().sum();
+    for i in chunks * 8..a.len().min(b.len()) {
+        s += a[i] * b[i];
+    }
+    s
+}
+
+/// The score `w · [x_i, extra_i] + b` (w has `dim + 2` entries).
+fn logit(x: &[f32], dim: usize, extra: &[[f32; 2]], i: usize, w: &[f32], b: f32) -> f32 {
+    let e = extra.get(i).copied().unwrap_or([0.0; 2]);
+    dot(&w[..dim], &x[i * dim..(i + 1) * dim]) + w[dim] * e[0] + w[dim + 1] * e[1] + b
+}
+
+/// Weighted logistic regression by full-batch Adam over the embedding and
+/// the two extra features; returns `dim + 2` weights and the bias.
+fn fit(
+    x: &[f32],
+    dim: usize,
+    extra: &[[f32; 2]],
+    y: &[f32],
+    idx: &[usize],
+    o: TrainOptions,
+) -> (Vec<f32>, f32) {
+    let pos = idx.iter().filter(|&&i| y[i] > 0.5).count().max(1) as f32;
+    let neg = (idx.len() as f32 - pos).max(1.0);
+    // Balanced class weights, softened (square root) to keep precision.
+    let wpos = (neg / pos).sqrt();
+    let nw = dim + 2;
+    let mut w = vec![0f32; nw];
+    let mut b = 0f32;
+    let (mut m, mut v) = (vec![0f32; nw + 1], vec![0f32; nw + 1]);
+    let (b1, b2, eps) = (0.9f32, 0.999f32, 1e-8f32);
+    let mut g = vec![0f32; nw + 1];
+    let total: f32 = idx
+        .iter()
+        .map(|&i| if y[i] > 0.5 { wpos } else { 1.0 })
+        .sum();
+    for t in 1..=o.epochs {
+        g.iter_mut().for_each(|v| *v = 0.0);
+        for &i in idx {
+            let xi = &x[i * dim..(i + 1) * dim];
+            let p = sigmoid(logit(x, dim, extra, i, &w, b));
+            let cw = if y[i] > 0.5 { wpos } else { 1.0 };
+            let e = cw * (p - y[i]) / total;
+            for (gj, xj) in g.iter_mut().zip(xi) {
+                *gj += e * xj;
+            }
+            let ex = extra.get(i).copied().unwrap_or([0.0; 2]);
+            g[dim] += e * ex[0];
+            g[dim + 1] += e * ex[1];
+            g[nw] += e;
+        }
+        for j in 0..dim {
+            g[j] += o.l2 * w[j];
+        }
+        let lr = o.learning_rate * (1.0 - b2.powi(t as i32)).sqrt() / (1.0 - b1.powi(t as i32));
+        for j in 0..=nw {
+            m[j] = b1 * m[j] + (1.0 - b1) * g[j];
+            v[j] = b2 * v[j] + (1.0 - b2) * g[j] * g[j];
+            let step = lr * m[j] / (v[j].sqrt() + eps);
+            if j < nw {
+                w[j] -= step;
+            } else {
+                b -= step;
+            }
+        }
+    }
+    (w, b)
+}
+
+/// The bias shift that maximizes F1 on `idx` (ties: the smallest |shift|).
+fn best_shift(
+    x: &[f32],
+    dim: usize,
+    extra: &[[f32; 2]],
+    y: &[f32],
+    idx: &[usize],
+    w: &[f32],
+    b: f32,
+) -> (f32, f32) {
+    if idx.is_empty() {
+        return (0.0, 0.0);
+    }
+    let z: Vec<(f32, bool)> = idx
+        .iter()
+        .map(|&i| (logit(x, dim, extra, i, w, b), y[i] > 0.5))
+        .collect();
+    let mut best = (0.0f32, -1.0f32);
+    let mut shift = -4.0f32;
+    while shift <= 4.0 + 1e-6 {
+        let (mut tp, mut fp, mut fnn) = (0usize, 0usize, 0usize);
+        for &(zi, yi) in &z {
+            let p = zi + shift > 0.0;
+            match (p, yi) {
+                (true, true) => tp += 1,
+                (true, false) => fp += 1,
+                (false, true) => fnn += 1,
+                _ => {}
+            }
+        }
+        let f1 = if tp == 0 {
+            0.0
+        } else {
+            2.0 * tp as f32 / (2 * tp + fp + fnn) as f32
+        };
+        if f1 > best.1 + 1e-6 || ((f1 - best.1).abs() <= 1e-6 && shift.abs() < best.0.abs()) {
+            best = (shift, f1);
+        }
+        shift += 0.25;
+    }
+    best
+}
