@@ -333,8 +333,21 @@ impl Engine {
         self.inner.identifier.identify(n.text())
     }
 
-    /// Analyzes one record.
+    /// Analyzes one record: the per-record stages, then the codebook (if
+    /// any) on the evidence available without the encoder (rules and
+    /// cues). The encoder (embeddings, sentiment, exemplar and learned
+    /// evidence) runs over batches: use [`Engine::analyze_batch`].
     pub fn analyze(&self, record: &Record) -> std::result::Result<Analysis, RecordError> {
+        let mut a = self.analyze_record(record)?;
+        if let Some(cb) = &self.codebook {
+            cb.code_analysis(&mut a);
+        }
+        Ok(a)
+    }
+
+    /// The per-record stages (normalize, language, clauses, tokens) of one
+    /// record, without the batch stages of [`Engine::complete`].
+    pub fn analyze_record(&self, record: &Record) -> std::result::Result<Analysis, RecordError> {
         record.validate()?;
         let mut clauses = Vec::new();
         let mut customer_vote = LanguageVote::default();
@@ -404,9 +417,11 @@ impl Engine {
         })
     }
 
-    /// Analyzes one record into an [`Outcome`] (a failure instead of an error).
+    /// The per-record stages of one record as an [`Outcome`] (a failure
+    /// instead of an error); run [`Engine::complete`] over a batch of them
+    /// for the encoder and codebook stages.
     pub fn outcome(&self, record: &Record) -> Outcome {
-        match self.analyze(record) {
+        match self.analyze_record(record) {
             Ok(a) => Outcome::Ok(Box::new(a)),
             Err(error) => Outcome::Err(Failure {
                 id: record.id.clone(),

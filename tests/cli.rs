@@ -162,6 +162,11 @@ fn same_output_for_any_thread_count() {
             "--threads",
             threads,
             "--tokens",
+            "--codebook",
+            root()
+                .join("corpora/codebooks/automotive.yaml")
+                .to_str()
+                .unwrap(),
             "-q",
         ]);
         assert!(out.status.success());
@@ -196,6 +201,11 @@ fn output_validates_against_the_schema_and_spans_point_at_the_original() {
             "-o",
             output.to_str().unwrap(),
             "--tokens",
+            "--codebook",
+            root()
+                .join("corpora/codebooks/automotive.yaml")
+                .to_str()
+                .unwrap(),
             "-q",
         ]);
         assert!(out.status.success());

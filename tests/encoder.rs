@@ -328,6 +328,11 @@ fn analyze_with_the_model_validates_against_the_schema() {
             out.to_str().unwrap(),
             "--model",
             dir.to_str().unwrap(),
+            "--codebook",
+            root()
+                .join("corpora/codebooks/banking_telecom.yaml")
+                .to_str()
+                .unwrap(),
             "-q",
         ])
         .status()

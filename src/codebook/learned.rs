@@ -6,7 +6,9 @@
 //! regularization, classes weighted so that rare codes are not ignored; the
 //! decision bias of each code is then tuned for F1 on a held-out fifth of
 //! the examples (every fifth example, in file order) and the model refitted
-//! on all of them.
+//! on all of them. A code keeps its classifier only when that held-out F1
+//! beats the code's rules alone (rare codes are often better served by
+//! their rules).
 
 use std::path::Path;
 
@@ -144,6 +146,16 @@ impl LearnedModel {
                     let ex = &extra[k];
                     let (w, b) = fit(x, dim, ex, &y, &train_idx, opts);
                     let (shift, f1) = best_shift(x, dim, ex, &y, &held_idx, &w, b);
+                    // Keep the classifier only where it beats the code's
+                    // rules alone on the held-out fifth.
+                    let rules_f1 = f1_of(
+                        held_idx
+                            .iter()
+                            .map(|&i| (ex.get(i).is_some_and(|e| e[0] > 0.5), y[i] > 0.5)),
+                    );
+                    if f1 <= rules_f1 {
+                        return (None, code.clone());
+                    }
                     let (mut w, b) = fit(x, dim, ex, &y, &all_idx, opts);
                     let exemplar_w = w.pop().unwrap_or(0.0);
                     let rule_w = w.pop().unwrap_or(0.0);
@@ -258,6 +270,24 @@ fn fit(
         }
     }
     (w, b)
+}
+
+/// F1 of (predicted, gold) pairs.
+fn f1_of(pairs: impl Iterator<Item = (bool, bool)>) -> f32 {
+    let (mut tp, mut fp, mut fnn) = (0usize, 0usize, 0usize);
+    for (p, g) in pairs {
+        match (p, g) {
+            (true, true) => tp += 1,
+            (true, false) => fp += 1,
+            (false, true) => fnn += 1,
+            _ => {}
+        }
+    }
+    if tp == 0 {
+        0.0
+    } else {
+        2.0 * tp as f32 / (2 * tp + fp + fnn) as f32
+    }
 }
 
 /// The bias shift that maximizes F1 on `idx` (ties: the smallest |shift|).

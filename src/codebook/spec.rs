@@ -384,14 +384,36 @@ impl CodebookSpec {
 
     /// The 1-based line where code `id` is defined (0 when unknown).
     pub fn line_of(&self, id: &str) -> u64 {
+        self.line_of_nth(id, 0)
+    }
+
+    /// The line of the `n`-th (0-based) definition of code `id`, in block
+    /// (`- id: x`) or flow (`{id: x, ...}`) style.
+    fn line_of_nth(&self, id: &str, n: usize) -> u64 {
         let Some(src) = &self.source else { return 0 };
+        let mut seen = 0;
         for (i, line) in src.lines().enumerate() {
-            let t = line.trim_start().trim_start_matches('-').trim_start();
-            if let Some(rest) = t.strip_prefix("id:") {
-                let v = rest.trim().trim_matches(|c| c == '"' || c == '\'');
-                if v == id {
-                    return i as u64 + 1;
+            let mut rest = line;
+            while let Some(pos) = rest.find("id:") {
+                let before = rest[..pos].trim_end();
+                let key_start = before.is_empty()
+                    || before.ends_with('-')
+                    || before.ends_with('{')
+                    || before.ends_with(',');
+                let after = &rest[pos + 3..];
+                let value = after
+                    .split([',', '}', '#'])
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .trim_matches(|c| c == '"' || c == '\'');
+                if key_start && value == id {
+                    if seen == n {
+                        return i as u64 + 1;
+                    }
+                    seen += 1;
                 }
+                rest = after;
             }
         }
         0
@@ -441,6 +463,8 @@ impl CodebookSpec {
             }
         }
         let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut dup_count: HashMap<&str, usize> = HashMap::new();
+        let mut out_dups: Vec<Problem> = Vec::new();
         let mut has_children: HashSet<&str> = HashSet::new();
         for c in &self.codes {
             if let Some(parent) = &c.parent {
@@ -462,8 +486,14 @@ impl CodebookSpec {
                     "id may contain only letters, digits, `_`, `-`, `.`".into(),
                 );
             }
+            let n = dup_count.entry(id).or_insert(0usize);
+            *n += 1;
             if seen.insert(id, i).is_some() {
-                p(Some(id), "duplicate id".into());
+                out_dups.push(Problem {
+                    line: self.line_of_nth(id, *n - 1),
+                    code: Some(id.to_owned()),
+                    message: "duplicate id".into(),
+                });
             }
             if let Some(t) = c.threshold {
                 if !(0.0..=1.0).contains(&t) {
@@ -511,6 +541,15 @@ impl CodebookSpec {
                 );
             }
         }
+        drop(p);
+        out.append(&mut out_dups);
+        let mut p = |code: Option<&str>, message: String| {
+            out.push(Problem {
+                line: code.map(|c| self.line_of(c)).unwrap_or(0),
+                code: code.map(str::to_owned),
+                message,
+            })
+        };
         for c in &self.codes {
             if let Some(parent) = &c.parent {
                 if parent == &c.id {
@@ -525,6 +564,7 @@ impl CodebookSpec {
             .codes
             .iter()
             .filter_map(|c| c.parent.as_deref().map(|p| (c.id.as_str(), p)))
+            .filter(|(c, p)| c != p)
             .collect();
         let mut reported: HashSet<&str> = HashSet::new();
         for c in &self.codes {
