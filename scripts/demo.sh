@@ -22,11 +22,23 @@ python3 models/setup.py
 step "Building vocmine (release)"
 cargo build --release --quiet
 
-step "Analyzing corpora/sample.jsonl -> out/sample.analyzed.jsonl"
+step "Checking the codebooks (corpora/codebooks/*.yaml)"
+for cb in corpora/codebooks/*.yaml; do
+  ./target/release/vocmine codebook check "$cb" | head -1
+done
+
+step "Analyzing corpora/sample.jsonl with the automotive codebook -> out/sample.analyzed.jsonl (+ Parquet store out/store)"
 ./target/release/vocmine analyze corpora/sample.jsonl \
+  --codebook corpora/codebooks/automotive.yaml --store out/store \
   -o out/sample.analyzed.jsonl --summary-json out/sample.summary.json
+
+step "Reclassifying the stored results with the other codebooks (no encoder pass over the corpus)"
+for cb in ecommerce airline banking_telecom; do
+  ./target/release/vocmine reclassify --store out/store \
+    --codebook "corpora/codebooks/$cb.yaml" -o "out/sample.$cb.jsonl"
+done
 
 step "Top customer keywords per language"
 ./target/release/vocmine keywords corpora/sample.jsonl --top 10 --json out/sample.keywords.json
 
-step "Done: out/sample.analyzed.jsonl (one line per record), out/sample.summary.json, out/sample.keywords.json"
+step "Done: out/sample.analyzed.jsonl (one line per record), out/sample.summary.json, out/store/ (Parquet), out/sample.{ecommerce,airline,banking_telecom}.jsonl, out/sample.keywords.json"

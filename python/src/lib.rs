@@ -482,7 +482,7 @@ impl PyEngine {
     #[pyo3(signature = (
         languages=None, threads=None, tokens=false, model=None, batch_size=32,
         sessions=None, intra_threads=None, onnxruntime=None, user_dicts=None,
-        words=None, hmm=true, pos=false, encode_all_speakers=false
+        words=None, hmm=true, pos=false, encode_all_speakers=false, codebook=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -500,6 +500,7 @@ impl PyEngine {
         hmm: bool,
         pos: bool,
         encode_all_speakers: bool,
+        codebook: Option<PathBuf>,
     ) -> PyResult<Self> {
         let model_dir = model.clone();
         let built = guarded(
@@ -549,6 +550,9 @@ impl PyEngine {
                 }
                 if let Some(e) = &encoder {
                     b = b.encoder(e.clone());
+                }
+                if let Some(path) = &codebook {
+                    b = b.codebook(vocmine::CodebookSpec::load(path)?);
                 }
                 Ok((b.build()?, encoder))
             },

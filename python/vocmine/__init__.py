@@ -154,12 +154,17 @@ class Engine:
         hmm, pos: jieba's HMM for unknown words; part-of-speech tags.
         encode_all_speakers: give every speaker's clauses a sentiment, not
             only the customer's.
+        codebook: a codebook file (YAML, CSV or XLSX; see
+            ``corpora/codebooks/FORMAT.md``): customer clauses get ``codes``
+            (with point type, owner and evidence) and records get ``codes``
+            and ``points``.
 
     Raises:
         ConfigError: an invalid option (an unknown language, ``threads=0``).
         ModelNotFoundError: the model directory, a model file or ONNX
             Runtime is missing (the message names the set-up command).
-        ResourceError, VocmineIOError: a user dictionary cannot be parsed or read.
+        ResourceError, VocmineIOError: a user dictionary or the codebook
+            cannot be parsed or read (the message names file, line and code).
 
     Example:
         >>> engine = Engine(no_model=True, languages=["zh", "ru", "en"])
@@ -184,6 +189,7 @@ class Engine:
         hmm: bool = True,
         pos: bool = False,
         encode_all_speakers: bool = False,
+        codebook: Union[str, "_os.PathLike[str]", None] = None,
     ) -> None:
         if isinstance(languages, str):
             languages = [p.strip() for p in languages.split(",") if p.strip()]
@@ -202,6 +208,7 @@ class Engine:
             hmm=hmm,
             pos=pos,
             encode_all_speakers=encode_all_speakers,
+            codebook=None if codebook is None else _os.fspath(codebook),
         )
 
     def __repr__(self) -> str:

@@ -46,6 +46,7 @@ class Engine:
         hmm: bool = True,
         pos: bool = False,
         encode_all_speakers: bool = False,
+        codebook: Optional[_Path] = None,
     ) -> None: ...
     @property
     def has_model(self) -> bool: ...

@@ -56,6 +56,7 @@ class Engine:
         hmm: bool = True,
         pos: bool = False,
         encode_all_speakers: bool = False,
+        codebook: Optional[str] = None,
     ) -> None: ...
     @property
     def has_model(self) -> bool: ...

@@ -140,6 +140,7 @@ struct Code {
     owner: Option<Arc<str>>,
     point: Option<PointKind>,
     threshold: f32,
+    exemplar_threshold: f32,
 }
 
 #[derive(Debug)]
@@ -228,6 +229,7 @@ impl Codebook {
                 owner: spec.owner_of(&c.id).map(Arc::from),
                 point: c.point,
                 threshold: c.threshold.unwrap_or(s.threshold),
+                exemplar_threshold: c.exemplar_threshold.unwrap_or(s.exemplar_threshold),
             })
             .collect();
         // Chinese terms become jieba words, so they segment as one token.
@@ -617,7 +619,8 @@ impl Codebook {
             let s = &self.spec.settings;
             for (&ci, c) in m.codes.iter().zip(self.centred(m, emb)) {
                 centred[ci as usize] = c;
-                let p = sigmoid((c - s.exemplar_threshold) / s.exemplar_scale);
+                let t = self.codes[ci as usize].exemplar_threshold;
+                let p = sigmoid((c - t) / s.exemplar_scale);
                 if p < 0.05 {
                     continue;
                 }

@@ -193,6 +193,10 @@ pub struct CodeSpec {
     /// Score threshold for this code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f32>,
+    /// Centred exemplar similarity at which this code's exemplar evidence
+    /// is 0.5 (default: `settings.exemplar_threshold`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exemplar_threshold: Option<f32>,
 }
 
 /// The rules of one language: one rule, a list of rules, or a bare term list.
