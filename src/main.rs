@@ -804,14 +804,21 @@ fn reclassify(r: ReclassifyArgs) -> Result<(), Error> {
                                 rec.json.clone().into_bytes()
                             } else {
                                 serde_json::to_vec(&serde_json::json!({
-                                    "row": rec.row, "id": rec.id, "line": rec.line, "error": kind,
+                                    "row": rec.row, "id": id_value(rec), "line": rec.line, "error": kind,
                                 }))?
                             }
                         } else if r.full {
                             let mut v: serde_json::Value = serde_json::from_str(&rec.json)?;
                             if let Some(obj) = v.as_object_mut() {
-                                obj.insert("codes".into(), serde_json::to_value(&codes)?);
-                                obj.insert("points".into(), serde_json::to_value(&points)?);
+                                // As `analyze`: empty lists are left out.
+                                obj.remove("codes");
+                                obj.remove("points");
+                                if !codes.is_empty() {
+                                    obj.insert("codes".into(), serde_json::to_value(&codes)?);
+                                }
+                                if !points.is_empty() {
+                                    obj.insert("points".into(), serde_json::to_value(&points)?);
+                                }
                                 if let Some(cl) =
                                     obj.get_mut("clauses").and_then(|c| c.as_array_mut())
                                 {
@@ -844,7 +851,7 @@ fn reclassify(r: ReclassifyArgs) -> Result<(), Error> {
                                 })
                                 .collect();
                             serde_json::to_vec(&serde_json::json!({
-                                "row": rec.row, "id": rec.id, "line": rec.line,
+                                "row": rec.row, "id": id_value(rec), "line": rec.line,
                                 "codes": codes, "points": points, "clauses": coded_clauses,
                             }))?
                         };
@@ -915,6 +922,11 @@ fn reclassify(r: ReclassifyArgs) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// The stored id as JSON (a number stays a number).
+fn id_value(rec: &vocmine::store::StoredRecord) -> serde_json::Value {
+    serde_json::from_str(&rec.id_json).unwrap_or_else(|_| serde_json::Value::String(rec.id.clone()))
 }
 
 fn eval(e: EvalArgs) -> Result<(), Error> {

@@ -39,10 +39,10 @@ use crate::record::Role;
 use crate::sentiment::{Polarity, Probs, Sentiment};
 
 /// Format version of the store.
-pub const STORE_VERSION: u32 = 1;
+pub const STORE_VERSION: u32 = 2;
 
 /// Records buffered before a row group is written.
-const ROW_GROUP_RECORDS: usize = 16_384;
+const ROW_GROUP_RECORDS: usize = 4_096;
 
 /// The manifest of a store (`store.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,6 +85,7 @@ fn records_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("row", DataType::UInt64, false),
         Field::new("id", DataType::Utf8, false),
+        Field::new("id_json", DataType::Utf8, false),
         Field::new("line", DataType::UInt64, false),
         Field::new("kind", DataType::Utf8, true),
         Field::new("language", DataType::Utf8, true),
@@ -214,11 +215,12 @@ impl StoreWriter {
         let pending = std::mem::take(&mut self.pending);
         let (rb, cb) = self.batches(&pending)?;
         let path = self.dir.clone();
-        if let Some(w) = self.records.as_mut() {
-            w.write(&rb).map_err(|e| err(&path, e))?;
-        }
-        if let Some(w) = self.clauses.as_mut() {
-            w.write(&cb).map_err(|e| err(&path, e))?;
+        // One row group per flush: memory stays bounded by ROW_GROUP_RECORDS.
+        for (w, b) in [(self.records.as_mut(), &rb), (self.clauses.as_mut(), &cb)] {
+            if let Some(w) = w {
+                w.write(b).map_err(|e| err(&path, e))?;
+                w.flush().map_err(|e| err(&path, e))?;
+            }
         }
         Ok(())
     }
@@ -226,6 +228,7 @@ impl StoreWriter {
     fn batches(&mut self, outcomes: &[Outcome]) -> Result<(RecordBatch, RecordBatch)> {
         let mut r_row = UInt64Builder::new();
         let mut r_id = StringBuilder::new();
+        let mut r_id_json = StringBuilder::new();
         let mut r_line = UInt64Builder::new();
         let mut r_kind = StringBuilder::new();
         let mut r_lang = StringBuilder::new();
@@ -280,6 +283,7 @@ impl StoreWriter {
             match o {
                 Outcome::Err(f) => {
                     r_id.append_value(f.id.to_string());
+                    r_id_json.append_value(serde_json::to_string(&f.id)?);
                     r_line.append_value(f.line);
                     for b in [
                         &mut r_kind,
@@ -302,6 +306,7 @@ impl StoreWriter {
                 Outcome::Ok(a) => {
                     let id = a.id.to_string();
                     r_id.append_value(&id);
+                    r_id_json.append_value(serde_json::to_string(&a.id)?);
                     r_line.append_value(a.line);
                     r_kind.append_value(str_of(serde_json::to_value(a.kind)?));
                     r_lang.append_value(a.language.code());
@@ -411,6 +416,7 @@ impl StoreWriter {
             vec![
                 Arc::new(r_row.finish()) as ArrayRef,
                 Arc::new(r_id.finish()),
+                Arc::new(r_id_json.finish()),
                 Arc::new(r_line.finish()),
                 Arc::new(r_kind.finish()),
                 Arc::new(r_lang.finish()),
@@ -550,6 +556,8 @@ pub struct StoredRecord {
     pub row: u64,
     /// Id (display form).
     pub id: String,
+    /// Id as JSON (a string or a number, as in the output line).
+    pub id_json: String,
     /// Input line.
     pub line: u64,
     /// Error kind of a failed record.
@@ -646,6 +654,7 @@ impl StoreReader {
         let batch = batch.map_err(|e| err(&rpath, e))?;
         let rows = col::<UInt64Array>(&batch, "row", &rpath)?;
         let ids = col::<StringArray>(&batch, "id", &rpath)?;
+        let id_jsons = col::<StringArray>(&batch, "id_json", &rpath)?;
         let lines = col::<UInt64Array>(&batch, "line", &rpath)?;
         let errors = col::<StringArray>(&batch, "error", &rpath)?;
         let jsons = col::<StringArray>(&batch, "json", &rpath)?;
@@ -654,6 +663,7 @@ impl StoreReader {
             .map(|i| StoredRecord {
                 row: rows.value(i),
                 id: ids.value(i).to_owned(),
+                id_json: id_jsons.value(i).to_owned(),
                 line: lines.value(i),
                 error: (!errors.is_null(i)).then(|| errors.value(i).to_owned()),
                 json: jsons.value(i).to_owned(),

@@ -58,10 +58,10 @@ pub struct Evidence {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
     /// Centred similarity to the code's exemplars.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_opt3")]
     pub exemplar: Option<f32>,
     /// Probability from the learned classifier.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_opt3")]
     pub learned: Option<f32>,
 }
 
@@ -71,6 +71,7 @@ pub struct ClauseCode {
     /// The code id.
     pub code: Arc<str>,
     /// Combined evidence score, 0..1.
+    #[serde(serialize_with = "ser3")]
     pub score: f32,
     /// Pain, itch, delight or mention.
     pub point: PointKind,
@@ -810,6 +811,19 @@ fn near(hits: &[Hit], a: u32, b: u32, window: u32) -> bool {
 
 fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
+}
+
+/// Writes a score with three decimals, the same through `serde_json::Value`
+/// (which widens `f32` to `f64`) as directly.
+fn ser3<S: serde::Serializer>(x: &f32, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_f64((f64::from(*x) * 1000.0).round() / 1000.0)
+}
+
+fn ser_opt3<S: serde::Serializer>(x: &Option<f32>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    match x {
+        Some(v) => ser3(v, s),
+        None => s.serialize_none(),
+    }
 }
 
 fn round3(x: f32) -> f32 {
