@@ -45,6 +45,8 @@ pub struct EngineBuilder {
     encode_all_speakers: bool,
     codebook: Option<crate::codebook::CodebookSpec>,
     keep_terms: bool,
+    conversation_cues: Option<crate::conversation::ConversationCues>,
+    alerts: Option<crate::alerts::AlertSpec>,
 }
 
 impl EngineBuilder {
@@ -169,6 +171,22 @@ impl EngineBuilder {
         self
     }
 
+    /// Replaces the cues of the conversation features (default: the
+    /// built-in ones, or the `conversation:` section of the alert rules).
+    pub fn conversation_cues(mut self, cues: crate::conversation::ConversationCues) -> Self {
+        self.conversation_cues = Some(cues);
+        self
+    }
+
+    /// Evaluates these alert rules on every analyzed record (compiled at
+    /// `build()` with the engine's segmenter); each [`Analysis`] gets its
+    /// `alerts`. A `conversation:` section of the rules replaces the
+    /// conversation cues unless [`EngineBuilder::conversation_cues`] is set.
+    pub fn alerts(mut self, spec: crate::alerts::AlertSpec) -> Self {
+        self.alerts = Some(spec);
+        self
+    }
+
     /// Validates the settings and builds the engine.
     pub fn build(self) -> Result<Engine> {
         let identifier: Box<dyn LanguageIdentifier> = match self.identifier {
@@ -193,8 +211,26 @@ impl EngineBuilder {
                     .map_err(|e| Error::Config(format!("cannot start {n} threads: {e}")))?,
             ),
         };
+        let cues = match (self.conversation_cues, &self.alerts) {
+            (Some(c), _) => c,
+            (None, Some(spec)) => spec.conversation.clone().unwrap_or_default(),
+            (None, None) => crate::conversation::ConversationCues::default(),
+        };
+        let conversation = Arc::new(crate::conversation::ConversationAnalyzer::compile(
+            cues,
+            segmenter.as_ref(),
+        )?);
+        let alerts = match self.alerts {
+            Some(spec) => Some(Arc::new(crate::alerts::AlertRules::compile(
+                spec,
+                segmenter.as_ref(),
+            )?)),
+            None => None,
+        };
         let engine = Engine {
             codebook: None,
+            conversation,
+            alerts,
             inner: Arc::new(Inner {
                 normalizer: Normalizer::new(),
                 identifier,
@@ -250,6 +286,8 @@ struct Inner {
 pub struct Engine {
     inner: Arc<Inner>,
     codebook: Option<Arc<crate::codebook::Codebook>>,
+    conversation: Arc<crate::conversation::ConversationAnalyzer>,
+    alerts: Option<Arc<crate::alerts::AlertRules>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -280,7 +318,40 @@ impl Engine {
         Ok(Engine {
             inner: self.inner.clone(),
             codebook: Some(Arc::new(cb)),
+            conversation: self.conversation.clone(),
+            alerts: self.alerts.clone(),
         })
+    }
+
+    /// The same engine with these alert rules (compiled against this
+    /// engine's segmenter); a `conversation:` section of the rules replaces
+    /// the conversation cues.
+    pub fn with_alerts(&self, spec: crate::alerts::AlertSpec) -> Result<Engine> {
+        let segmenter = self.inner.segmenter.as_ref();
+        let conversation = match &spec.conversation {
+            Some(cues) => Arc::new(crate::conversation::ConversationAnalyzer::compile(
+                cues.clone(),
+                segmenter,
+            )?),
+            None => self.conversation.clone(),
+        };
+        let rules = crate::alerts::AlertRules::compile(spec, segmenter)?;
+        Ok(Engine {
+            inner: self.inner.clone(),
+            codebook: self.codebook.clone(),
+            conversation,
+            alerts: Some(Arc::new(rules)),
+        })
+    }
+
+    /// The engine's alert rules, if any.
+    pub fn alerts(&self) -> Option<&crate::alerts::AlertRules> {
+        self.alerts.as_deref()
+    }
+
+    /// The conversation analyzer (its cues: [`crate::conversation::ConversationAnalyzer::cues`]).
+    pub fn conversation_analyzer(&self) -> &crate::conversation::ConversationAnalyzer {
+        &self.conversation
     }
 
     /// Compiles a codebook against this engine's segmenter and encoder.
@@ -335,14 +406,39 @@ impl Engine {
 
     /// Analyzes one record: the per-record stages, then the codebook (if
     /// any) on the evidence available without the encoder (rules and
-    /// cues). The encoder (embeddings, sentiment, exemplar and learned
-    /// evidence) runs over batches: use [`Engine::analyze_batch`].
+    /// cues), the conversation features (`turns` records) and the alerts
+    /// (with alert rules). The encoder (embeddings, sentiment, exemplar and
+    /// learned evidence) runs over batches: use [`Engine::analyze_batch`].
     pub fn analyze(&self, record: &Record) -> std::result::Result<Analysis, RecordError> {
         let mut a = self.analyze_record(record)?;
         if let Some(cb) = &self.codebook {
             cb.code_analysis(&mut a);
         }
+        self.converse(&mut a);
         Ok(a)
+    }
+
+    /// The last per-record stages: conversation features (after sentiment,
+    /// which the trajectory and the unresolved end read) and alerts (which
+    /// read codes, sentiment and conversation features).
+    fn converse(&self, a: &mut Analysis) {
+        let seg = self.inner.segmenter.as_ref();
+        a.conversation = self.conversation.analyze_with(a, seg);
+        if let Some(rules) = &self.alerts {
+            a.alerts = rules.evaluate_with(a, a.conversation.as_ref(), seg);
+        }
+    }
+
+    /// Runs the conversation and alert stages over analyzed records (see
+    /// [`Engine::complete`]); needs the sentiment and codes to be in place.
+    pub fn converse_outcomes(&self, outcomes: &mut [Outcome]) {
+        self.install(|| {
+            outcomes.par_iter_mut().for_each(|o| {
+                if let Outcome::Ok(a) = o {
+                    self.converse(a);
+                }
+            })
+        });
     }
 
     /// The per-record stages (normalize, language, clauses, tokens) of one
@@ -413,6 +509,8 @@ impl Engine {
             clauses,
             codes: Vec::new(),
             points: Vec::new(),
+            conversation: None,
+            alerts: Vec::new(),
             warnings: record.warnings.clone(),
         })
     }
@@ -442,11 +540,13 @@ impl Engine {
     }
 
     /// The stages that run over a batch of analyzed records: the encoder
-    /// (embeddings and sentiment), then the codebook and points. Streaming
-    /// runs and [`Engine::analyze_batch`] call this.
+    /// (embeddings and sentiment), then the codebook and points, then the
+    /// conversation features and alerts. Streaming runs and
+    /// [`Engine::analyze_batch`] call this.
     pub fn complete(&self, outcomes: &mut [Outcome]) -> Result<()> {
         self.encode_outcomes(outcomes)?;
         self.code_outcomes(outcomes);
+        self.converse_outcomes(outcomes);
         Ok(())
     }
 
@@ -560,8 +660,13 @@ impl Engine {
                 .get(span.byte_start..span.byte_end)
                 .unwrap_or(clause_text);
             let tokens = inner.segmenter.segment(folded, det.language);
-            let terms = (self.codebook.is_some() || inner.keep_terms)
-                .then(|| Arc::new(crate::codebook::ClauseTerms::new(folded, &tokens)));
+            // Terms are what the codebook, conversation and alert stages
+            // match; keep them instead of cutting the clause again later.
+            let terms = (self.codebook.is_some()
+                || inner.keep_terms
+                || turn.is_some()
+                || self.alerts.is_some())
+            .then(|| Arc::new(crate::codebook::ClauseTerms::new(folded, &tokens)));
             let tokens = inner.tokens.then(|| {
                 tokens
                     .iter()

@@ -107,7 +107,19 @@ const WINDOW: usize = 5;
 /// filter: adverbs such as 直接, time words such as 现在 and numerals such
 /// as 两次 are left out).
 fn is_content(t: &TokenOut) -> bool {
-    let pos_ok = match t.pos {
+    is_content_word(t.kind, t.pos, t.stop, t.negator, &t.norm)
+}
+
+/// [`is_content`] over the fields of a token (shared with the cluster
+/// labels, which segment stored clause texts again).
+pub(crate) fn is_content_word(
+    kind: TokenKind,
+    pos: Option<&str>,
+    stop: bool,
+    negator: bool,
+    norm: &str,
+) -> bool {
+    let pos_ok = match pos {
         None => true,
         Some(p) => {
             matches!(p.as_bytes().first(), Some(b'n'))
@@ -115,11 +127,11 @@ fn is_content(t: &TokenOut) -> bool {
         }
     };
     pos_ok
-        && (t.kind == TokenKind::Word || t.kind == TokenKind::Hashtag)
-        && !t.stop
-        && !t.negator
-        && t.norm.chars().any(char::is_alphabetic)
-        && (t.norm.chars().count() >= 2 || t.norm.chars().any(crate::normalize::is_han))
+        && (kind == TokenKind::Word || kind == TokenKind::Hashtag)
+        && !stop
+        && !negator
+        && norm.chars().any(char::is_alphabetic)
+        && (norm.chars().count() >= 2 || norm.chars().any(crate::normalize::is_han))
 }
 
 impl KeywordCollector {

@@ -24,9 +24,16 @@
 //! * [`run`]: streaming runs in input order, whatever the thread count;
 //! * [`codebook`]: the codebook (码框) and points stages: rules, exemplars
 //!   and learned classifiers; pain, itch and delight per (clause, code);
+//! * [`conversation`]: conversation features (sentiment trajectory,
+//!   unresolved end, escalation request, repeat contact, agent apology and
+//!   empathy) with their evidence;
+//! * [`alerts`]: alert rules (YAML): churn, regulator, legal, safety and
+//!   escalation alerts with severity, owner, deadline and trigger spans;
 //! * `store` (cargo feature `store`): the Parquet result store and
 //!   reclassification input;
-//! * [`keywords`]: corpus keywords (TF-IDF, TextRank for Chinese).
+//! * [`keywords`]: corpus keywords (TF-IDF, TextRank for Chinese);
+//! * [`analytics`]: NPS, CSAT and CES with 95% intervals, key drivers, trends, before/after tests;
+//! * [`cluster`]: hot issues: HNSW kNN graph + Leiden clusters, labels, hotness, codebook gaps.
 //!
 //! ```
 //! use vocmine::{Engine, Record, Turn};
@@ -48,8 +55,12 @@
 
 #![warn(missing_docs)]
 
+pub mod alerts;
+pub mod analytics;
 pub mod clauses;
+pub mod cluster;
 pub mod codebook;
+pub mod conversation;
 #[cfg(feature = "onnx")]
 pub mod encoder;
 pub mod engine;

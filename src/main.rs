@@ -15,6 +15,9 @@ use vocmine::run::{self, Progress, RunOptions, Summary};
 
 use vocmine::{CodebookSpec, Engine, Error, Outcome, PointKind};
 
+mod cmd_analytics;
+mod cmd_cluster;
+
 #[derive(Parser)]
 #[command(
     name = "vocmine",
@@ -30,6 +33,12 @@ struct Cli {
 enum Command {
     /// Analyze records: one JSON object per input record, in input order.
     Analyze(AnalyzeArgs),
+    /// NPS, CSAT and CES with 95% intervals, per slice, drivers and trends
+    /// over the output of `analyze`.
+    Metrics(cmd_analytics::MetricsArgs),
+    /// Before/after comparison of two date ranges: each code's share and
+    /// each metric, with significance tests.
+    Compare(cmd_analytics::CompareArgs),
     /// Top terms per language over a corpus (TF-IDF; TextRank for Chinese).
     Keywords(KeywordsArgs),
     /// Clause embeddings as a NumPy `.npy` matrix plus a JSON Lines index.
@@ -45,6 +54,10 @@ enum Command {
     /// Score a codebook against gold labels (per-code precision, recall, F1;
     /// micro and macro averages; point confusion).
     Eval(EvalArgs),
+    /// Hot issues: cluster clause embeddings (a store from `analyze --store`,
+    /// or records analyzed on the fly) into CLUSTERS.json: labels per
+    /// language, representatives, hotness, emerging issues, codebook gaps.
+    Cluster(cmd_cluster::ClusterArgs),
 }
 
 #[derive(Subcommand)]
@@ -250,6 +263,14 @@ struct AnalyzeArgs {
     /// pandas, polars, DuckDB or Spark.
     #[arg(long)]
     store: Option<PathBuf>,
+    /// Evaluate these alert rules (YAML, e.g. corpora/alerts.yaml) on every
+    /// record and write the alerts as JSON Lines while records are processed.
+    #[arg(long)]
+    alerts: Option<PathBuf>,
+    /// Where the alerts go (default: the output path with its extension
+    /// replaced by `.alerts.jsonl`; `-` for stdout when the output is a file).
+    #[arg(long, requires = "alerts")]
+    alerts_out: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -274,6 +295,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(a) => analyze(a),
+        Command::Metrics(m) => cmd_analytics::metrics(m),
+        Command::Cluster(c) => cmd_cluster::cluster(c),
+        Command::Compare(c) => cmd_analytics::compare(c),
         Command::Keywords(k) => keywords(k),
         Command::Embed(e) => embed(e),
         Command::Schema => {
@@ -497,6 +521,17 @@ fn run_with_progress(
 }
 
 fn analyze(a: AnalyzeArgs) -> Result<(), Error> {
+    let alerts_path = match &a.alerts {
+        Some(_) => Some(cmd_analytics::alerts_out_path(
+            &a.output,
+            a.alerts_out.as_deref(),
+        )?),
+        None => None,
+    };
+    let alert_spec = match &a.alerts {
+        Some(path) => Some(vocmine::alerts::AlertSpec::load(path)?),
+        None => None,
+    };
     let enc = if a.no_model {
         None
     } else {
@@ -509,8 +544,15 @@ fn analyze(a: AnalyzeArgs) -> Result<(), Error> {
     if let Some(path) = &a.codebook {
         b = b.codebook(CodebookSpec::load(path)?);
     }
+    if let Some(spec) = alert_spec {
+        b = b.alerts(spec);
+    }
     let engine = b.keep_terms(a.store.is_some()).build()?;
     let mut out = output(&a.output)?;
+    let mut alert_stream = match &alerts_path {
+        Some(p) => Some(cmd_analytics::AlertStream::create(p)?),
+        None => None,
+    };
     let mut points = PointTally::default();
     let mut store = match &a.store {
         Some(dir) => Some(vocmine::store::StoreWriter::create(
@@ -524,6 +566,9 @@ fn analyze(a: AnalyzeArgs) -> Result<(), Error> {
     let mut store_error: Option<Error> = None;
     let mut tally = |o: &Outcome| {
         points.add(o);
+        if let Some(s) = alert_stream.as_mut() {
+            s.push(o);
+        }
         if let Some(s) = store.as_mut() {
             if store_error.is_none() {
                 if let Err(e) = s.push(o) {
@@ -533,7 +578,7 @@ fn analyze(a: AnalyzeArgs) -> Result<(), Error> {
         }
     };
     let on_outcome: Option<&mut dyn FnMut(&Outcome)> =
-        if engine.codebook().is_some() || a.store.is_some() {
+        if engine.codebook().is_some() || a.store.is_some() || engine.alerts().is_some() {
             Some(&mut tally)
         } else {
             None
@@ -543,6 +588,7 @@ fn analyze(a: AnalyzeArgs) -> Result<(), Error> {
         return Err(e);
     }
     let stored = store.map(|s| s.finish()).transpose()?;
+    let alerted = alert_stream.map(|s| s.finish()).transpose()?;
     drop(out);
     if let Some(path) = &a.summary_json {
         let mut f = output(path)?;
@@ -574,6 +620,9 @@ fn analyze(a: AnalyzeArgs) -> Result<(), Error> {
                     "none".into()
                 }
             );
+        }
+        if let Some(s) = &alerted {
+            eprint!("{s}");
         }
         if a.output.as_os_str() != "-" {
             eprintln!("output     {}", a.output.display());

@@ -3,13 +3,16 @@
 //! These types are what [`crate::Engine::analyze`] returns and what
 //! `vocmine analyze` writes, one per line, in input order. The JSON Schema in
 //! `schemas/record.schema.json` describes the same shape. Later pipeline
-//! stages add fields (`sentiment`, `codes`, `points`, `alerts`) to records and
-//! clauses; consumers must ignore fields they do not know.
+//! stages add fields (`sentiment`, `codes`, `points`, `conversation`,
+//! `alerts`) to records and clauses; consumers must ignore fields they do not
+//! know.
 
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::alerts::Alert;
 use crate::codebook::{ClauseCode, ClauseTerms, Point, RecordCode};
+use crate::conversation::ConversationInsights;
 use crate::error::RecordError;
 use crate::language::{Language, LanguageShare, Script};
 use crate::record::{RecordId, Role, Scores, Timestamp};
@@ -80,6 +83,14 @@ pub struct Analysis {
     /// per (clause, code), each with its owner and span.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub points: Vec<Point>,
+    /// Conversation features (`turns` records only): customer sentiment
+    /// trajectory, unresolved end, escalation request, repeat contact,
+    /// agent apology and empathy, each with its evidence (turn and span).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<ConversationInsights>,
+    /// Alerts of the record (engines with alert rules), most severe first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<Alert>,
     /// Problems with optional fields that were dropped.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<RecordError>,

@@ -76,6 +76,13 @@ pub struct Summary {
     pub sentiment: BTreeMap<&'static str, u64>,
     /// Records with a strong complaint and a strong praise at once.
     pub mixed_sentiment: u64,
+    /// Conversations per conversation feature present (`escalation_request`,
+    /// `repeat_contact`, `unresolved_at_end`, `agent_apology`,
+    /// `agent_empathy`, `sentiment_improved`, `sentiment_worsened`).
+    pub conversation_features: BTreeMap<&'static str, u64>,
+    /// Alerts per severity (engines with alert rules; the CLI prints them
+    /// per rule with the alerts file).
+    pub alerts: BTreeMap<&'static str, u64>,
     /// Input bytes read.
     pub bytes: u64,
     /// Wall-clock seconds.
@@ -107,6 +114,8 @@ impl Summary {
             (&mut self.scripts, &o.scripts),
             (&mut self.clause_languages, &o.clause_languages),
             (&mut self.sentiment, &o.sentiment),
+            (&mut self.conversation_features, &o.conversation_features),
+            (&mut self.alerts, &o.alerts),
         ] {
             for (k, v) in src {
                 *dst.entry(k).or_default() += v;
@@ -141,6 +150,16 @@ impl Summary {
                     };
                     *self.sentiment.entry(label).or_default() += 1;
                     self.mixed_sentiment += u64::from(s.mixed);
+                }
+                if let Some(i) = &a.conversation {
+                    for f in crate::conversation::ConversationFeature::ALL {
+                        if i.has(f) {
+                            *self.conversation_features.entry(f.as_str()).or_default() += 1;
+                        }
+                    }
+                }
+                for al in &a.alerts {
+                    *self.alerts.entry(al.severity.as_str()).or_default() += 1;
                 }
             }
             Outcome::Err(f) => {
@@ -200,6 +219,13 @@ impl fmt::Display for Summary {
                 "sentiment  {} · {} mixed",
                 fmt_counts(&self.sentiment, self.analyzed),
                 self.mixed_sentiment
+            )?;
+        }
+        if !self.conversation_features.is_empty() {
+            writeln!(
+                f,
+                "conversation features  {}",
+                fmt_counts(&self.conversation_features, self.conversations)
             )?;
         }
         if !self.errors.is_empty() {

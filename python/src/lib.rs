@@ -21,10 +21,15 @@ use pyo3::exceptions::{PyException, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyByteArray, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
+use vocmine::analytics::{
+    compare_report, metrics_report, Dataset, DateRange, MetricsOptions, Period,
+};
 use vocmine::encoder::Encoder;
 use vocmine::error::RecordErrorKind;
 use vocmine::output::Failure;
 use vocmine::{Error, Outcome, Record, RecordError, RecordId, Role};
+
+mod cluster;
 
 create_exception!(
     vocmine,
@@ -482,7 +487,8 @@ impl PyEngine {
     #[pyo3(signature = (
         languages=None, threads=None, tokens=false, model=None, batch_size=32,
         sessions=None, intra_threads=None, onnxruntime=None, user_dicts=None,
-        words=None, hmm=true, pos=false, encode_all_speakers=false, codebook=None
+        words=None, hmm=true, pos=false, encode_all_speakers=false, codebook=None,
+        alerts=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -501,6 +507,7 @@ impl PyEngine {
         pos: bool,
         encode_all_speakers: bool,
         codebook: Option<PathBuf>,
+        alerts: Option<PathBuf>,
     ) -> PyResult<Self> {
         let model_dir = model.clone();
         let built = guarded(
@@ -553,6 +560,9 @@ impl PyEngine {
                 }
                 if let Some(path) = &codebook {
                     b = b.codebook(vocmine::CodebookSpec::load(path)?);
+                }
+                if let Some(path) = &alerts {
+                    b = b.alerts(vocmine::alerts::AlertSpec::load(path)?);
                 }
                 Ok((b.build()?, encoder))
             },
@@ -792,10 +802,91 @@ fn analyze_json(py: Python<'_>, line: &str) -> PyResult<String> {
     let result = guarded(py, move || -> Result<String, Error> {
         let engine = vocmine::Engine::new()?;
         let outcome = match Record::from_json_str(&line, 1) {
-            Ok(record) => engine.outcome(&record),
+            Ok(record) => match engine.analyze(&record) {
+                Ok(a) => Outcome::Ok(Box::new(a)),
+                Err(error) => Outcome::Err(Failure {
+                    id: record.id.clone(),
+                    line: record.line,
+                    error,
+                }),
+            },
             Err(failure) => Outcome::Err(failure),
         };
         Ok(serde_json::to_string(&outcome)?)
+    })?;
+    result.map_err(|e| to_py_err(py, e))
+}
+
+/// Reads analyzed records for the analytics: from a JSON Lines file
+/// (`path`) or from JSON Lines text (`lines`, one output line per record).
+fn dataset(path: Option<&str>, lines: Option<&str>) -> Result<(Dataset, Option<String>), Error> {
+    match (path, lines) {
+        (Some(p), _) => Ok((Dataset::open(p)?, Some(p.to_owned()))),
+        (None, Some(text)) => Ok((
+            Dataset::read(text.as_bytes()).map_err(|e| Error::io("<records>", e))?,
+            None,
+        )),
+        (None, None) => Err(Error::Config("give a path or records".into())),
+    }
+}
+
+/// NPS, CSAT and CES with 95% intervals, per slice, trends and (with
+/// `drivers`) key drivers of analyzed records; returns the JSON of
+/// `vocmine metrics --json`.
+#[pyfunction]
+#[pyo3(signature = (path=None, lines=None, by=None, period="week", drivers=None))]
+fn metrics_json(
+    py: Python<'_>,
+    path: Option<String>,
+    lines: Option<String>,
+    by: Option<Vec<String>>,
+    period: &str,
+    drivers: Option<u64>,
+) -> PyResult<String> {
+    let period = period.to_owned();
+    let result = guarded(py, move || -> Result<String, Error> {
+        let period: Period = period.parse()?;
+        let by = match by {
+            Some(names) => MetricsOptions::slices(&names, period)?,
+            None => MetricsOptions::slices(&["channel", "touchpoint", "period"], period)?,
+        };
+        let opts = MetricsOptions {
+            by,
+            period,
+            drivers,
+        };
+        let (ds, file) = dataset(path.as_deref(), lines.as_deref())?;
+        Ok(serde_json::to_string(&metrics_report(
+            &ds,
+            file.as_deref(),
+            &opts,
+        ))?)
+    })?;
+    result.map_err(|e| to_py_err(py, e))
+}
+
+/// Before/after comparison of analyzed records in two disjoint date ranges
+/// (`FROM..TO`); returns the JSON of `vocmine compare --json`.
+#[pyfunction]
+#[pyo3(signature = (before, after, path=None, lines=None))]
+fn compare_json(
+    py: Python<'_>,
+    before: &str,
+    after: &str,
+    path: Option<String>,
+    lines: Option<String>,
+) -> PyResult<String> {
+    let (before, after) = (before.to_owned(), after.to_owned());
+    let result = guarded(py, move || -> Result<String, Error> {
+        let b: DateRange = before.parse()?;
+        let a: DateRange = after.parse()?;
+        let (ds, file) = dataset(path.as_deref(), lines.as_deref())?;
+        Ok(serde_json::to_string(&compare_report(
+            &ds,
+            file.as_deref(),
+            b,
+            a,
+        )?)?)
     })?;
     result.map_err(|e| to_py_err(py, e))
 }
@@ -846,7 +937,11 @@ fn _vocmine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyEngine>()?;
     m.add_function(wrap_pyfunction!(analyze_json, m)?)?;
     m.add_function(wrap_pyfunction!(output_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics_json, m)?)?;
+    m.add_function(wrap_pyfunction!(compare_json, m)?)?;
     m.add_function(wrap_pyfunction!(_raise, m)?)?;
+    m.add_function(wrap_pyfunction!(cluster::cluster_records_json, m)?)?;
+    m.add_function(wrap_pyfunction!(cluster::cluster_vectors_json, m)?)?;
     m.add("VocmineError", py.get_type::<VocmineError>())?;
     m.add("InputError", py.get_type::<InputError>())?;
     m.add("ConfigError", py.get_type::<ConfigError>())?;

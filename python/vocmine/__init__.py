@@ -46,6 +46,9 @@ __version__: str = _vocmine.__version__
 __all__ = [
     "Engine",
     "analyze",
+    "metrics",
+    "compare",
+    "cluster_embeddings",
     "output_schema",
     "DEFAULT_MODEL",
     "VocmineError",
@@ -158,13 +161,20 @@ class Engine:
             ``corpora/codebooks/FORMAT.md``): customer clauses get ``codes``
             (with point type, owner and evidence) and records get ``codes``
             and ``points``.
+        alerts: an alert rules file (YAML, e.g. ``corpora/alerts.yaml``):
+            every analyzed record gets ``alerts`` (rule, severity, owner,
+            deadline, reason and the span of every trigger), as
+            ``vocmine analyze --alerts`` writes them. Conversation records
+            always get ``conversation`` (trajectory, unresolved end,
+            escalation request, repeat contact, agent apology and empathy).
 
     Raises:
         ConfigError: an invalid option (an unknown language, ``threads=0``).
         ModelNotFoundError: the model directory, a model file or ONNX
             Runtime is missing (the message names the set-up command).
-        ResourceError, VocmineIOError: a user dictionary or the codebook
-            cannot be parsed or read (the message names file, line and code).
+        ResourceError, VocmineIOError: a user dictionary, the codebook or
+            the alert rules cannot be parsed or read (the message names file,
+            line and code or rule).
 
     Example:
         >>> engine = Engine(no_model=True, languages=["zh", "ru", "en"])
@@ -190,6 +200,7 @@ class Engine:
         pos: bool = False,
         encode_all_speakers: bool = False,
         codebook: Union[str, "_os.PathLike[str]", None] = None,
+        alerts: Union[str, "_os.PathLike[str]", None] = None,
     ) -> None:
         if isinstance(languages, str):
             languages = [p.strip() for p in languages.split(",") if p.strip()]
@@ -209,6 +220,7 @@ class Engine:
             pos=pos,
             encode_all_speakers=encode_all_speakers,
             codebook=None if codebook is None else _os.fspath(codebook),
+            alerts=None if alerts is None else _os.fspath(alerts),
         )
 
     def __repr__(self) -> str:
@@ -383,6 +395,43 @@ class Engine:
             return np.zeros((0, dim or (self.dimension or 0)), dtype=np.float32)
         return np.frombuffer(buf, dtype=np.float32).reshape(rows, dim)
 
+    def cluster(self, data: Any, *, all_speakers: bool = False, **settings: Any) -> dict:
+        """Hot issues: clusters the customer clauses of ``data`` by meaning.
+
+        ``data`` holds records as :meth:`analyze` takes them (dicts, JSON
+        strings, plain texts). Each is analyzed with the model; its customer
+        clauses (every speaker's with ``all_speakers=True``) are clustered
+        across languages (the same issue in zh, ru and en lands in one
+        cluster). Returns the report of ``vocmine cluster`` as a dict:
+        ``summary`` (counts, outlier share, ``hottest``, ``emerging``,
+        ``gaps``), ``clusters`` (label, labels and keywords per language,
+        representatives, languages, sentiment mix, codes, hotness) and
+        ``assignments`` (one ``{id, clause, cluster}`` per clause; ``cluster``
+        is ``None`` for outliers).
+
+        Build the engine with ``pos=True`` for the CLI's Chinese labels
+        (nouns, verbs, adjectives only); the clusters do not depend on it.
+
+        ``settings``: ``k`` (15), ``resolution`` (5.0), ``min_size`` (10),
+        ``seed`` (42), ``outlier_iqr`` (3.0), ``center_languages`` (True),
+        ``iterations`` (2), ``exact_limit`` (20000).
+
+        Raises:
+            ConfigError: the engine has no model, no clause could be
+                clustered, or a setting is unknown or out of range.
+
+        Example:
+            >>> engine = Engine()                                   # doctest: +SKIP
+            >>> r = engine.cluster(texts, min_size=5)               # doctest: +SKIP
+            >>> [c["label"] for c in r["clusters"][:3]]              # doctest: +SKIP
+        """
+        records = _as_records(data)
+        return _json.loads(
+            _vocmine.cluster_records_json(
+                self._native, records, _json.dumps(settings), all_speakers
+            )
+        )
+
 
 def _frame_records(df: Any, text: str, id: Optional[str], columns: dict) -> list:
     """Builds one record dict per DataFrame row (NaN / None cells are absent)."""
@@ -543,3 +592,116 @@ def analyze(data: Any, *, strict: bool = False, progress: Progress = None) -> li
         if _default_engine is None:
             _default_engine = Engine()
     return _default_engine.analyze(data, strict=strict, progress=progress)
+
+
+def _analytics_source(data: Any) -> dict:
+    """``path=`` for a file name, else ``lines=``: the records (dicts or JSON
+    strings, as ``Engine.analyze`` returns them) as JSON Lines."""
+    if isinstance(data, (str, _os.PathLike)):
+        return {"path": _os.fspath(data)}
+    if isinstance(data, Mapping):
+        data = [data]
+    lines = []
+    for rec in data:
+        lines.append(rec if isinstance(rec, str) else _json.dumps(rec, ensure_ascii=False))
+    return {"lines": "\n".join(lines)}
+
+
+def metrics(
+    data: Any,
+    *,
+    by: Union[str, Sequence[str], None] = ("channel", "touchpoint", "period"),
+    period: str = "week",
+    drivers: Optional[int] = None,
+) -> dict:
+    """NPS, CSAT and CES with counts and 95% intervals, overall and per
+    slice, trends per period and (optionally) key drivers.
+
+    Args:
+        data: the output of ``vocmine analyze`` (a JSON Lines file name), or
+            analyzed records (the dicts of :meth:`Engine.analyze`). Failure
+            records are counted in ``input.failures`` and skipped.
+        by: slices: ``channel``, ``touchpoint``, ``period``, ``owner``,
+            ``code`` (or ``day``, ``week``, ``month``); a comma-separated
+            string or a list.
+        period: ``day``, ``week`` or ``month`` (the ``period`` slice and the
+            trends).
+        drivers: when given, key drivers of detractors and low CSAT for
+            codes with at least this many answering records.
+
+    Returns:
+        The JSON of ``vocmine metrics --json`` as a dict: ``input``,
+        ``overall``, ``slices``, ``trends`` and ``drivers``.
+
+    Example:
+        >>> m = vocmine.metrics([{"id": 1, "scores": {"nps": 10}}, {"id": 2, "scores": {"nps": 3}}], by=[])
+        >>> m["overall"]["nps"]["nps"]
+        0.0
+    """
+    if isinstance(by, str):
+        by = [b.strip() for b in by.split(",") if b.strip()]
+    out = _vocmine.metrics_json(
+        by=None if by is None else list(by),
+        period=period,
+        drivers=drivers,
+        **_analytics_source(data),
+    )
+    return _json.loads(out)
+
+
+def compare(data: Any, before: str, after: str) -> dict:
+    """Before/after comparison: each code's share and pain share, NPS, CSAT,
+    CES and the negative share in two disjoint date ranges, with
+    two-proportion z-tests (NPS: z-test of the difference; CES: Welch's
+    t-test) and Benjamini–Hochberg q-values over the codes.
+
+    Args:
+        data: a JSON Lines file name or analyzed records (as :func:`metrics`).
+        before, after: inclusive date ranges ``"FROM..TO"`` (either end may
+            be open: ``"..2026-09-20"``, ``"2026-09-21.."``).
+
+    Returns:
+        The JSON of ``vocmine compare --json`` as a dict (``input``,
+        ``before``, ``after``, ``changes``, ``codes`` …).
+
+    Raises:
+        ConfigError: a malformed or overlapping date range.
+    """
+    return _json.loads(_vocmine.compare_json(before, after, **_analytics_source(data)))
+
+
+def cluster_embeddings(
+    embeddings: Any, languages: Optional[Sequence[str]] = None, **settings: Any
+) -> dict:
+    """Clusters an embedding matrix (``[n, dim]``, e.g. from :meth:`Engine.embed`).
+
+    Same method as ``vocmine cluster`` (kNN graph, Leiden, few outliers),
+    deterministic for a ``seed``. ``languages`` (one code per row) turns on
+    per-language centering so that the same issue in different languages
+    lands in one cluster. Returns ``{"labels": [...], "stats": {...}}``:
+    the cluster of every row (``None`` for outliers) and the counts and
+    timings. ``settings`` as for :meth:`Engine.cluster`.
+
+    Raises:
+        ConfigError: bad shape or setting, or ``languages`` of another length.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.repeat(np.eye(3, dtype=np.float32), 20, axis=0) + 0.01
+        >>> r = cluster_embeddings(x, k=5, min_size=5, resolution=1.0)
+        >>> len(set(r["labels"]))
+        3
+    """
+    import numpy as np
+
+    x = np.ascontiguousarray(embeddings, dtype=np.float32)
+    if x.ndim != 2:
+        raise ConfigError(f"embeddings must be a 2-D matrix, got shape {x.shape}")
+    out = _vocmine.cluster_vectors_json(
+        x.tobytes(),
+        int(x.shape[1]),
+        None if languages is None else [str(l) for l in languages],
+        _json.dumps(settings),
+    )
+    return _json.loads(out)
+

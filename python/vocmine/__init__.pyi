@@ -47,6 +47,7 @@ class Engine:
         pos: bool = False,
         encode_all_speakers: bool = False,
         codebook: Optional[_Path] = None,
+        alerts: Optional[_Path] = None,
     ) -> None: ...
     @property
     def has_model(self) -> bool: ...
@@ -75,6 +76,9 @@ class Engine:
         **columns: str,
     ) -> Any: ...
     def embed(self, texts: Union[str, Iterable[str]]) -> npt.NDArray[np.float32]: ...
+    def cluster(
+        self, data: Union[_Record, Iterable[_Record]], *, all_speakers: bool = False, **settings: Any
+    ) -> dict[str, Any]: ...
 
 def analyze(
     data: Union[_Record, Iterable[_Record]],
@@ -82,3 +86,20 @@ def analyze(
     strict: bool = False,
     progress: Progress = None,
 ) -> list[dict[str, Any]]: ...
+
+def metrics(
+    data: Union[_Path, Mapping[str, Any], Iterable[Union[str, Mapping[str, Any]]]],
+    *,
+    by: Union[str, Sequence[str], None] = ("channel", "touchpoint", "period"),
+    period: str = "week",
+    drivers: Optional[int] = None,
+) -> dict[str, Any]: ...
+def compare(
+    data: Union[_Path, Mapping[str, Any], Iterable[Union[str, Mapping[str, Any]]]],
+    before: str,
+    after: str,
+) -> dict[str, Any]: ...
+
+def cluster_embeddings(
+    embeddings: Any, languages: Optional[Sequence[str]] = None, **settings: Any
+) -> dict[str, Any]: ...

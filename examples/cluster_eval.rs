@@ -1,0 +1,484 @@
+//! Clustering quality and speed of `vocmine::cluster` on labelled embeddings.
+//!
+//! ```text
+//! # 1. Embed texts of a CSV (text, label) with the library encoder (whole
+//! #    texts, no clause splitting); writes OUT.npy and OUT.labels.
+//! cargo run --release --example cluster_eval -- embed ../shared/corpora/banking77/train.csv /tmp/b77.npy /tmp/b77.labels
+//!
+//! # 2. Cluster and score: one JSON line per resolution.
+//! cargo run --release --example cluster_eval -- eval /tmp/b77.npy /tmp/b77.labels \
+//!     [--resolution 5.0[,8.0,…]] [--k 15] [--min-size 10] [--weighting umap|snn|binary] \
+//!     [--exact-limit 20000] [--m 12] [--ef-construction 64] [--ef 48] [--iqr 3.0] \
+//!     [--threads N] [--index] [--assign-check] [--labels-out FILE]
+//! ```
+//!
+//! ```text
+//! # 3. Cross-lingual check: 4 banking issues × 8 paraphrases in each of
+//! #    zh, ru and en (written for this check), embedded, clustered
+//! #    (k 10, min_size 5, resolution 1: a 96-text toy corpus) and reported
+//! #    (labels per language from vocmine's own segmentation).
+//! cargo run --release --example cluster_eval -- crosslingual
+//! ```
+//!
+//! Without a labels file (`-`), NMI and ARI are left out (scale runs).
+//! `--index` also builds the HNSW index (what `save` needs) and times it;
+//! `--assign-check` re-assigns every clustered vector through the model and
+//! reports how often it lands in its own cluster.
+
+use std::time::Instant;
+
+use vocmine::cluster::{ari, nmi, read_npy, ClusterConfig, ClusterModel, Weighting};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Err(e) = run(&args) {
+        eprintln!("cluster_eval: {e}");
+        std::process::exit(2);
+    }
+}
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn run(args: &[String]) -> Res<()> {
+    match args.first().map(String::as_str) {
+        Some("embed") if args.len() >= 4 => embed(&args[1], &args[2], &args[3]),
+        Some("eval") if args.len() >= 3 => eval(&args[1], &args[2], &args[3..]),
+        Some("crosslingual") => crosslingual(),
+        _ => Err("usage: cluster_eval embed TRAIN.csv OUT.npy OUT.labels | cluster_eval eval EMB.npy LABELS|- [options]".into()),
+    }
+}
+
+fn embed(csv_path: &str, npy: &str, labels: &str) -> Res<()> {
+    use std::io::Write;
+    let mut rd = csv::Reader::from_path(csv_path)?;
+    let mut texts = Vec::new();
+    let mut labs = Vec::new();
+    for row in rd.records() {
+        let row = row?;
+        texts.push(row.get(0).unwrap_or("").to_string());
+        labs.push(row.get(1).unwrap_or("").to_string());
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let enc = vocmine::encoder::Encoder::builder(root.join("models/multilingual-e5-small"))
+        .project_root(root)
+        .build()?;
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let t = Instant::now();
+    let out = enc.encode(&refs)?;
+    eprintln!(
+        "encoded {} texts in {:.1}s",
+        out.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let dim = out.first().map(|e| e.embedding.len()).unwrap_or(0);
+    let mut w = vocmine::npy::NpyWriter::create(std::path::Path::new(npy), dim)?;
+    for e in &out {
+        w.push(&e.embedding)?;
+    }
+    w.finish()?;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(labels)?);
+    for l in &labs {
+        writeln!(f, "{l}")?;
+    }
+    Ok(())
+}
+
+fn opt<'a>(rest: &'a [String], name: &str) -> Option<&'a str> {
+    rest.iter()
+        .position(|a| a == name)
+        .and_then(|i| rest.get(i + 1))
+        .map(String::as_str)
+}
+
+fn eval(npy: &str, labels: &str, rest: &[String]) -> Res<()> {
+    let t = Instant::now();
+    let vectors = read_npy(std::path::Path::new(npy))?;
+    let load_s = t.elapsed().as_secs_f64();
+    let truth: Option<Vec<String>> = if labels == "-" {
+        None
+    } else {
+        let s = std::fs::read_to_string(labels)?;
+        let v: Vec<String> = s.lines().map(str::to_string).collect();
+        if v.len() != vectors.len() {
+            return Err(format!("{} labels for {} vectors", v.len(), vectors.len()).into());
+        }
+        Some(v)
+    };
+    let mut cfg = ClusterConfig::default();
+    if let Some(x) = opt(rest, "--k") {
+        cfg.k = x.parse()?;
+    }
+    if let Some(x) = opt(rest, "--min-size") {
+        cfg.min_size = x.parse()?;
+    }
+    if let Some(x) = opt(rest, "--exact-limit") {
+        cfg.exact_limit = x.parse()?;
+    }
+    if let Some(x) = opt(rest, "--m") {
+        cfg.hnsw.m = x.parse()?;
+    }
+    if let Some(x) = opt(rest, "--ef-construction") {
+        cfg.hnsw.ef_construction = x.parse()?;
+    }
+    if let Some(x) = opt(rest, "--ef") {
+        cfg.hnsw.ef_search = x.parse()?;
+    }
+    if let Some(x) = opt(rest, "--iqr") {
+        cfg.outlier_iqr = x.parse()?;
+    }
+    if let Some(x) = opt(rest, "--seed") {
+        cfg.seed = x.parse()?;
+    }
+    if let Some(x) = opt(rest, "--weighting") {
+        cfg.weighting = match x {
+            "umap" => Weighting::Umap,
+            "snn" => Weighting::Snn,
+            "binary" => Weighting::Binary,
+            _ => return Err(format!("unknown weighting {x}").into()),
+        };
+    }
+    let resolutions: Vec<f64> = match opt(rest, "--resolution") {
+        Some(r) => r.split(',').map(str::parse).collect::<Result<_, _>>()?,
+        None => vec![cfg.resolution],
+    };
+    let threads: Option<usize> = opt(rest, "--threads").map(str::parse).transpose()?;
+    let pool = match threads {
+        Some(n) => rayon::ThreadPoolBuilder::new().num_threads(n).build()?,
+        None => rayon::ThreadPoolBuilder::new().build()?,
+    };
+    let with_index = rest.iter().any(|a| a == "--index");
+    let assign_check = rest.iter().any(|a| a == "--assign-check");
+    for r in resolutions {
+        cfg.resolution = r;
+        let vectors = vectors.clone();
+        let cfg = cfg.clone();
+        let line = pool.install(|| -> Result<serde_json::Value, vocmine::Error> {
+            let t = Instant::now();
+            let mut model = ClusterModel::fit(vectors, cfg.clone())?;
+            let fit_s = t.elapsed().as_secs_f64();
+            let index_s = if with_index {
+                model.build_index()?
+            } else {
+                0.0
+            };
+            let stats = model.stats().clone();
+            let pred = model.labels();
+            let mut out = serde_json::json!({
+                "n": pred.len(),
+                "resolution": r,
+                "k": cfg.k,
+                "weighting": format!("{:?}", cfg.weighting).to_lowercase(),
+                "threads": rayon::current_num_threads(),
+                "clusters": stats.clusters,
+                "outliers": stats.outliers,
+                "outlier_share": stats.outlier_share,
+                "far": stats.far,
+                "attached": stats.attached,
+                "knn": stats.knn,
+                "seconds": fit_s,
+                "index_seconds": index_s,
+                "load_seconds": load_s,
+                "stages": stats.seconds,
+                "peak_rss_mb": vocmine::run::peak_rss_mb(),
+            });
+            if let Some(truth) = &truth {
+                // Outliers as one group (as scikit-learn scores HDBSCAN's -1),
+                // and on the clustered items only.
+                out["nmi"] = nmi(truth, pred).into();
+                out["ari"] = ari(truth, pred).into();
+                let (t2, p2): (Vec<&String>, Vec<u32>) = truth
+                    .iter()
+                    .zip(pred)
+                    .filter_map(|(t, p)| p.map(|p| (t, p)))
+                    .unzip();
+                out["nmi_clustered"] = nmi(&t2, &p2).into();
+                out["ari_clustered"] = ari(&t2, &p2).into();
+            }
+            if assign_check {
+                let t = Instant::now();
+                let a = model.assign(model.vectors())?;
+                let same = a
+                    .iter()
+                    .zip(pred)
+                    .filter(|(a, p)| p.is_some() && a.cluster == **p)
+                    .count();
+                out["assign_self_agreement"] = (same as f64 / stats.clustered.max(1) as f64).into();
+                out["assign_seconds"] = t.elapsed().as_secs_f64().into();
+            }
+            if let Some(path) = opt(rest, "--labels-out") {
+                let text: String = pred
+                    .iter()
+                    .map(|l| l.map(|l| l.to_string()).unwrap_or_else(|| "-1".into()) + "\n")
+                    .collect();
+                std::fs::write(path, text).map_err(|e| vocmine::Error::io(path, e))?;
+            }
+            Ok(out)
+        })?;
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// (issue, language, texts)
+const CROSS: &[(&str, &str, &[&str])] = &[
+    (
+        "card_arrival",
+        "en",
+        &[
+            "My card still hasn't arrived.",
+            "I ordered a new card two weeks ago and it never came.",
+            "When will my bank card be delivered?",
+            "The card you sent me has not arrived yet.",
+            "Still waiting for my debit card in the mail.",
+            "How long does card delivery take? Mine is late.",
+            "I haven't received my new credit card.",
+            "Where is my card? It was supposed to arrive last week.",
+        ],
+    ),
+    (
+        "card_arrival",
+        "zh",
+        &[
+            "我的卡还没收到。",
+            "两周前申请的新卡到现在都没寄到。",
+            "银行卡什么时候能送到？",
+            "你们寄的卡一直没到。",
+            "还在等我的借记卡邮寄过来。",
+            "办卡多久能寄到？我的已经超时了。",
+            "新的信用卡我还没有收到。",
+            "我的卡呢？说好上周就到的。",
+        ],
+    ),
+    (
+        "card_arrival",
+        "ru",
+        &[
+            "Моя карта до сих пор не пришла.",
+            "Заказал новую карту две недели назад, а её всё нет.",
+            "Когда доставят мою банковскую карту?",
+            "Карта, которую вы отправили, так и не пришла.",
+            "Всё ещё жду дебетовую карту по почте.",
+            "Сколько идёт доставка карты? Моя задерживается.",
+            "Я не получил новую кредитную карту.",
+            "Где моя карта? Обещали доставить на прошлой неделе.",
+        ],
+    ),
+    (
+        "app_crash",
+        "en",
+        &[
+            "The app keeps crashing when I open it.",
+            "I can't log in to the mobile app.",
+            "Your app freezes every time I try to sign in.",
+            "The banking app crashed again after the update.",
+            "Login fails with an error in the app.",
+            "The application closes immediately on startup.",
+            "I am unable to sign into my account on the app.",
+            "The app won't load, it just crashes.",
+        ],
+    ),
+    (
+        "app_crash",
+        "zh",
+        &[
+            "APP一打开就闪退。",
+            "手机银行登录不上。",
+            "每次登录APP都卡死。",
+            "更新之后银行APP又崩溃了。",
+            "APP登录时一直报错。",
+            "应用一启动就自动关闭。",
+            "我在APP上登不进我的账户。",
+            "APP加载不出来，直接闪退。",
+        ],
+    ),
+    (
+        "app_crash",
+        "ru",
+        &[
+            "Приложение постоянно вылетает при запуске.",
+            "Не могу войти в мобильное приложение.",
+            "Приложение зависает каждый раз, когда я пытаюсь войти.",
+            "После обновления банковское приложение опять падает.",
+            "При входе в приложение выдаёт ошибку.",
+            "Приложение сразу закрывается при открытии.",
+            "Не получается зайти в личный кабинет через приложение.",
+            "Приложение не загружается, просто вылетает.",
+        ],
+    ),
+    (
+        "refund",
+        "en",
+        &[
+            "I still haven't got my refund.",
+            "The refund for my returned order never came.",
+            "When will I receive the money back for my return?",
+            "The merchant said they refunded me but I don't see it.",
+            "It's been ten days and no refund on my account.",
+            "My refund is missing.",
+            "I returned the item but the refund hasn't been credited.",
+            "Where is my refund? It should have arrived by now.",
+        ],
+    ),
+    (
+        "refund",
+        "zh",
+        &[
+            "我的退款还没到账。",
+            "退货的退款一直没收到。",
+            "退货的钱什么时候能退回来？",
+            "商家说已经退款了，但我没看到。",
+            "已经十天了，账户里还是没有退款。",
+            "我的退款不见了。",
+            "商品已经退了，退款还没入账。",
+            "退款呢？按理说早该到了。",
+        ],
+    ),
+    (
+        "refund",
+        "ru",
+        &[
+            "Мне до сих пор не вернули деньги.",
+            "Возврат за отменённый заказ так и не пришёл.",
+            "Когда мне вернут деньги за возврат?",
+            "Продавец говорит, что сделал возврат, но я его не вижу.",
+            "Прошло десять дней, а возврата на счёте нет.",
+            "Мой возврат потерялся.",
+            "Я вернул товар, но деньги так и не зачислили.",
+            "Где мой возврат средств? Уже должен был прийти.",
+        ],
+    ),
+    (
+        "double_charge",
+        "en",
+        &[
+            "I was charged twice for the same purchase.",
+            "There is a duplicate payment on my statement.",
+            "The same transaction appears two times on my card.",
+            "You took the money twice for one order.",
+            "My card was debited twice at the shop.",
+            "I see a double charge from the supermarket.",
+            "Why was I billed two times for one payment?",
+            "The payment went through twice, please return one.",
+        ],
+    ),
+    (
+        "double_charge",
+        "zh",
+        &[
+            "同一笔消费被扣了两次钱。",
+            "我的账单上有一笔重复扣款。",
+            "同一笔交易在卡上出现了两次。",
+            "一个订单你们扣了我两次钱。",
+            "在商店刷卡被重复扣款了。",
+            "超市那笔消费被扣了两次。",
+            "为什么一笔付款收了我两次费用？",
+            "付款重复扣了，请退回一笔。",
+        ],
+    ),
+    (
+        "double_charge",
+        "ru",
+        &[
+            "С меня дважды списали деньги за одну покупку.",
+            "В выписке есть повторный платёж.",
+            "Одна и та же операция по карте отображается два раза.",
+            "За один заказ вы списали деньги дважды.",
+            "В магазине с карты списали два раза.",
+            "Вижу двойное списание из супермаркета.",
+            "Почему за один платёж с меня взяли деньги дважды?",
+            "Платёж прошёл два раза, верните один.",
+        ],
+    ),
+];
+
+fn crosslingual() -> Res<()> {
+    use vocmine::cluster::{ItemMeta, ReportOptions, Vectors};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let enc = vocmine::encoder::Encoder::builder(root.join("models/multilingual-e5-small"))
+        .project_root(root)
+        .build()?;
+    let engine = vocmine::Engine::builder().tokens(true).build()?;
+    let mut texts = Vec::new();
+    let mut issues = Vec::new();
+    let mut langs = Vec::new();
+    for (issue, lang, list) in CROSS {
+        for t in *list {
+            texts.push(*t);
+            issues.push(*issue);
+            langs.push(*lang);
+        }
+    }
+    let emb = enc.encode(&texts)?;
+    let rows: Vec<Vec<f32>> = emb.iter().map(|e| e.embedding.clone()).collect();
+    let vectors = Vectors::from_rows(&rows)?;
+    let cfg = ClusterConfig {
+        k: 10,
+        min_size: 5,
+        resolution: 1.0,
+        ..ClusterConfig::default()
+    };
+    let mut items = Vec::new();
+    for (i, t) in texts.iter().enumerate() {
+        let a = engine.analyze(&vocmine::Record::text(format!("t{i}"), *t))?;
+        let tokens: Vec<String> = a
+            .clauses
+            .iter()
+            .flat_map(|c| c.tokens.iter().flatten())
+            // Content words, as `keywords.rs` counts them: no stopwords or
+            // negators; Chinese words only when jieba tags them as nouns,
+            // verbs, adjectives or foreign words.
+            .filter(|t| {
+                let pos_ok = match t.pos {
+                    None => true,
+                    Some(p) => {
+                        p.starts_with('n') || matches!(p, "v" | "vn" | "vi" | "a" | "an" | "eng")
+                    }
+                };
+                pos_ok && !t.stop && !t.negator && t.norm.chars().any(char::is_alphabetic)
+            })
+            .map(|t| t.norm.clone())
+            .collect();
+        items.push(ItemMeta {
+            id: format!("t{i}"),
+            text: t.to_string(),
+            language: a.language.code().to_string(),
+            tokens,
+            ..ItemMeta::default()
+        });
+    }
+    let detected: Vec<&str> = items.iter().map(|m| m.language.as_str()).collect();
+    for centred in [false, true] {
+        let model = if centred {
+            ClusterModel::fit_with_languages(vectors.clone(), &detected, cfg.clone())?
+        } else {
+            ClusterModel::fit(vectors.clone(), cfg.clone())?
+        };
+        let report = model.report(&items, &ReportOptions::default(), None)?;
+        let pred = model.labels();
+        println!(
+            "{}",
+            serde_json::json!({
+                "language_centering": centred,
+                "texts": texts.len(),
+                "clusters": model.clusters(),
+                "outliers": model.stats().outliers,
+                "nmi_issue": nmi(&issues, pred),
+                "ari_issue": ari(&issues, pred),
+                "nmi_language": nmi(&langs, pred),
+            })
+        );
+        for c in &report.clusters {
+            let mut by_issue: std::collections::BTreeMap<&str, usize> = Default::default();
+            for (i, p) in pred.iter().enumerate() {
+                if *p == Some(c.id) {
+                    *by_issue.entry(issues[i]).or_insert(0) += 1;
+                }
+            }
+            println!(
+                "  cluster {}: size {} issues {:?} languages {:?} labels {:?}",
+                c.id, c.size, by_issue, c.languages, c.labels
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,71 @@
+"""Hot-issue clustering from Python: Engine.cluster and cluster_embeddings."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+import vocmine
+
+np = pytest.importorskip("numpy")
+
+
+def _blobs(per: int = 20, noise: float = 0.02, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    x = np.repeat(np.eye(3, 16, dtype=np.float32), per, axis=0)
+    x += noise * rng.standard_normal(x.shape).astype(np.float32)
+    truth = np.repeat(np.arange(3), per)
+    return x, truth
+
+
+def test_cluster_embeddings_recovers_groups_and_is_deterministic():
+    x, truth = _blobs()
+    r = vocmine.cluster_embeddings(x, k=5, min_size=5, resolution=1.0)
+    labels = r["labels"]
+    assert len(labels) == len(x)
+    # Each true group is one cluster, and the clusters differ.
+    groups = {t: {labels[i] for i in range(len(x)) if truth[i] == t} for t in range(3)}
+    assert all(len(g) == 1 and None not in g for g in groups.values())
+    assert len({next(iter(g)) for g in groups.values()}) == 3
+    assert r["stats"]["items"] == 60 and r["stats"]["outliers"] == 0
+    assert vocmine.cluster_embeddings(x, k=5, min_size=5, resolution=1.0)["labels"] == labels
+
+
+def test_cluster_embeddings_bad_input_raises_config_error():
+    x, _ = _blobs()
+    with pytest.raises(vocmine.ConfigError):
+        vocmine.cluster_embeddings(x[0])  # 1-D
+    with pytest.raises(vocmine.ConfigError, match="k"):
+        vocmine.cluster_embeddings(x, k=1)
+    with pytest.raises(vocmine.ConfigError):
+        vocmine.cluster_embeddings(x, no_such_setting=3)
+    with pytest.raises(vocmine.ConfigError):
+        vocmine.cluster_embeddings(x, languages=["en"] * 3)
+
+
+def test_engine_cluster_matches_the_cli(model_dir, cli, sample_records, tmp_path):
+    engine = vocmine.Engine(models=model_dir, pos=True)
+    r = engine.cluster(sample_records)
+    s = r["summary"]
+    assert s["items"] == len(r["assignments"]) > 1000
+    assert s["outlier_share"] < 0.1
+    assert s["hottest"] and all(c["label"] for c in r["clusters"])
+    # Same clusters as `vocmine cluster` on the same records.
+    out = tmp_path / "clusters.json"
+    subprocess.run(
+        [str(cli), "cluster", "corpora/sample.jsonl", "-o", str(out), "-q"],
+        check=True,
+    )
+    import json
+
+    cli_report = json.loads(out.read_text(encoding="utf-8"))
+    assert [a["cluster"] for a in r["assignments"]] == [
+        a["cluster"] for a in cli_report["assignments"]
+    ]
+
+
+def test_engine_cluster_needs_a_model():
+    engine = vocmine.Engine(no_model=True)
+    with pytest.raises(vocmine.ConfigError, match="model"):
+        engine.cluster(["车机又死机了"])

@@ -1,0 +1,299 @@
+//! `vocmine cluster`: hot issues over a store or over records.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::Args;
+use vocmine::cluster::{ClusterConfig, ClusterItems, ClusterModel, ReportOptions, Weighting};
+use vocmine::codebook::CodebookSpec;
+use vocmine::{Engine, Error, Outcome};
+
+use super::{encoder, engine_builder, output, run_with_progress, CommonArgs, ModelArgs};
+
+#[derive(Args)]
+pub(crate) struct ClusterArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Where to write CLUSTERS.json (`-`: stdout).
+    #[arg(long, short)]
+    output: PathBuf,
+    /// Codebook: codes the clauses of records (a store keeps its stored
+    /// codes unless this is given, then its clauses are coded again) and
+    /// gives the code tree for gap suggestions.
+    #[arg(long)]
+    codebook: Option<PathBuf>,
+    /// Save the model (HNSW index, vectors, items) here. Default for a store:
+    /// `STORE/clusters`; for records: not saved.
+    #[arg(long)]
+    model_dir: Option<PathBuf>,
+    /// Incremental run: load the model saved in DIR, assign the clauses of
+    /// INPUT to its clusters through the HNSW index (clauses far from every
+    /// cluster open new ones), save it back, and report over all items.
+    #[arg(long, value_name = "DIR", conflicts_with = "model_dir")]
+    extend: Option<PathBuf>,
+    /// Neighbours per clause in the kNN graph.
+    #[arg(long, default_value_t = ClusterConfig::default().k)]
+    k: usize,
+    /// Leiden resolution (higher: more, smaller clusters).
+    #[arg(long, default_value_t = ClusterConfig::default().resolution)]
+    resolution: f64,
+    /// Smallest cluster; smaller communities join a cluster or become outliers.
+    #[arg(long, default_value_t = ClusterConfig::default().min_size)]
+    min_size: usize,
+    /// Seed of the Leiden node order.
+    #[arg(long, default_value_t = ClusterConfig::default().seed)]
+    seed: u64,
+    /// Outlier fence in interquartile ranges below the first quartile of
+    /// the similarity to the nearest co-member.
+    #[arg(long, default_value_t = ClusterConfig::default().outlier_iqr)]
+    outlier_iqr: f32,
+    /// Do not subtract each language's mean vector before clustering.
+    #[arg(long)]
+    no_centering: bool,
+    /// Cluster the clauses of every speaker, not only the customer's.
+    #[arg(long)]
+    all_speakers: bool,
+    /// Clusters listed in the summary on stderr.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+}
+
+fn is_store(p: &Path) -> bool {
+    p.is_dir() && p.join("store.json").is_file()
+}
+
+pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
+    let started = Instant::now();
+    let input = c.common.input.clone();
+    let store = is_store(&input);
+    if input.is_dir() && !store {
+        return Err(Error::Config(format!(
+            "{}: a directory without store.json is not a store (write one with `vocmine analyze --store DIR`)",
+            input.display()
+        )));
+    }
+    let spec = c.codebook.as_deref().map(CodebookSpec::load).transpose()?;
+    let config = ClusterConfig {
+        k: c.k,
+        resolution: c.resolution,
+        min_size: c.min_size,
+        seed: c.seed,
+        outlier_iqr: c.outlier_iqr,
+        center_languages: !c.no_centering,
+        weighting: Weighting::Umap,
+        ..ClusterConfig::default()
+    };
+    config.validate()?;
+    // An incremental run reads its model first, before any work.
+    let mut loaded = match &c.extend {
+        Some(dir) => {
+            let model = ClusterModel::load(dir)?;
+            let items = ClusterItems::load(dir, model.labels().len())?;
+            Some((model, items))
+        }
+        None => None,
+    };
+
+    // 1. Items: clause embeddings and what the report needs.
+    let t = Instant::now();
+    let mut items = ClusterItems::new().all_speakers(c.all_speakers);
+    let mut records = 0u64;
+    let mut failed = 0u64;
+    if store {
+        #[cfg(feature = "store")]
+        {
+            use vocmine::codebook::ClauseCode;
+            let mut reader = vocmine::store::StoreReader::open(&input)?;
+            if reader.manifest().dim == 0 {
+                return Err(Error::Config(format!(
+                    "{}: the store has no embeddings (it was analyzed with --no-model); clustering needs them",
+                    input.display()
+                )));
+            }
+            let mut b = engine_builder(&c.common, false, true);
+            if spec.is_some() {
+                // Exemplar prototypes are embedded with the store's encoder.
+                b = b.encoder(encoder(&c.model)?);
+            }
+            let engine = b.build()?;
+            let cb = spec
+                .clone()
+                .map(|s| engine.compile_codebook(s))
+                .transpose()?;
+            while let Some(batch) = reader.next_batch()? {
+                for mut rec in batch {
+                    records += 1;
+                    if rec.error.is_some() {
+                        failed += 1;
+                        continue;
+                    }
+                    if let Some(cb) = &cb {
+                        for cl in rec.clauses.iter_mut() {
+                            let coded: Vec<ClauseCode> = match (&cl.terms, cl.customer) {
+                                (Some(t), true) => {
+                                    cb.classify(t, cl.embedding.as_deref(), cl.sentiment.as_ref())
+                                }
+                                _ => Vec::new(),
+                            };
+                            cl.codes = coded.iter().map(|x| x.code.to_string()).collect();
+                        }
+                    }
+                    items.add_stored(&rec, engine.segmenter())?;
+                }
+            }
+        }
+        #[cfg(not(feature = "store"))]
+        return Err(Error::Config(
+            "reading a store needs the `store` cargo feature".into(),
+        ));
+    } else {
+        let mut b = engine_builder(&c.common, false, true)
+            .encode_all_speakers(c.all_speakers)
+            .encoder(encoder(&c.model)?);
+        if let Some(s) = &spec {
+            b = b.codebook(s.clone());
+        }
+        let engine: Engine = b.build()?;
+        let seg_engine = &engine;
+        let mut err: Option<Error> = None;
+        let mut on = |o: &Outcome| {
+            records += 1;
+            match o.analysis() {
+                Some(a) => {
+                    if err.is_none() {
+                        if let Err(e) = items.add_analysis(a, seg_engine.segmenter()) {
+                            err = Some(e);
+                        }
+                    }
+                }
+                None => failed += 1,
+            }
+        };
+        let mut sink = io::sink();
+        run_with_progress(&engine, &c.common, &mut sink, Path::new("-"), Some(&mut on))?;
+        if let Some(e) = err {
+            return Err(e);
+        }
+    }
+    let gather_s = t.elapsed().as_secs_f64();
+    if items.is_empty() && c.extend.is_none() {
+        return Err(Error::Config(format!(
+            "{}: no clause with an embedding to cluster ({records} records, {failed} failed)",
+            input.display()
+        )));
+    }
+
+    // 2. Fit, or extend a saved model.
+    let t = Instant::now();
+    let new_items = items.len();
+    let (mut model, items, model_dir, extension) = match &c.extend {
+        Some(dir) => {
+            let Some((mut model, mut old)) = loaded.take() else {
+                return Err(Error::Config("the model to extend was not loaded".into()));
+            };
+            let ext = if items.is_empty() {
+                None
+            } else {
+                let v = items.vectors()?;
+                let langs: Vec<String> = items.languages().iter().map(|s| s.to_string()).collect();
+                let langs: Vec<&str> = langs.iter().map(String::as_str).collect();
+                Some(model.extend_with_languages(v, &langs)?)
+            };
+            old.append(items)?;
+            (model, old, Some(dir.clone()), ext)
+        }
+        None => {
+            let v = items.vectors()?;
+            let langs: Vec<String> = items.languages().iter().map(|s| s.to_string()).collect();
+            let langs: Vec<&str> = langs.iter().map(String::as_str).collect();
+            let model = ClusterModel::fit_with_languages(v, &langs, config)?;
+            let dir = c
+                .model_dir
+                .clone()
+                .or_else(|| store.then(|| input.join("clusters")));
+            (model, items, dir, None)
+        }
+    };
+    let fit_s = t.elapsed().as_secs_f64();
+
+    // 3. Persist (index beside the store) and report.
+    let t = Instant::now();
+    if let Some(dir) = &model_dir {
+        model.save(dir)?;
+        items.save(dir)?;
+    }
+    let save_s = t.elapsed().as_secs_f64();
+    let options = ReportOptions {
+        forms: Some(std::sync::Arc::new(items.forms())),
+        ..ReportOptions::default()
+    };
+    let report = model.report(items.items(), &options, spec.as_ref())?;
+    let mut out = output(&c.output)?;
+    serde_json::to_writer_pretty(&mut out, &report)?;
+    writeln!(out).map_err(|e| Error::io(&c.output, e))?;
+    out.flush().map_err(|e| Error::io(&c.output, e))?;
+
+    // 4. Summary on stderr.
+    if !c.common.quiet {
+        let s = &report.summary;
+        eprintln!(
+            "{records} records ({failed} failed), {} clauses clustered of {} ({} without embedding): {} clusters, {} outliers ({:.1}%)",
+            s.clustered,
+            s.items,
+            items.skipped(),
+            s.clusters,
+            s.outliers,
+            100.0 * s.outlier_share
+        );
+        if let Some(e) = &extension {
+            eprintln!(
+                "extended: {new_items} new clauses, {} assigned to existing clusters, {} new clusters, {} outliers",
+                e.assigned,
+                e.opened.len(),
+                e.outliers
+            );
+        }
+        eprintln!("hottest (score = {}):", s.hotness_formula);
+        for id in s.hottest.iter().take(c.top) {
+            if let Some(cl) = report.clusters.get(*id as usize) {
+                eprintln!(
+                    "  #{:<4} {:>7.2}  {:>5} clauses{}{}  {}",
+                    cl.id,
+                    cl.hotness.score,
+                    cl.size,
+                    cl.sentiment
+                        .map(|m| format!(", {:.0}% negative", 100.0 * m.negative_share))
+                        .unwrap_or_default(),
+                    if cl.hotness.emerging {
+                        ", EMERGING"
+                    } else {
+                        ""
+                    },
+                    cl.label
+                );
+            }
+        }
+        if !s.gaps.is_empty() {
+            eprintln!(
+                "{} clusters poorly covered by the codebook (suggested codes in {})",
+                s.gaps.len(),
+                c.output.display()
+            );
+        }
+        eprintln!(
+            "seconds: gather {gather_s:.2}, cluster {fit_s:.2}, save {save_s:.2}, total {:.2}{}{}",
+            started.elapsed().as_secs_f64(),
+            vocmine::run::peak_rss_mb()
+                .map(|m| format!("; peak RSS {m:.0} MB"))
+                .unwrap_or_default(),
+            model_dir
+                .as_ref()
+                .map(|d| format!("; model in {}", d.display()))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}
