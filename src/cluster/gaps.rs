@@ -1,9 +1,10 @@
 //! Codebook-gap suggestions: a YAML snippet of a new code for a cluster the
 //! codebook covers poorly.
 //!
-//! * **id**: the top two keywords of the cluster's main language, joined by
-//!   `_` (letters and digits kept, lower-cased), under the guessed parent
-//!   (`parent.keyword_keyword`), made unique against the codebook's ids;
+//! * **id**: the top two English keywords (else those of the cluster's main
+//!   language), joined by `_` (letters and digits kept, lower-cased), under
+//!   the guessed parent (`parent.keyword_keyword`), made unique against the
+//!   codebook's ids;
 //! * **labels**: per language, the top three keywords joined by ` / `;
 //! * **exemplars**: the clauses closest to the centroid;
 //! * **parent**: the parent of the dominant code of the nearest well-coded
@@ -79,9 +80,13 @@ pub(crate) fn suggest(
     existing: &HashSet<String>,
 ) -> String {
     let parent = guess_parent(&g.neighbours, parents);
+    // Ids of the shipped codebooks are English; English keywords, when the
+    // cluster has any, name the code, else the main language's.
     let main: Vec<&str> = g
         .keywords
-        .get(g.main_language)
+        .get("en")
+        .filter(|k| !k.is_empty())
+        .or_else(|| g.keywords.get(g.main_language))
         .or_else(|| g.keywords.values().next())
         .map(|k| k.iter().take(2).map(|k| k.term.as_str()).collect())
         .unwrap_or_default();
