@@ -34,6 +34,27 @@ pub enum Polarity {
     Positive,
 }
 
+impl Polarity {
+    /// The serialized name: `negative`, `neutral` or `positive`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Polarity::Negative => "negative",
+            Polarity::Neutral => "neutral",
+            Polarity::Positive => "positive",
+        }
+    }
+
+    /// The polarity named by [`as_str`](Self::as_str) (`None` for others).
+    pub fn parse(s: &str) -> Option<Polarity> {
+        match s {
+            "negative" => Some(Polarity::Negative),
+            "neutral" => Some(Polarity::Neutral),
+            "positive" => Some(Polarity::Positive),
+            _ => None,
+        }
+    }
+}
+
 /// The sentiment of one clause.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Sentiment {

@@ -348,7 +348,7 @@ impl StoreWriter {
                         c_text.append_value(&c.text);
                         match &c.sentiment {
                             Some(s) => {
-                                c_sent.append_value(polarity_str(s.label));
+                                c_sent.append_value(s.label.as_str());
                                 c_pol.append_value(s.polarity);
                                 c_pn.append_value(s.probs.negative);
                                 c_pu.append_value(s.probs.neutral);
@@ -504,23 +504,6 @@ fn role_str(r: Role) -> &'static str {
             _ => "other",
         },
         _ => "other",
-    }
-}
-
-fn polarity_str(p: Polarity) -> &'static str {
-    match p {
-        Polarity::Negative => "negative",
-        Polarity::Neutral => "neutral",
-        Polarity::Positive => "positive",
-    }
-}
-
-fn polarity_of(s: &str) -> Option<Polarity> {
-    match s {
-        "negative" => Some(Polarity::Negative),
-        "neutral" => Some(Polarity::Neutral),
-        "positive" => Some(Polarity::Positive),
-        _ => None,
     }
 }
 
@@ -761,7 +744,7 @@ impl StoreReader {
                 })
             };
             let sentiment = (!sents.is_null(i))
-                .then(|| polarity_of(sents.value(i)))
+                .then(|| Polarity::parse(sents.value(i)))
                 .flatten()
                 .map(|label| {
                     let probs = Probs {

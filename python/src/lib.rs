@@ -442,14 +442,6 @@ fn role_str(r: Role) -> &'static str {
     }
 }
 
-fn polarity_str(p: vocmine::sentiment::Polarity) -> &'static str {
-    match p {
-        vocmine::sentiment::Polarity::Negative => "negative",
-        vocmine::sentiment::Polarity::Neutral => "neutral",
-        vocmine::sentiment::Polarity::Positive => "positive",
-    }
-}
-
 fn id_obj(py: Python<'_>, id: &RecordId) -> PyResult<Py<PyAny>> {
     Ok(match id {
         RecordId::Str(s) => str_obj(py, s),
@@ -704,7 +696,7 @@ impl PyEngine {
                 language.push(c.language.code());
                 script.push(c.script.code());
                 record_language.push(rlang.clone_ref(py));
-                label.push(c.sentiment.map(|s| polarity_str(s.label)));
+                label.push(c.sentiment.map(|s| s.label.as_str()));
                 polarity.push(c.sentiment.map_or(f32::NAN, |s| s.polarity));
                 confidence.push(c.sentiment.map_or(f32::NAN, |s| s.confidence));
                 channel.push(ch.clone_ref(py));

@@ -170,7 +170,7 @@ impl Observation {
             sentiment: sentiment
                 .and_then(|s| s.get("label"))
                 .and_then(Value::as_str)
-                .and_then(parse_polarity),
+                .and_then(parse_polarity_lenient),
             polarity: sentiment
                 .and_then(|s| s.get("polarity"))
                 .and_then(Value::as_f64)
@@ -242,15 +242,6 @@ fn code_of_value(v: &Value) -> Option<ObservedCode> {
         owner: v.get("owner").and_then(Value::as_str).map(str::to_owned),
         rolled_up: v.get("rolled_up").and_then(Value::as_bool).unwrap_or(false),
     })
-}
-
-fn parse_polarity(s: &str) -> Option<Polarity> {
-    match s.trim().to_lowercase().as_str() {
-        "negative" => Some(Polarity::Negative),
-        "neutral" => Some(Polarity::Neutral),
-        "positive" => Some(Polarity::Positive),
-        _ => None,
-    }
 }
 
 fn json_kind(v: &Value) -> &'static str {
@@ -373,6 +364,11 @@ impl Dataset {
         }
         ds
     }
+}
+
+/// A polarity name, case and surrounding spaces ignored.
+fn parse_polarity_lenient(s: &str) -> Option<Polarity> {
+    Polarity::parse(&s.trim().to_lowercase())
 }
 
 #[cfg(test)]

@@ -61,23 +61,6 @@ struct SavedItem {
     period: Option<i64>,
 }
 
-fn polarity_name(p: Polarity) -> &'static str {
-    match p {
-        Polarity::Negative => "negative",
-        Polarity::Neutral => "neutral",
-        Polarity::Positive => "positive",
-    }
-}
-
-fn polarity_of(s: &str) -> Option<Polarity> {
-    match s {
-        "negative" => Some(Polarity::Negative),
-        "neutral" => Some(Polarity::Neutral),
-        "positive" => Some(Polarity::Positive),
-        _ => None,
-    }
-}
-
 /// Content words of `text` as (key, surface): the stem (Chinese: the word)
 /// and the normalized form.
 fn content_terms(seg: &dyn Segment, text: &str, language: Language) -> Vec<(String, String)> {
@@ -340,7 +323,7 @@ impl ClusterItems {
                 language: m.language.clone(),
                 tokens: m.tokens.clone(),
                 surface: surf.clone(),
-                sentiment: m.sentiment.map(|p| polarity_name(p).to_string()),
+                sentiment: m.sentiment.map(|p| p.as_str().to_string()),
                 codes: m.codes.clone(),
                 period: m.period,
             };
@@ -376,7 +359,7 @@ impl ClusterItems {
                 text: s.text,
                 language: s.language,
                 tokens: s.tokens,
-                sentiment: s.sentiment.as_deref().and_then(polarity_of),
+                sentiment: s.sentiment.as_deref().and_then(Polarity::parse),
                 codes: s.codes,
                 period: s.period,
             });

@@ -23,7 +23,7 @@
 mod eval;
 mod learned;
 mod matcher;
-mod spec;
+pub(crate) mod spec;
 mod table;
 
 #[cfg(feature = "onnx")]

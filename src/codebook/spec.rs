@@ -394,33 +394,10 @@ impl CodebookSpec {
     /// The line of the `n`-th (0-based) definition of code `id`, in block
     /// (`- id: x`) or flow (`{id: x, ...}`) style.
     fn line_of_nth(&self, id: &str, n: usize) -> u64 {
-        let Some(src) = &self.source else { return 0 };
-        let mut seen = 0;
-        for (i, line) in src.lines().enumerate() {
-            let mut rest = line;
-            while let Some(pos) = rest.find("id:") {
-                let before = rest[..pos].trim_end();
-                let key_start = before.is_empty()
-                    || before.ends_with('-')
-                    || before.ends_with('{')
-                    || before.ends_with(',');
-                let after = &rest[pos + 3..];
-                let value = after
-                    .split([',', '}', '#'])
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .trim_matches(|c| c == '"' || c == '\'');
-                if key_start && value == id {
-                    if seen == n {
-                        return i as u64 + 1;
-                    }
-                    seen += 1;
-                }
-                rest = after;
-            }
+        match &self.source {
+            Some(src) => line_of_nth_id(src, id, n),
+            None => 0,
         }
-        0
     }
 
     /// Every problem of the codebook (empty when valid): duplicate ids,
@@ -662,4 +639,36 @@ impl CodebookSpec {
         }
         None
     }
+}
+
+/// The 1-based line of the `n`-th (0-based) `id: <id>` key of a YAML
+/// source, in block (`- id: x`) or flow (`{id: x, ...}`) style (0 when
+/// absent). Shared by the codebook and the alert rules.
+pub(crate) fn line_of_nth_id(src: &str, id: &str, n: usize) -> u64 {
+    let mut seen = 0;
+    for (i, line) in src.lines().enumerate() {
+        let mut rest = line;
+        while let Some(pos) = rest.find("id:") {
+            let before = rest[..pos].trim_end();
+            let key_start = before.is_empty()
+                || before.ends_with('-')
+                || before.ends_with('{')
+                || before.ends_with(',');
+            let after = &rest[pos + 3..];
+            let value = after
+                .split([',', '}', '#'])
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_matches(|c| c == '"' || c == '\'');
+            if key_start && value == id {
+                if seen == n {
+                    return i as u64 + 1;
+                }
+                seen += 1;
+            }
+            rest = after;
+        }
+    }
+    0
 }
