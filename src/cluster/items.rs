@@ -61,23 +61,43 @@ struct SavedItem {
     period: Option<i64>,
 }
 
-/// Content words of `text` as (key, surface): the stem (Chinese: the word)
-/// and the normalized form.
+/// Content words of `text` as (key, surface): the stem (Chinese: the word,
+/// folded to simplified) and the normalized form. A word in a negation scope
+/// carries its negator (不满意, "не работает", "not fixed"), so that a
+/// cluster of complaints is not labelled with the words they negate.
 fn content_terms(seg: &dyn Segment, text: &str, language: Language) -> Vec<(String, String)> {
-    seg.segment(text, language)
-        .into_iter()
-        .filter(|t| crate::keywords::is_content_word(t.kind, t.pos, t.stop, t.negator, &t.norm))
-        .map(|t| {
-            if language == Language::ZH {
-                // Traditional and simplified spellings count as one term,
-                // shown simplified.
-                let key = crate::normalize::fold_str(&t.norm);
-                (key.clone(), key)
+    let zh = language == Language::ZH;
+    let mut negator: Option<String> = None;
+    let mut out = Vec::new();
+    for t in seg.segment(text, language) {
+        if t.negator {
+            let n = if zh {
+                crate::normalize::fold_str(&t.norm)
+            } else if t.norm.ends_with("n't") || t.norm.ends_with("n’t") {
+                "not".to_string()
             } else {
-                (t.stem().to_string(), t.norm.to_string())
-            }
-        })
-        .collect()
+                t.norm.to_string()
+            };
+            negator = Some(n);
+            continue;
+        }
+        if !crate::keywords::is_content_word(t.kind, t.pos, t.stop, t.negator, &t.norm) {
+            continue;
+        }
+        let (key, surface) = if zh {
+            // Traditional and simplified spellings count as one term.
+            let key = crate::normalize::fold_str(&t.norm);
+            (key.clone(), key)
+        } else {
+            (t.stem().to_string(), t.norm.to_string())
+        };
+        match (t.negated, &negator) {
+            (true, Some(n)) if zh => out.push((format!("{n}{key}"), format!("{n}{surface}"))),
+            (true, Some(n)) => out.push((format!("{n} {key}"), format!("{n} {surface}"))),
+            _ => out.push((key, surface)),
+        }
+    }
+    out
 }
 
 impl ClusterItems {
@@ -378,5 +398,33 @@ impl ClusterItems {
         }
         out.vectorless = true;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokens::JiebaSegmenter;
+
+    #[test]
+    fn negated_words_keep_their_negator_and_stems_show_their_form() {
+        let seg = JiebaSegmenter::builder().pos(true).build().unwrap();
+        let keys = |text: &str, lang: Language| -> Vec<String> {
+            content_terms(&seg, text, lang)
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect()
+        };
+        assert!(keys("我很不满意", Language::ZH).contains(&"不满意".to_string()));
+        assert!(!keys("我很不满意", Language::ZH).contains(&"满意".to_string()));
+        assert!(keys("車機很卡", Language::ZH).contains(&"车机".to_string()));
+        let ru = content_terms(&seg, "приложение не работает", Language::RU);
+        assert!(
+            ru.iter()
+                .any(|(k, f)| k == "не работа" && f == "не работает"),
+            "{ru:?}"
+        );
+        let en = keys("the screen isn't working", Language::EN);
+        assert!(en.contains(&"not work".to_string()), "{en:?}");
     }
 }
