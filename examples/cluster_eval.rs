@@ -9,7 +9,7 @@
 //! cargo run --release --example cluster_eval -- eval /tmp/b77.npy /tmp/b77.labels \
 //!     [--resolution 5.0[,8.0,…]] [--k 15] [--min-size 10] [--weighting umap|snn|binary] \
 //!     [--exact-limit 20000] [--m 12] [--ef-construction 64] [--ef 48] [--iqr 3.0] \
-//!     [--threads N] [--index] [--assign-check] [--labels-out FILE]
+//!     [--threads N] [--index] [--assign-check] [--labels-out FILE] [--center LANG]
 //! ```
 //!
 //! ```text
@@ -148,13 +148,23 @@ fn eval(npy: &str, labels: &str, rest: &[String]) -> Res<()> {
     };
     let with_index = rest.iter().any(|a| a == "--index");
     let assign_check = rest.iter().any(|a| a == "--assign-check");
+    let center: Option<String> = opt(rest, "--center").map(str::to_owned);
     for r in resolutions {
         cfg.resolution = r;
         let vectors = vectors.clone();
         let cfg = cfg.clone();
         let line = pool.install(|| -> Result<serde_json::Value, vocmine::Error> {
             let t = Instant::now();
-            let mut model = ClusterModel::fit(vectors, cfg.clone())?;
+            // `--center LANG`: every row in language LANG, centred as
+            // `fit_with_languages` does (on one language: the common mean
+            // removed).
+            let mut model = match &center {
+                Some(lang) => {
+                    let langs = vec![lang.as_str(); vectors.len()];
+                    ClusterModel::fit_with_languages(vectors, &langs, cfg.clone())?
+                }
+                None => ClusterModel::fit(vectors, cfg.clone())?,
+            };
             let fit_s = t.elapsed().as_secs_f64();
             let index_s = if with_index {
                 model.build_index()?

@@ -197,13 +197,9 @@ pub fn alerts_out_path(output: &Path, alerts_out: Option<&Path>) -> Result<PathB
 /// Writes the alerts of each record as JSON Lines, in input order, as the
 /// records are processed (flushed after every record that has alerts).
 pub struct AlertStream {
-    path: PathBuf,
     out: Box<dyn Write + Send>,
     error: Option<Error>,
-    records: u64,
-    alerted_records: u64,
-    by_severity: BTreeMap<Severity, u64>,
-    by_rule: BTreeMap<String, BTreeMap<Severity, u64>>,
+    tally: AlertTally,
 }
 
 /// What an alert stream wrote.
@@ -218,13 +214,15 @@ pub struct AlertTally {
 impl AlertStream {
     pub fn create(path: &Path) -> Result<AlertStream, Error> {
         Ok(AlertStream {
-            path: path.to_owned(),
             out: crate::output(path)?,
             error: None,
-            records: 0,
-            alerted_records: 0,
-            by_severity: BTreeMap::new(),
-            by_rule: BTreeMap::new(),
+            tally: AlertTally {
+                path: path.to_owned(),
+                records: 0,
+                alerted_records: 0,
+                by_severity: BTreeMap::new(),
+                by_rule: BTreeMap::new(),
+            },
         })
     }
 
@@ -233,16 +231,16 @@ impl AlertStream {
     /// [`AlertStream::finish`].
     pub fn push(&mut self, o: &Outcome) {
         let Some(a) = o.analysis() else { return };
-        self.records += 1;
+        let t = &mut self.tally;
+        t.records += 1;
         if a.alerts.is_empty() || self.error.is_some() {
             return;
         }
-        self.alerted_records += 1;
+        t.alerted_records += 1;
         let mut buf = Vec::new();
         for al in &a.alerts {
-            *self.by_severity.entry(al.severity).or_default() += 1;
-            *self
-                .by_rule
+            *t.by_severity.entry(al.severity).or_default() += 1;
+            *t.by_rule
                 .entry(al.rule.clone())
                 .or_default()
                 .entry(al.severity)
@@ -254,7 +252,7 @@ impl AlertStream {
             buf.push(b'\n');
         }
         if let Err(e) = self.out.write_all(&buf).and_then(|_| self.out.flush()) {
-            self.error = Some(Error::io(&self.path, e));
+            self.error = Some(Error::io(&t.path, e));
         }
     }
 
@@ -263,14 +261,10 @@ impl AlertStream {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        self.out.flush().map_err(|e| Error::io(&self.path, e))?;
-        Ok(AlertTally {
-            path: self.path,
-            records: self.records,
-            alerted_records: self.alerted_records,
-            by_severity: self.by_severity,
-            by_rule: self.by_rule,
-        })
+        self.out
+            .flush()
+            .map_err(|e| Error::io(&self.tally.path, e))?;
+        Ok(self.tally)
     }
 }
 

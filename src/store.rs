@@ -522,6 +522,8 @@ pub struct StoredClause {
     pub end: u32,
     /// The clause text.
     pub text: String,
+    /// Language code of the clause (`und` when unknown).
+    pub language: String,
     /// Terms (folded text and tokens); `None` when the store has none.
     pub terms: Option<ClauseTerms>,
     /// Sentiment, when stored.
@@ -543,6 +545,8 @@ pub struct StoredRecord {
     pub id_json: String,
     /// Input line.
     pub line: u64,
+    /// The record's time as given (`None` when it had none).
+    pub time: Option<String>,
     /// Error kind of a failed record.
     pub error: Option<String>,
     /// The output line as written at analysis time.
@@ -640,6 +644,7 @@ impl StoreReader {
         let id_jsons = col::<StringArray>(&batch, "id_json", &rpath)?;
         let lines = col::<UInt64Array>(&batch, "line", &rpath)?;
         let errors = col::<StringArray>(&batch, "error", &rpath)?;
+        let times = col::<StringArray>(&batch, "time", &rpath)?;
         let jsons = col::<StringArray>(&batch, "json", &rpath)?;
         let codes = col::<ListArray>(&batch, "codes", &rpath)?;
         let mut out: Vec<StoredRecord> = (0..batch.num_rows())
@@ -648,6 +653,7 @@ impl StoreReader {
                 id: ids.value(i).to_owned(),
                 id_json: id_jsons.value(i).to_owned(),
                 line: lines.value(i),
+                time: (!times.is_null(i)).then(|| times.value(i).to_owned()),
                 error: (!errors.is_null(i)).then(|| errors.value(i).to_owned()),
                 json: jsons.value(i).to_owned(),
                 codes: strings(list_values(codes, i)),
@@ -694,6 +700,7 @@ impl StoreReader {
         let starts = col::<UInt32Array>(b, "start", path)?;
         let ends = col::<UInt32Array>(b, "end", path)?;
         let texts = col::<StringArray>(b, "text", path)?;
+        let languages = col::<StringArray>(b, "language", path)?;
         let sents = col::<StringArray>(b, "sentiment", path)?;
         let pols = col::<Float32Array>(b, "polarity", path)?;
         let pn = col::<Float32Array>(b, "p_negative", path)?;
@@ -781,6 +788,7 @@ impl StoreReader {
                     start: starts.value(i),
                     end: ends.value(i),
                     text: texts.value(i).to_owned(),
+                    language: languages.value(i).to_owned(),
                     terms,
                     sentiment,
                     embedding,

@@ -13,9 +13,10 @@ use super::vectors::Vectors;
 use crate::error::{Error, Result};
 use crate::language::Language;
 use crate::output::Analysis;
+use crate::output::TokenOut;
 use crate::record::Role;
 use crate::sentiment::Polarity;
-use crate::tokens::Segment;
+use crate::tokens::{Segment, Token, TokenKind};
 
 /// File of the items beside a saved model (JSON Lines, one per vector).
 pub const ITEMS_FILE: &str = "clusters.items.jsonl";
@@ -61,18 +62,59 @@ struct SavedItem {
     period: Option<i64>,
 }
 
-/// Content words of `text` as (key, surface): the stem (Chinese: the word,
-/// folded to simplified) and the normalized form. A word in a negation scope
-/// carries its negator (不满意, "не работает", "not fixed"), so that a
-/// cluster of complaints is not labelled with the words they negate.
-fn content_terms(seg: &dyn Segment, text: &str, language: Language) -> Vec<(String, String)> {
+/// What the keyword filter reads of a token, from the engine's kept tokens
+/// ([`TokenOut`]) or from segmenting a stored clause again ([`Token`]).
+struct Word<'a> {
+    kind: TokenKind,
+    pos: Option<&'a str>,
+    stop: bool,
+    negator: bool,
+    negated: bool,
+    norm: &'a str,
+    stem: &'a str,
+}
+
+impl<'a> Word<'a> {
+    fn of_token(t: &'a Token<'_>) -> Word<'a> {
+        Word {
+            kind: t.kind,
+            pos: t.pos,
+            stop: t.stop,
+            negator: t.negator,
+            negated: t.negated,
+            norm: &t.norm,
+            stem: t.stem(),
+        }
+    }
+
+    fn of_out(t: &'a TokenOut) -> Word<'a> {
+        Word {
+            kind: t.kind,
+            pos: t.pos,
+            stop: t.stop,
+            negator: t.negator,
+            negated: t.negated,
+            norm: &t.norm,
+            stem: t.stem.as_deref().unwrap_or(&t.norm),
+        }
+    }
+}
+
+/// Content words as (key, surface): the stem (Chinese: the word, folded to
+/// simplified) and the normalized form. A word in a negation scope carries
+/// its negator (不满意, "не работает", "not fixed"), so that a cluster of
+/// complaints is not labelled with the words they negate.
+fn content_terms<'a>(
+    words: impl IntoIterator<Item = Word<'a>>,
+    language: Language,
+) -> Vec<(String, String)> {
     let zh = language == Language::ZH;
     let mut negator: Option<String> = None;
     let mut out = Vec::new();
-    for t in seg.segment(text, language) {
+    for t in words {
         if t.negator {
             let n = if zh {
-                crate::normalize::fold_str(&t.norm)
+                crate::normalize::fold_str(t.norm)
             } else if t.norm.ends_with("n't") || t.norm.ends_with("n’t") {
                 "not".to_string()
             } else {
@@ -81,15 +123,15 @@ fn content_terms(seg: &dyn Segment, text: &str, language: Language) -> Vec<(Stri
             negator = Some(n);
             continue;
         }
-        if !crate::keywords::is_content_word(t.kind, t.pos, t.stop, t.negator, &t.norm) {
+        if !crate::keywords::is_content_word(t.kind, t.pos, t.stop, t.negator, t.norm) {
             continue;
         }
         let (key, surface) = if zh {
             // Traditional and simplified spellings count as one term.
-            let key = crate::normalize::fold_str(&t.norm);
+            let key = crate::normalize::fold_str(t.norm);
             (key.clone(), key)
         } else {
-            (t.stem().to_string(), t.norm.to_string())
+            (t.stem.to_string(), t.norm.to_string())
         };
         match (t.negated, &negator) {
             (true, Some(n)) if zh => out.push((format!("{n}{key}"), format!("{n}{surface}"))),
@@ -98,6 +140,12 @@ fn content_terms(seg: &dyn Segment, text: &str, language: Language) -> Vec<(Stri
         }
     }
     out
+}
+
+/// [`content_terms`] of `text`, segmented by `seg`.
+fn segmented_terms(seg: &dyn Segment, text: &str, language: Language) -> Vec<(String, String)> {
+    let tokens = seg.segment(text, language);
+    content_terms(tokens.iter().map(Word::of_token), language)
 }
 
 impl ClusterItems {
@@ -180,7 +228,7 @@ impl ClusterItems {
     #[allow(clippy::too_many_arguments)]
     fn push(
         &mut self,
-        seg: &dyn Segment,
+        terms: impl FnOnce() -> Vec<(String, String)>,
         id: String,
         clause: usize,
         text: &str,
@@ -203,8 +251,7 @@ impl ClusterItems {
                 self.dim
             )));
         }
-        let (tokens, surface): (Vec<String>, Vec<String>) =
-            content_terms(seg, text, language).into_iter().unzip();
+        let (tokens, surface): (Vec<String>, Vec<String>) = terms().into_iter().unzip();
         self.data.extend_from_slice(embedding);
         self.items.push(ItemMeta {
             id,
@@ -221,8 +268,10 @@ impl ClusterItems {
     }
 
     /// Adds the clauses of one analyzed record (they need embeddings: the
-    /// engine must have an encoder). `seg` segments the clauses for the
-    /// keywords (the engine's [`segmenter`](crate::Engine::segmenter)).
+    /// engine must have an encoder). Keywords come from the clauses' tokens
+    /// when the engine kept them (`tokens(true)`, with `pos_tags(true)` for
+    /// Chinese); otherwise `seg` (the engine's
+    /// [`segmenter`](crate::Engine::segmenter)) segments the clauses.
     pub fn add_analysis(&mut self, a: &Analysis, seg: &dyn Segment) -> Result<()> {
         let period = a.time.as_ref().map(week_index);
         for (n, c) in a.clauses.iter().enumerate() {
@@ -237,8 +286,14 @@ impl ClusterItems {
                 None => &[],
             };
             let codes = c.codes.iter().map(|x| x.code.to_string()).collect();
+            // The engine's own tokens when it kept them (`tokens(true)`),
+            // else the clause segmented here.
+            let terms = || match &c.tokens {
+                Some(t) => content_terms(t.iter().map(Word::of_out), c.language),
+                None => segmented_terms(seg, &c.text, c.language),
+            };
             self.push(
-                seg,
+                terms,
                 a.id.to_string(),
                 n,
                 &c.text,
@@ -252,48 +307,28 @@ impl ClusterItems {
         Ok(())
     }
 
-    /// Adds the clauses of one stored record (see `analyze --store`); the
-    /// clause languages and the record time come from the stored output
-    /// line. Failed records have no clauses.
+    /// Adds the clauses of one stored record (see `analyze --store`). Failed records have no clauses. The clause texts are segmented
+    /// again for the keywords (the store keeps stems, not the part of
+    /// speech and stopword flags the keyword filter reads).
     #[cfg(feature = "store")]
     pub fn add_stored(&mut self, r: &crate::store::StoredRecord, seg: &dyn Segment) -> Result<()> {
         if r.error.is_some() || r.clauses.is_empty() {
             return Ok(());
         }
-        let v: serde_json::Value = serde_json::from_str(&r.json).map_err(|e| {
-            Error::Config(format!(
-                "store record {} (line {}): the stored output line is not JSON: {e}",
-                r.id, r.line
-            ))
-        })?;
-        let period = v
-            .get("time")
-            .and_then(|t| t.as_str())
+        let period = r
+            .time
+            .as_deref()
             .and_then(crate::record::Timestamp::parse)
             .as_ref()
             .map(week_index);
-        let langs: Vec<Language> = v
-            .get("clauses")
-            .and_then(|c| c.as_array())
-            .map(|cs| {
-                cs.iter()
-                    .map(|c| {
-                        c.get("language")
-                            .and_then(|l| l.as_str())
-                            .and_then(Language::from_code)
-                            .unwrap_or(Language::UND)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
         for c in &r.clauses {
             if !self.all_speakers && !c.customer {
                 continue;
             }
             let n = c.clause as usize;
-            let lang = langs.get(n).copied().unwrap_or(Language::UND);
+            let lang = Language::from_code(&c.language).unwrap_or(Language::UND);
             self.push(
-                seg,
+                || segmented_terms(seg, &c.text, lang),
                 r.id.clone(),
                 n,
                 &c.text,
@@ -410,7 +445,7 @@ mod tests {
     fn negated_words_keep_their_negator_and_stems_show_their_form() {
         let seg = JiebaSegmenter::builder().pos(true).build().unwrap();
         let keys = |text: &str, lang: Language| -> Vec<String> {
-            content_terms(&seg, text, lang)
+            segmented_terms(&seg, text, lang)
                 .into_iter()
                 .map(|(k, _)| k)
                 .collect()
@@ -418,7 +453,7 @@ mod tests {
         assert!(keys("我很不满意", Language::ZH).contains(&"不满意".to_string()));
         assert!(!keys("我很不满意", Language::ZH).contains(&"满意".to_string()));
         assert!(keys("車機很卡", Language::ZH).contains(&"车机".to_string()));
-        let ru = content_terms(&seg, "приложение не работает", Language::RU);
+        let ru = segmented_terms(&seg, "приложение не работает", Language::RU);
         assert!(
             ru.iter()
                 .any(|(k, f)| k == "не работа" && f == "не работает"),
