@@ -44,6 +44,7 @@ fn run(args: &[String]) -> Res<()> {
         Some("embed") if args.len() >= 4 => embed(&args[1], &args[2], &args[3]),
         Some("eval") if args.len() >= 3 => eval(&args[1], &args[2], &args[3..]),
         Some("crosslingual") => crosslingual(),
+        Some("stability") if args.len() >= 3 => stability(&args[1], &args[2], &args[3..]),
         _ => Err("usage: cluster_eval embed TRAIN.csv OUT.npy OUT.labels | cluster_eval eval EMB.npy LABELS|- [options]".into()),
     }
 }
@@ -90,20 +91,8 @@ fn opt<'a>(rest: &'a [String], name: &str) -> Option<&'a str> {
         .map(String::as_str)
 }
 
-fn eval(npy: &str, labels: &str, rest: &[String]) -> Res<()> {
-    let t = Instant::now();
-    let vectors = read_npy(std::path::Path::new(npy))?;
-    let load_s = t.elapsed().as_secs_f64();
-    let truth: Option<Vec<String>> = if labels == "-" {
-        None
-    } else {
-        let s = std::fs::read_to_string(labels)?;
-        let v: Vec<String> = s.lines().map(str::to_string).collect();
-        if v.len() != vectors.len() {
-            return Err(format!("{} labels for {} vectors", v.len(), vectors.len()).into());
-        }
-        Some(v)
-    };
+/// The clustering settings named in `rest` (defaults for the others).
+fn config_from(rest: &[String]) -> Res<ClusterConfig> {
     let mut cfg = ClusterConfig::default();
     if let Some(x) = opt(rest, "--k") {
         cfg.k = x.parse()?;
@@ -126,6 +115,15 @@ fn eval(npy: &str, labels: &str, rest: &[String]) -> Res<()> {
     if let Some(x) = opt(rest, "--iqr") {
         cfg.outlier_iqr = x.parse()?;
     }
+    if let Some(x) = opt(rest, "--language-merge") {
+        cfg.language_merge = x.parse()?;
+    }
+    if let Some(x) = opt(rest, "--consensus") {
+        cfg.consensus_runs = x.parse()?;
+    }
+    if let Some(x) = opt(rest, "--consensus-threshold") {
+        cfg.consensus_threshold = x.parse()?;
+    }
     if let Some(x) = opt(rest, "--seed") {
         cfg.seed = x.parse()?;
     }
@@ -137,6 +135,24 @@ fn eval(npy: &str, labels: &str, rest: &[String]) -> Res<()> {
             _ => return Err(format!("unknown weighting {x}").into()),
         };
     }
+    Ok(cfg)
+}
+
+fn eval(npy: &str, labels: &str, rest: &[String]) -> Res<()> {
+    let t = Instant::now();
+    let vectors = read_npy(std::path::Path::new(npy))?;
+    let load_s = t.elapsed().as_secs_f64();
+    let truth: Option<Vec<String>> = if labels == "-" {
+        None
+    } else {
+        let s = std::fs::read_to_string(labels)?;
+        let v: Vec<String> = s.lines().map(str::to_string).collect();
+        if v.len() != vectors.len() {
+            return Err(format!("{} labels for {} vectors", v.len(), vectors.len()).into());
+        }
+        Some(v)
+    };
+    let mut cfg = config_from(rest)?;
     let resolutions: Vec<f64> = match opt(rest, "--resolution") {
         Some(r) => r.split(',').map(str::parse).collect::<Result<_, _>>()?,
         None => vec![cfg.resolution],
@@ -489,6 +505,209 @@ fn crosslingual() -> Res<()> {
                 c.id, c.size, by_issue, c.languages, c.labels
             );
         }
+    }
+    Ok(())
+}
+
+/// A seeded normal sampler (splitmix64 + Box–Muller): the perturbations
+/// are the same on every machine.
+struct Normal(u64);
+
+impl Normal {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn uniform(&mut self) -> f64 {
+        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+    fn sample(&mut self) -> f64 {
+        let (u, v) = (self.uniform(), self.uniform());
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    }
+}
+
+/// Unit rows of `v` moved by isotropic noise of expected norm `eps`.
+fn perturbed(v: &vocmine::cluster::Vectors, eps: f64, seed: u64) -> Res<vocmine::cluster::Vectors> {
+    let mut rng = Normal(seed);
+    let sd = eps / (v.dim() as f64).sqrt();
+    let data: Vec<f32> = v
+        .as_slice()
+        .iter()
+        .map(|x| (f64::from(*x) + sd * rng.sample()) as f32)
+        .collect();
+    Ok(vocmine::cluster::Vectors::new(data, v.dim())?)
+}
+
+/// `stability EMB.npy INDEX.jsonl [--other EMB2.npy]… [--noise 0.05,0.1]
+/// [--runs 5] [--codes ITEMS.jsonl --probe CODE] [cluster options]`: how
+/// much the clusters of one set of embeddings (`vocmine embed` output and
+/// its index, whose `language` field is used for centering) move under
+/// small perturbations: isotropic noise of a given norm (`--noise`, seeded
+/// runs) and the embeddings of the same clauses from another kernel path
+/// (`--other`, e.g. the fp32 graph against the int8 one). One JSON line per
+/// variant: ARI and NMI against the unperturbed clustering, and, with
+/// `--probe`, how the clauses of one code (from a cluster items file) sit:
+/// the share of each language's probe clauses in the cluster holding most
+/// of them.
+fn stability(npy: &str, index: &str, rest: &[String]) -> Res<()> {
+    use std::collections::BTreeMap;
+    let cfg = config_from(rest)?;
+    let base = read_npy(std::path::Path::new(npy))?;
+    let mut langs: Vec<String> = Vec::new();
+    let mut keys: Vec<(String, u64)> = Vec::new();
+    for line in std::fs::read_to_string(index)?.lines() {
+        let v: serde_json::Value = serde_json::from_str(line)?;
+        langs.push(v["language"].as_str().unwrap_or("und").to_owned());
+        let id = match &v["id"] {
+            serde_json::Value::String(s) => s.clone(),
+            x => x.to_string(),
+        };
+        keys.push((id, v["clause"].as_u64().unwrap_or(0)));
+    }
+    if langs.len() != base.len() {
+        return Err(format!("{} index lines for {} vectors", langs.len(), base.len()).into());
+    }
+    let lang_refs: Vec<&str> = langs.iter().map(String::as_str).collect();
+    // Probe: rows coded with one code.
+    let probe: Option<Vec<bool>> = match (opt(rest, "--codes"), opt(rest, "--probe")) {
+        (Some(codes), Some(code)) => {
+            let mut coded: std::collections::HashSet<(String, u64)> = Default::default();
+            for line in std::fs::read_to_string(codes)?.lines() {
+                let v: serde_json::Value = serde_json::from_str(line)?;
+                if v["codes"]
+                    .as_array()
+                    .is_some_and(|c| c.first().is_some_and(|x| x == code))
+                {
+                    coded.insert((
+                        v["id"].as_str().unwrap_or("").to_owned(),
+                        v["clause"].as_u64().unwrap_or(0),
+                    ));
+                }
+            }
+            Some(keys.iter().map(|k| coded.contains(k)).collect())
+        }
+        _ => None,
+    };
+    let fit = |v: vocmine::cluster::Vectors| -> Res<Vec<Option<u32>>> {
+        let m = ClusterModel::fit_with_languages(v, &lang_refs, cfg.clone())?;
+        Ok(m.labels().to_vec())
+    };
+    let probe_report = |labels: &[Option<u32>]| -> serde_json::Value {
+        let Some(p) = &probe else {
+            return serde_json::Value::Null;
+        };
+        let mut by_cluster: BTreeMap<u32, usize> = BTreeMap::new();
+        let mut totals: BTreeMap<&str, usize> = BTreeMap::new();
+        for (i, l) in labels.iter().enumerate() {
+            if p[i] {
+                *totals.entry(langs[i].as_str()).or_insert(0) += 1;
+                if let Some(c) = l {
+                    *by_cluster.entry(*c).or_insert(0) += 1;
+                }
+            }
+        }
+        let Some((&main, _)) = by_cluster
+            .iter()
+            .max_by_key(|(c, n)| (**n, std::cmp::Reverse(**c)))
+        else {
+            return serde_json::Value::Null;
+        };
+        let mut share: BTreeMap<&str, f64> = BTreeMap::new();
+        let mut in_main: BTreeMap<&str, usize> = BTreeMap::new();
+        for (i, l) in labels.iter().enumerate() {
+            if p[i] && *l == Some(main) {
+                *in_main.entry(langs[i].as_str()).or_insert(0) += 1;
+            }
+        }
+        for (l, t) in &totals {
+            let k = in_main.get(l).copied().unwrap_or(0);
+            share.insert(l, k as f64 / *t as f64);
+        }
+        let min_share = share.values().copied().fold(f64::INFINITY, f64::min);
+        serde_json::json!({"cluster": main, "in_cluster": in_main, "total": totals, "min_share": min_share})
+    };
+    let t = Instant::now();
+    let clean = fit(base.clone())?;
+    let clusters = |l: &[Option<u32>]| {
+        l.iter()
+            .flatten()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    };
+    let largest = |l: &[Option<u32>]| {
+        let mut m: BTreeMap<u32, usize> = BTreeMap::new();
+        for x in l.iter().flatten() {
+            *m.entry(*x).or_insert(0) += 1;
+        }
+        m.values().copied().max().unwrap_or(0)
+    };
+    println!(
+        "{}",
+        serde_json::json!({"variant": "clean", "n": clean.len(), "clusters": clusters(&clean), "largest": largest(&clean),
+            "seconds": t.elapsed().as_secs_f64(), "probe": probe_report(&clean)})
+    );
+    let labels_dir = opt(rest, "--labels-dir").map(std::path::PathBuf::from);
+    let score = |name: String, labels: &[Option<u32>]| {
+        if let Some(dir) = &labels_dir {
+            let text: String = labels
+                .iter()
+                .map(|l| l.map(|l| l.to_string()).unwrap_or_else(|| "-1".into()) + "\n")
+                .collect();
+            let file = name.replace(['/', ':'], "_") + ".labels";
+            let _ = std::fs::write(dir.join(file), text);
+        }
+        println!(
+            "{}",
+            serde_json::json!({"variant": name, "clusters": clusters(labels),
+                "ari": ari(&clean, labels), "nmi": nmi(&clean, labels), "probe": probe_report(labels)})
+        );
+    };
+    let mut i = 0;
+    while let Some(pos) = rest[i..].iter().position(|a| a == "--other") {
+        let path = rest.get(i + pos + 1).ok_or("--other needs a path")?;
+        let other = read_npy(std::path::Path::new(path))?;
+        if other.len() != base.len() {
+            return Err(format!("{path}: {} vectors, expected {}", other.len(), base.len()).into());
+        }
+        score(format!("other:{path}"), &fit(other)?);
+        i += pos + 2;
+    }
+    if let Some(seeds) = opt(rest, "--seeds") {
+        for seed in seeds.split(',') {
+            let seed: u64 = seed.parse()?;
+            let c = ClusterConfig {
+                seed,
+                ..cfg.clone()
+            };
+            let m = ClusterModel::fit_with_languages(base.clone(), &lang_refs, c)?;
+            score(format!("seed:{seed}"), m.labels());
+        }
+    }
+    let noises: Vec<f64> = match opt(rest, "--noise") {
+        Some(r) => r.split(',').map(str::parse).collect::<Result<_, _>>()?,
+        None => vec![0.05, 0.1],
+    };
+    let runs: u64 = opt(rest, "--runs")
+        .map(str::parse)
+        .transpose()?
+        .unwrap_or(5);
+    for eps in noises {
+        let mut aris = Vec::new();
+        for r in 0..runs {
+            let labels = fit(perturbed(&base, eps, 1000 + r)?)?;
+            aris.push(ari(&clean, &labels));
+            score(format!("noise:{eps}:{r}"), &labels);
+        }
+        let mean = aris.iter().sum::<f64>() / aris.len().max(1) as f64;
+        let min = aris.iter().copied().fold(f64::INFINITY, f64::min);
+        println!(
+            "{}",
+            serde_json::json!({"noise": eps, "runs": runs, "ari_mean": mean, "ari_min": min})
+        );
     }
     Ok(())
 }

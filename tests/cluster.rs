@@ -165,17 +165,25 @@ fn one_issue_in_three_languages_is_one_cluster_with_labels_per_language() {
     let dir = tempfile::tempdir().unwrap();
     let (_, r) = sample_cluster(dir.path(), &[]);
     // The sample's infotainment freezes (车机卡死 / зависает / freezes)
-    // are voiced in all three languages.
+    // are voiced in all three languages: the cluster holding most clauses
+    // coded with the infotainment code holds at least 3 clauses of each
+    // language (measured: zh 31, ru 9, en 14; under perturbed embeddings
+    // see `clusters_hold_under_perturbed_embeddings_and_the_fp32_graph`).
     let clusters = r["clusters"].as_array().unwrap();
+    let infotainment = |c: &Value| -> u64 {
+        c["codes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|x| x["code"] == "product.infotainment.system")
+            .filter_map(|x| x["count"].as_u64())
+            .sum()
+    };
     let freeze = clusters
         .iter()
-        .find(|c| {
-            c["codes"]
-                .as_array()
-                .and_then(|x| x.first())
-                .is_some_and(|x| x["code"] == "product.infotainment.system")
-        })
-        .expect("a cluster led by the infotainment code");
+        .max_by_key(|c| infotainment(c))
+        .expect("clusters");
+    assert!(infotainment(freeze) >= 10, "{freeze}");
     for lang in ["zh", "ru", "en"] {
         assert!(
             freeze["languages"][lang].as_u64().unwrap_or(0) >= 3,
@@ -215,6 +223,183 @@ fn one_issue_in_three_languages_is_one_cluster_with_labels_per_language() {
         })
         .collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+}
+
+/// The stored customer clauses of a store: (embedding, language, first code).
+fn stored_clauses(store: &Path) -> Vec<(Vec<f32>, String, Option<String>, String)> {
+    let mut reader = vocmine::store::StoreReader::open(store).unwrap();
+    let mut out = Vec::new();
+    while let Some(batch) = reader.next_batch().unwrap() {
+        for rec in batch {
+            for c in rec.clauses {
+                if let (true, Some(e)) = (c.customer, c.embedding) {
+                    out.push((e, c.language, c.codes.first().cloned(), c.text));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// In the cluster holding most clauses of `code`, the smallest share of one
+/// language's clauses of that code (1 = every language's all there).
+fn least_language_share(labels: &[Option<u32>], langs: &[&str], coded: &[bool]) -> f64 {
+    use std::collections::BTreeMap;
+    let mut by_cluster: BTreeMap<u32, usize> = BTreeMap::new();
+    let mut totals: BTreeMap<&str, usize> = BTreeMap::new();
+    for i in 0..labels.len() {
+        if coded[i] {
+            *totals.entry(langs[i]).or_insert(0) += 1;
+            if let Some(c) = labels[i] {
+                *by_cluster.entry(c).or_insert(0) += 1;
+            }
+        }
+    }
+    let Some((&main, _)) = by_cluster
+        .iter()
+        .max_by_key(|(c, n)| (**n, std::cmp::Reverse(**c)))
+    else {
+        return 0.0;
+    };
+    totals
+        .iter()
+        .map(|(l, t)| {
+            let k = (0..labels.len())
+                .filter(|&i| coded[i] && langs[i] == *l && labels[i] == Some(main))
+                .count();
+            k as f64 / *t as f64
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// Unit rows of `v` moved by seeded isotropic noise of expected norm `eps`.
+fn perturb(rows: &[Vec<f32>], eps: f64, seed: u64) -> Vec<Vec<f32>> {
+    let mut state = seed;
+    let mut uniform = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (((z ^ (z >> 31)) >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    };
+    rows.iter()
+        .map(|r| {
+            let sd = eps / (r.len() as f64).sqrt();
+            r.iter()
+                .map(|x| {
+                    let (u, v) = (uniform(), uniform());
+                    let g = (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos();
+                    (f64::from(*x) + sd * g) as f32
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The sample's clusters must not turn on the last bits of the embeddings
+/// (ONNX Runtime picks other int8 and float kernels on other CPUs; int8
+/// against fp32 differs by a norm of about 0.095 per clause). With the
+/// stored embeddings, with seeded noise of norm 0.1 (more than another CPU's
+/// kernels move them) and with the fp32 graph's embeddings of the same
+/// clauses, the infotainment-freeze issue stays one cluster across zh, ru
+/// and en (measured: least language share 0.54–0.65 in 21 perturbed runs,
+/// here required ≥ 1/3), and the partition moves little (measured ARI
+/// against the stored embeddings: noise 0.05 mean 0.72, fp32 0.60).
+#[test]
+fn clusters_hold_under_perturbed_embeddings_and_the_fp32_graph() {
+    use vocmine::cluster::{ari, ClusterConfig, ClusterModel, Vectors};
+    require_model!();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_of(&root().join("corpora/sample.jsonl"), dir.path());
+    let clauses = stored_clauses(&store);
+    assert!(clauses.len() > 1000, "{}", clauses.len());
+    let rows: Vec<Vec<f32>> = clauses.iter().map(|c| c.0.clone()).collect();
+    let langs: Vec<&str> = clauses.iter().map(|c| c.1.as_str()).collect();
+    let coded: Vec<bool> = clauses
+        .iter()
+        .map(|c| c.2.as_deref() == Some("product.infotainment.system"))
+        .collect();
+    assert!(coded.iter().filter(|c| **c).count() >= 20);
+    let fit = |rows: &[Vec<f32>]| -> Vec<Option<u32>> {
+        let v = Vectors::from_rows(rows).unwrap();
+        ClusterModel::fit_with_languages(v, &langs, ClusterConfig::default())
+            .unwrap()
+            .labels()
+            .to_vec()
+    };
+    let base = fit(&rows);
+    let share = least_language_share(&base, &langs, &coded);
+    assert!(
+        share >= 1.0 / 3.0,
+        "stored embeddings: least language share {share}"
+    );
+    let mut aris = Vec::new();
+    for seed in 0..3 {
+        for eps in [0.05, 0.1] {
+            let labels = fit(&perturb(&rows, eps, 1000 + seed));
+            let share = least_language_share(&labels, &langs, &coded);
+            assert!(
+                share >= 1.0 / 3.0,
+                "noise {eps} seed {seed}: least language share {share}"
+            );
+            if eps == 0.05 {
+                aris.push(ari(&base, &labels));
+            }
+        }
+    }
+    let mean = aris.iter().sum::<f64>() / aris.len() as f64;
+    assert!(mean >= 0.6, "ARI under noise 0.05: {aris:?}");
+
+    // The same clauses through the fp32 graph (another kernel path: float
+    // GEMMs instead of int8 ones), kept by `models/setup.py`.
+    let fp32 = root().join("models/.cache/multilingual-e5-small.fp32.onnx");
+    if !fp32.is_file() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI without {}",
+            fp32.display()
+        );
+        eprintln!("SKIPPED the fp32 part: {} missing", fp32.display());
+        return;
+    }
+    let mdir = dir.path().join("fp32");
+    std::fs::create_dir_all(&mdir).unwrap();
+    let src = root().join("models/multilingual-e5-small");
+    std::fs::copy(src.join("tokenizer.json"), mdir.join("tokenizer.json")).unwrap();
+    std::os::unix::fs::symlink(&fp32, mdir.join("model.onnx")).unwrap();
+    let mut config: Value =
+        serde_json::from_str(&std::fs::read_to_string(src.join("config.json")).unwrap()).unwrap();
+    // The fp32 graph has the embedding output only (no sentiment head).
+    config["outputs"] = serde_json::json!({"embedding": "sentence_embedding"});
+    let obj = config.as_object_mut().unwrap();
+    obj.remove("labels");
+    obj.remove("logits_source");
+    std::fs::write(mdir.join("config.json"), config.to_string()).unwrap();
+    let enc = vocmine::encoder::Encoder::builder(&mdir)
+        .project_root(root())
+        .build()
+        .unwrap();
+    let texts: Vec<&str> = clauses.iter().map(|c| c.3.as_str()).collect();
+    let emb = enc.encode(&texts).unwrap();
+    let rows32: Vec<Vec<f32>> = emb.iter().map(|e| e.embedding.clone()).collect();
+    let cos: f64 = rows
+        .iter()
+        .zip(&rows32)
+        .map(|(a, b)| a.iter().zip(b).map(|(x, y)| f64::from(x * y)).sum::<f64>())
+        .sum::<f64>()
+        / rows.len() as f64;
+    assert!(
+        cos > 0.98,
+        "int8 vs fp32 mean cosine {cos}: not the same clauses?"
+    );
+    let labels = fit(&rows32);
+    let share = least_language_share(&labels, &langs, &coded);
+    assert!(
+        share >= 1.0 / 3.0,
+        "fp32 graph: least language share {share}"
+    );
+    let a = ari(&base, &labels);
+    assert!(a >= 0.45, "ARI int8 vs fp32: {a}");
 }
 
 #[test]

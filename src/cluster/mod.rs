@@ -90,6 +90,7 @@ mod io;
 mod items;
 mod knn;
 mod leiden;
+mod merge;
 mod metrics;
 mod model;
 mod report;
@@ -145,6 +146,17 @@ pub struct ClusterConfig {
     /// reach the same fence to be assigned. ≥ 0; a large value turns
     /// outliers off.
     pub outlier_iqr: f32,
+    /// Leiden runs (seeds) whose consensus is the partition (1 = a single
+    /// run); see `consensus_threshold`.
+    pub consensus_runs: usize,
+    /// A kNN edge is kept for the next consensus round when its ends share
+    /// a community in at least this share of the runs (0.5..=1).
+    pub consensus_threshold: f64,
+    /// With languages: two clusters of different dominant languages that
+    /// are each other's nearest (centroid cosine) are merged when that
+    /// cosine reaches this share of the less cohesive one's mean
+    /// member–centroid cosine (0 = never; see the module documentation).
+    pub language_merge: f64,
 }
 
 impl Default for ClusterConfig {
@@ -160,6 +172,9 @@ impl Default for ClusterConfig {
             hnsw: HnswParams::default(),
             center_languages: true,
             outlier_iqr: 3.0,
+            consensus_runs: 9,
+            consensus_threshold: 0.5,
+            language_merge: 0.9,
         }
     }
 }
@@ -192,6 +207,24 @@ impl ClusterConfig {
             return Err(Error::Config(format!(
                 "outlier_iqr must be a number ≥ 0, got {}",
                 self.outlier_iqr
+            )));
+        }
+        if !(self.language_merge.is_finite() && (0.0..=2.0).contains(&self.language_merge)) {
+            return Err(Error::Config(format!(
+                "language_merge must be in 0..=2, got {}",
+                self.language_merge
+            )));
+        }
+        if self.consensus_runs == 0 || self.consensus_runs > 256 {
+            return Err(Error::Config(format!(
+                "consensus_runs must be in 1..=256, got {}",
+                self.consensus_runs
+            )));
+        }
+        if !(0.5..=1.0).contains(&self.consensus_threshold) {
+            return Err(Error::Config(format!(
+                "consensus_threshold must be in 0.5..=1, got {}",
+                self.consensus_threshold
             )));
         }
         if self.exact_limit > u32::MAX as usize {
@@ -250,6 +283,9 @@ pub struct ClusterStats {
     pub clusters: usize,
     /// Leiden communities before small ones were attached.
     pub communities: usize,
+    /// Clusters merged into another of a different dominant language.
+    #[serde(default)]
+    pub merged_across_languages: usize,
     /// Communities smaller than `min_size`.
     pub small_communities: usize,
     /// Items of small communities attached to a cluster.
@@ -273,7 +309,7 @@ pub fn cluster(
     vectors: &Vectors,
     config: &ClusterConfig,
 ) -> Result<(Vec<Option<u32>>, ClusterStats)> {
-    let f = model::fit(vectors, config, None)?;
+    let f = model::fit(vectors, config, None, None)?;
     Ok((f.labels, f.stats))
 }
 

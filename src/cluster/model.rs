@@ -12,6 +12,7 @@ use super::graph;
 use super::index::VectorIndex;
 use super::knn::{self, Knn};
 use super::leiden;
+use super::merge;
 use super::vectors::{centroid, dot, Vectors};
 use super::{ClusterConfig, ClusterStats, KnnMethod, Timings};
 use crate::error::{Error, Result};
@@ -27,6 +28,9 @@ pub const INDEX_BASENAME: &str = "clusters.index";
 /// from a 128-dimensional principal projection and are re-ranked exactly.
 const PROJECT_ABOVE: usize = 4096;
 const PROJECTION: usize = 128;
+
+/// Most consensus rounds before the partition is taken as it is.
+const CONSENSUS_ROUNDS: usize = 5;
 
 const FORMAT: &str = "vocmine-clusters";
 const FORMAT_VERSION: u32 = 1;
@@ -85,8 +89,14 @@ fn build_index(v: &Vectors, rows: &[usize], cfg: &ClusterConfig) -> Result<Vecto
 
 /// Clusters `v` (see the module documentation for the steps).
 /// `fence`: the outlier fence to use instead of computing one (extending a
-/// model keeps its fence).
-pub(crate) fn fit(v: &Vectors, cfg: &ClusterConfig, fence: Option<f32>) -> Result<Fit> {
+/// model keeps its fence). `groups`: the language group of each row (`None`
+/// for a row in no group), for merging one issue split by language.
+pub(crate) fn fit(
+    v: &Vectors,
+    cfg: &ClusterConfig,
+    fence: Option<f32>,
+    groups: Option<&[Option<u32>]>,
+) -> Result<Fit> {
     cfg.validate()?;
     let start = Instant::now();
     let valid_rows: Vec<usize> = (0..v.len()).filter(|&i| v.is_valid(i)).collect();
@@ -112,6 +122,9 @@ pub(crate) fn fit(v: &Vectors, cfg: &ClusterConfig, fence: Option<f32>) -> Resul
     } else {
         (knn::exact(&sub, cfg.k), None, KnnMethod::Exact)
     };
+    let sub_groups: Option<Vec<Option<u32>>> = groups
+        .filter(|gr| gr.len() == v.len())
+        .map(|gr| valid_rows.iter().map(|&r| gr[r]).collect());
     timings.knn = t.elapsed().as_secs_f64() - timings.index;
 
     // 2. Graph and communities.
@@ -119,7 +132,15 @@ pub(crate) fn fit(v: &Vectors, cfg: &ClusterConfig, fence: Option<f32>) -> Resul
     let g = graph::build(&knn, cfg.weighting);
     timings.graph = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let comm = leiden::leiden(&g, cfg.resolution, cfg.iterations, cfg.seed);
+    let comm = leiden::consensus(
+        &g,
+        cfg.resolution,
+        cfg.iterations,
+        cfg.seed,
+        cfg.consensus_runs,
+        cfg.consensus_threshold,
+        CONSENSUS_ROUNDS,
+    );
     let modularity = leiden::modularity(&g, &comm, cfg.resolution);
     drop(g);
     timings.leiden = t.elapsed().as_secs_f64();
@@ -185,6 +206,13 @@ pub(crate) fn fit(v: &Vectors, cfg: &ClusterConfig, fence: Option<f32>) -> Resul
         target[c] = *t;
     }
     let mut prov: Vec<Option<usize>> = comm.iter().map(|&c| target[c as usize]).collect();
+    // 3b. One issue split by language becomes one cluster.
+    let merged = match &sub_groups {
+        Some(sg) if cfg.language_merge > 0.0 => {
+            merge::across_languages(&sub, &mut prov, sg, ncomm, cfg.language_merge).len()
+        }
+        _ => 0,
+    };
     let mut cluster_members: Vec<Vec<usize>> = vec![Vec::new(); ncomm];
     for (i, p) in prov.iter().enumerate() {
         if let Some(c) = p {
@@ -273,6 +301,7 @@ pub(crate) fn fit(v: &Vectors, cfg: &ClusterConfig, fence: Option<f32>) -> Resul
         },
         clusters: order.len(),
         communities: ncomm,
+        merged_across_languages: merged,
         small_communities: small.len(),
         attached,
         far,
@@ -359,7 +388,7 @@ struct Saved {
 impl ClusterModel {
     /// Clusters `vectors` with `config` (one language, or no centering).
     pub fn fit(vectors: Vectors, config: ClusterConfig) -> Result<ClusterModel> {
-        Self::fit_centered(vectors, None, config)
+        Self::fit_centered(vectors, None, None, config)
     }
 
     /// Clusters multilingual `vectors`: with `config.center_languages`
@@ -385,15 +414,22 @@ impl ClusterModel {
         }
         let c = LanguageCentering::fit(&vectors, languages)?;
         let centred = c.apply(&vectors, Some(languages))?;
-        Self::fit_centered(centred, Some(c), config)
+        // Language groups: the languages with a mean of their own.
+        let own: Vec<&str> = c.languages().collect();
+        let groups: Vec<Option<u32>> = languages
+            .iter()
+            .map(|l| own.iter().position(|x| x == l).map(|p| p as u32))
+            .collect();
+        Self::fit_centered(centred, Some(c), Some(&groups), config)
     }
 
     fn fit_centered(
         vectors: Vectors,
         centering: Option<LanguageCentering>,
+        groups: Option<&[Option<u32>]>,
         config: ClusterConfig,
     ) -> Result<ClusterModel> {
-        let f = fit(&vectors, &config, None)?;
+        let f = fit(&vectors, &config, None, groups)?;
         let clusters = f.stats.clusters;
         let index_rows: Vec<u32> = (0..vectors.len())
             .filter(|&i| vectors.is_valid(i))
@@ -676,7 +712,7 @@ impl ClusterModel {
         let mut opened = Vec::new();
         if far.len() >= self.config.min_size {
             let sub = new.select(&far);
-            let f = fit(&sub, &self.config, Some(self.assign_threshold))?;
+            let f = fit(&sub, &self.config, Some(self.assign_threshold), None)?;
             for (k, &i) in far.iter().enumerate() {
                 if let Some(l) = f.labels[k] {
                     labels[i] = Some(base + l);
