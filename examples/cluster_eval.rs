@@ -20,6 +20,20 @@
 //! cargo run --release --example cluster_eval -- crosslingual
 //! ```
 //!
+//! ```text
+//! # 4. Stability: the clusters of `vocmine embed` output (EMB.npy and its
+//! #    EMB.index.jsonl, whose `language` is used for centering) against
+//! #    other seeds, seeded noise of norm ε, and the embeddings of the same
+//! #    clauses from another kernel path (e.g. the fp32 graph); with
+//! #    --probe, how the clauses of one code (first code in a cluster items
+//! #    file) sit across languages.
+//! cargo run --release --example cluster_eval -- stability EMB.npy EMB.index.jsonl \
+//!     [--other EMB2.npy]… [--noise 0.05,0.1] [--runs 5] [--seeds 1,2] \
+//!     [--codes ITEMS.jsonl --probe CODE] [--labels-dir DIR] [cluster options]
+//! ```
+//!
+//! Cluster options (eval, stability): `--consensus N`,
+//! `--consensus-threshold X`, `--language-merge X` besides those above.
 //! Without a labels file (`-`), NMI and ARI are left out (scale runs).
 //! `--index` also builds the HNSW index (what `save` needs) and times it;
 //! `--assign-check` re-assigns every clustered vector through the model and
@@ -45,7 +59,7 @@ fn run(args: &[String]) -> Res<()> {
         Some("eval") if args.len() >= 3 => eval(&args[1], &args[2], &args[3..]),
         Some("crosslingual") => crosslingual(),
         Some("stability") if args.len() >= 3 => stability(&args[1], &args[2], &args[3..]),
-        _ => Err("usage: cluster_eval embed TRAIN.csv OUT.npy OUT.labels | cluster_eval eval EMB.npy LABELS|- [options]".into()),
+        _ => Err("usage: cluster_eval embed TRAIN.csv OUT.npy OUT.labels | cluster_eval eval EMB.npy LABELS|- [options] | cluster_eval crosslingual | cluster_eval stability EMB.npy INDEX.jsonl [options]".into()),
     }
 }
 

@@ -53,6 +53,14 @@ pub(crate) struct ClusterArgs {
     /// Do not subtract each language's mean vector before clustering.
     #[arg(long)]
     no_centering: bool,
+    /// Leiden runs (seeds) whose consensus is the partition (1: one run).
+    #[arg(long, default_value_t = ClusterConfig::default().consensus_runs)]
+    consensus: usize,
+    /// Merge two clusters of different language mixes that are each
+    /// other's nearest when their centroid cosine reaches this share of the
+    /// lower cohesion (0: never).
+    #[arg(long, default_value_t = ClusterConfig::default().language_merge)]
+    language_merge: f64,
     /// Cluster the clauses of every speaker, not only the customer's.
     #[arg(long)]
     all_speakers: bool,
@@ -83,6 +91,8 @@ pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
         seed: c.seed,
         outlier_iqr: c.outlier_iqr,
         center_languages: !c.no_centering,
+        consensus_runs: c.consensus,
+        language_merge: c.language_merge,
         weighting: Weighting::Umap,
         ..ClusterConfig::default()
     };

@@ -294,8 +294,9 @@ fn run_seed(seed: u64, r: usize) -> u64 {
 /// `g`: each round runs Leiden with `runs` seeds, keeps every edge whose
 /// ends share a community in at least `threshold` of the runs (weighted by
 /// its original weight times that share) and starts the next round on that
-/// graph; it stops when every run agrees or after `max_rounds`, returning
-/// the partition of the first seed on the last graph. A single partition
+/// graph; it stops when every run agrees (returning that partition) or
+/// after `max_rounds`, returning one more run (the first seed) on the last
+/// consensus graph. A single partition
 /// at a high resolution rests on near-ties (another seed, or embeddings a
 /// few thousandths apart, give an ARI of about 0.75 on the sample corpus);
 /// what most runs agree on does not. Runs are independent and seeded, so
@@ -314,21 +315,19 @@ pub(crate) fn consensus(
         return leiden(g, gamma, iterations, seed);
     }
     let mut cur: Option<Graph> = None;
-    let mut last: Vec<u32> = Vec::new();
     for _ in 0..max_rounds.max(1) {
         let graph = cur.as_ref().unwrap_or(g);
         let parts: Vec<Vec<u32>> = (0..runs)
             .into_par_iter()
             .map(|r| leiden(graph, gamma, iterations, run_seed(seed, r)))
             .collect();
-        last = parts[0].clone();
         // Labels are renumbered by first appearance, so equal partitions
         // have equal label vectors.
         if parts.iter().all(|p| *p == parts[0]) {
-            break;
+            return parts.into_iter().next().unwrap_or_default();
         }
-        let mut entries: Vec<(u32, u32, f64)> = Vec::with_capacity(g.targets.len());
-        for v in 0..g.len() {
+        let mut entries: Vec<(u32, u32, f64)> = Vec::with_capacity(graph.targets.len());
+        for v in 0..graph.len() {
             for (u, w) in graph.neighbours(v) {
                 let same = parts.iter().filter(|p| p[u] == p[v]).count();
                 let share = same as f64 / runs as f64;
@@ -339,7 +338,7 @@ pub(crate) fn consensus(
         }
         cur = Some(Graph::from_entries(g.len(), entries, &[]));
     }
-    last
+    leiden(cur.as_ref().unwrap_or(g), gamma, iterations, seed)
 }
 
 /// Modularity of a partition (for tests and reports).

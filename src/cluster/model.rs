@@ -29,8 +29,10 @@ pub const INDEX_BASENAME: &str = "clusters.index";
 const PROJECT_ABOVE: usize = 4096;
 const PROJECTION: usize = 128;
 
-/// Most consensus rounds before the partition is taken as it is.
-const CONSENSUS_ROUNDS: usize = 5;
+/// Consensus rounds: one consensus graph, then one run on it (more rounds
+/// changed no ARI on the sample or banking77 by more than 0.005;
+/// `cluster_eval stability`).
+const CONSENSUS_ROUNDS: usize = 1;
 
 const FORMAT: &str = "vocmine-clusters";
 const FORMAT_VERSION: u32 = 1;
