@@ -523,36 +523,12 @@ fn crosslingual() -> Res<()> {
     Ok(())
 }
 
-/// A seeded normal sampler (splitmix64 + Box–Muller): the perturbations
-/// are the same on every machine.
-struct Normal(u64);
-
-impl Normal {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-    fn sample(&mut self) -> f64 {
-        let (u, v) = (self.uniform(), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
-}
+#[path = "../tests/support/noise.rs"]
+mod noise;
 
 /// Unit rows of `v` moved by isotropic noise of expected norm `eps`.
 fn perturbed(v: &vocmine::cluster::Vectors, eps: f64, seed: u64) -> Res<vocmine::cluster::Vectors> {
-    let mut rng = Normal(seed);
-    let sd = eps / (v.dim() as f64).sqrt();
-    let data: Vec<f32> = v
-        .as_slice()
-        .iter()
-        .map(|x| (f64::from(*x) + sd * rng.sample()) as f32)
-        .collect();
+    let data = noise::perturb(v.as_slice(), v.dim(), eps, seed);
     Ok(vocmine::cluster::Vectors::new(data, v.dim())?)
 }
 

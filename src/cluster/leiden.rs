@@ -291,16 +291,15 @@ fn run_seed(seed: u64, r: usize) -> u64 {
 
 /// Consensus of `runs` Leiden partitions (Lancichinetti & Fortunato 2012,
 /// "Consensus clustering in complex networks"), restricted to the edges of
-/// `g`: each round runs Leiden with `runs` seeds, keeps every edge whose
-/// ends share a community in at least `threshold` of the runs (weighted by
-/// its original weight times that share) and starts the next round on that
-/// graph; it stops when every run agrees (returning that partition) or
-/// after `max_rounds`, returning one more run (the first seed) on the last
-/// consensus graph. A single partition
-/// at a high resolution rests on near-ties (another seed, or embeddings a
-/// few thousandths apart, give an ARI of about 0.75 on the sample corpus);
-/// what most runs agree on does not. Runs are independent and seeded, so
-/// running them in parallel gives the same result on any thread count.
+/// `g`: Leiden runs with `runs` seeds; when they all agree, that is the
+/// partition; otherwise every edge whose ends share a community in at least
+/// `threshold` of the runs is kept, weighted by its weight times that share,
+/// and one more run (the first seed) on that graph is the partition. (More
+/// rounds changed no ARI on the sample or banking77 by more than 0.005.) A
+/// single partition at a high resolution rests on near-ties (another seed
+/// gives an ARI of 0.74–0.76 on the sample corpus); what most runs agree on
+/// does not. Runs are independent and seeded, so running them in parallel
+/// gives the same result on any thread count.
 pub(crate) fn consensus(
     g: &Graph,
     gamma: f64,
@@ -308,37 +307,35 @@ pub(crate) fn consensus(
     seed: u64,
     runs: usize,
     threshold: f64,
-    max_rounds: usize,
 ) -> Vec<u32> {
     use rayon::prelude::*;
     if runs <= 1 || g.len() == 0 {
         return leiden(g, gamma, iterations, seed);
     }
-    let mut cur: Option<Graph> = None;
-    for _ in 0..max_rounds.max(1) {
-        let graph = cur.as_ref().unwrap_or(g);
-        let parts: Vec<Vec<u32>> = (0..runs)
-            .into_par_iter()
-            .map(|r| leiden(graph, gamma, iterations, run_seed(seed, r)))
-            .collect();
-        // Labels are renumbered by first appearance, so equal partitions
-        // have equal label vectors.
-        if parts.iter().all(|p| *p == parts[0]) {
-            return parts.into_iter().next().unwrap_or_default();
-        }
-        let mut entries: Vec<(u32, u32, f64)> = Vec::with_capacity(graph.targets.len());
-        for v in 0..graph.len() {
-            for (u, w) in graph.neighbours(v) {
-                let same = parts.iter().filter(|p| p[u] == p[v]).count();
-                let share = same as f64 / runs as f64;
-                if share >= threshold {
-                    entries.push((v as u32, u as u32, w * share));
-                }
+    let parts: Vec<Vec<u32>> = (0..runs)
+        .into_par_iter()
+        .map(|r| leiden(g, gamma, iterations, run_seed(seed, r)))
+        .collect();
+    // Labels are renumbered by first appearance, so equal partitions have
+    // equal label vectors.
+    if parts.iter().all(|p| *p == parts[0]) {
+        return parts.into_iter().next().unwrap_or_default();
+    }
+    let mut entries: Vec<(u32, u32, f64)> = Vec::with_capacity(g.targets.len());
+    for v in 0..g.len() {
+        for (u, w) in g.neighbours(v) {
+            let share = parts.iter().filter(|p| p[u] == p[v]).count() as f64 / runs as f64;
+            if share >= threshold {
+                entries.push((v as u32, u as u32, w * share));
             }
         }
-        cur = Some(Graph::from_entries(g.len(), entries, &[]));
     }
-    leiden(cur.as_ref().unwrap_or(g), gamma, iterations, seed)
+    leiden(
+        &Graph::from_entries(g.len(), entries, &[]),
+        gamma,
+        iterations,
+        seed,
+    )
 }
 
 /// Modularity of a partition (for tests and reports).
@@ -440,7 +437,7 @@ mod tests {
     #[test]
     fn consensus_of_one_run_is_that_run() {
         let g = noisy_cliques(10, 8, 200, 3);
-        assert_eq!(consensus(&g, 2.0, 2, 7, 1, 0.5, 5), leiden(&g, 2.0, 2, 7));
+        assert_eq!(consensus(&g, 2.0, 2, 7, 1, 0.5), leiden(&g, 2.0, 2, 7));
     }
 
     #[test]
@@ -451,7 +448,7 @@ mod tests {
                 .num_threads(threads)
                 .build()
                 .unwrap()
-                .install(|| consensus(&g, 1.0, 2, 11, 9, 0.5, 5))
+                .install(|| consensus(&g, 1.0, 2, 11, 9, 0.5))
         };
         let one = run(1);
         assert_eq!(one, run(2));

@@ -3,9 +3,9 @@
 //!
 //! Even after [`LanguageCentering`](super::LanguageCentering), a clause's
 //! nearest neighbours are mostly in its own language (on the sample corpus
-//! 84% of a Chinese clause's 15 neighbours are Chinese, and the nearest
-//! Russian or English clause about the same infotainment freeze sits at
-//! rank 14 of 15), so whether the kNN graph links the Chinese and the
+//! 84% of the 15 neighbours of the Chinese infotainment-freeze clauses are
+//! Chinese, and their nearest Russian or English clause about the same
+//! freeze is, at the median, the 15th), so whether the kNN graph links the Chinese and the
 //! Russian / English halves of one issue, and Leiden keeps them together,
 //! turns on the last bits of the embeddings: int8 kernels of another CPU
 //! split the issue in two.
@@ -28,56 +28,28 @@
 //! cluster holding most of its clauses in each language in 21 of 21 runs
 //! (0 of 21 without the merge).
 
-use super::vectors::Vectors;
+use rayon::prelude::*;
 
-/// Running sums of one cluster.
-#[derive(Clone)]
-struct Acc {
-    sum: Vec<f64>,
-    n: usize,
-    langs: Vec<usize>,
-}
-
-impl Acc {
-    fn cohesion(&self) -> f64 {
-        if self.n == 0 {
-            return 0.0;
-        }
-        norm(&self.sum) / self.n as f64
-    }
-}
+use super::vectors::{centroid, dot, Vectors};
 
 /// Pairs whose language mixes overlap this much or more (histogram
 /// intersection of the language shares) are never merged.
 const MAX_OVERLAP: f64 = 0.75;
 
-/// Histogram intersection of two clusters' language shares (1 = the same
-/// mix; clusters without language counts count as the same).
-fn overlap(a: &Acc, b: &Acc) -> f64 {
+/// Histogram intersection of two clusters' language counts (1 = the same
+/// mix; a cluster without language counts counts as the same).
+fn overlap(a: &[usize], b: &[usize]) -> f64 {
     let (ta, tb) = (
-        a.langs.iter().sum::<usize>() as f64,
-        b.langs.iter().sum::<usize>() as f64,
+        a.iter().sum::<usize>() as f64,
+        b.iter().sum::<usize>() as f64,
     );
     if ta == 0.0 || tb == 0.0 {
         return 1.0;
     }
-    a.langs
-        .iter()
-        .zip(&b.langs)
+    a.iter()
+        .zip(b)
         .map(|(x, y)| (*x as f64 / ta).min(*y as f64 / tb))
         .sum()
-}
-
-fn norm(x: &[f64]) -> f64 {
-    x.iter().map(|v| v * v).sum::<f64>().sqrt()
-}
-
-fn cosine(a: &[f64], b: &[f64]) -> f64 {
-    let (na, nb) = (norm(a), norm(b));
-    if na == 0.0 || nb == 0.0 {
-        return -1.0;
-    }
-    a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>() / (na * nb)
 }
 
 /// Merges clusters of `labels` (cluster of each row of `v`, `None` for rows
@@ -102,45 +74,57 @@ pub(crate) fn across_languages(
     if ngroups < 2 || groups.len() != labels.len() || clusters < 2 {
         return Vec::new();
     }
-    let mut acc: Vec<Acc> = vec![
-        Acc {
-            sum: vec![0.0; v.dim()],
-            n: 0,
-            langs: vec![0; ngroups],
-        };
-        clusters
-    ];
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); clusters];
+    let mut langs: Vec<Vec<usize>> = vec![vec![0; ngroups]; clusters];
     for (i, l) in labels.iter().enumerate() {
         let Some(c) = *l else { continue };
         if c >= clusters || !v.is_valid(i) {
             continue;
         }
-        let a = &mut acc[c];
-        for (s, x) in a.sum.iter_mut().zip(v.row(i)) {
-            *s += f64::from(*x);
-        }
-        a.n += 1;
+        members[c].push(i);
         if let Some(g) = groups[i] {
-            a.langs[g as usize] += 1;
+            langs[c][g as usize] += 1;
         }
+    }
+    let live: Vec<usize> = (0..clusters).filter(|&c| !members[c].is_empty()).collect();
+    // Unit centroids and cohesion (mean member–centroid cosine).
+    let cent: Vec<Vec<f32>> = (0..clusters)
+        .into_par_iter()
+        .map(|c| centroid(v, members[c].iter().copied()))
+        .collect();
+    let cohesion: Vec<f64> = (0..clusters)
+        .into_par_iter()
+        .map(|c| {
+            let m = &members[c];
+            let s: f64 = m.iter().map(|&i| f64::from(dot(v.row(i), &cent[c]))).sum();
+            s / m.len().max(1) as f64
+        })
+        .collect();
+    // Nearest live cluster of another language mix (ties: lower id). Each
+    // row is computed on its own, so the thread count changes nothing.
+    let mut nearest: Vec<Option<(usize, f32)>> = vec![None; clusters];
+    let found: Vec<Option<(usize, f32)>> = live
+        .par_iter()
+        .map(|&a| {
+            let mut best: Option<(usize, f32)> = None;
+            for &b in &live {
+                if a == b || overlap(&langs[a], &langs[b]) >= MAX_OVERLAP {
+                    continue;
+                }
+                let s = dot(&cent[a], &cent[b]);
+                if best.is_none_or(|(_, t)| s > t) {
+                    best = Some((b, s));
+                }
+            }
+            best
+        })
+        .collect();
+    for (&a, f) in live.iter().zip(found) {
+        nearest[a] = f;
     }
     // One round: mutual nearest pairs are disjoint, so every cluster takes
     // part in at most one merge and merges never chain (repeated rounds
     // grew a 150-clause catch-all on the sample).
-    let live: Vec<usize> = (0..clusters).filter(|&c| acc[c].n > 0).collect();
-    // Nearest live cluster of another language mix (ties: lower id).
-    let mut nearest: Vec<Option<(usize, f64)>> = vec![None; clusters];
-    for &a in &live {
-        for &b in &live {
-            if a == b || overlap(&acc[a], &acc[b]) >= MAX_OVERLAP {
-                continue;
-            }
-            let s = cosine(&acc[a].sum, &acc[b].sum);
-            if nearest[a].is_none_or(|(_, t)| s > t) {
-                nearest[a] = Some((b, s));
-            }
-        }
-    }
     let mut into: Vec<usize> = (0..clusters).collect();
     let mut merges = Vec::new();
     for &a in &live {
@@ -148,8 +132,12 @@ pub(crate) fn across_languages(
         if a >= b || nearest[b].map(|x| x.0) != Some(a) {
             continue;
         }
-        if s >= ratio * acc[a].cohesion().min(acc[b].cohesion()) {
-            let (keep, gone) = if acc[a].n >= acc[b].n { (a, b) } else { (b, a) };
+        if f64::from(s) >= ratio * cohesion[a].min(cohesion[b]) {
+            let (keep, gone) = if members[a].len() >= members[b].len() {
+                (a, b)
+            } else {
+                (b, a)
+            };
             into[gone] = keep;
             merges.push((keep, gone));
         }

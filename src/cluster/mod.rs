@@ -136,8 +136,9 @@ pub struct ClusterConfig {
     /// on 3,000 and 10,003 texts (NMI 0.777 / 0.796; γ = 1: 0.679 / 0.753;
     /// γ = 3: 0.755 / 0.788; γ = 8: 0.786 / 0.792 with 24–29% more
     /// clusters; `cluster_eval eval … --resolution 1,3,5,8`; one Leiden
-    /// run; with the consensus, on another machine's embeddings, γ = 5
-    /// gives 0.773 / 0.792 and stays within 0.01 of the best).
+    /// run, on another machine's embeddings; with the consensus, on this
+    /// project's AVX2-only machine, γ = 5 gives 0.773 / 0.792, within 0.01
+    /// of the best, γ = 8's 0.777 at 3k).
     pub resolution: f64,
     /// Full Leiden passes, each starting from the previous result.
     pub iterations: usize,
@@ -163,11 +164,11 @@ pub struct ClusterConfig {
     /// Leiden runs (seeds) whose consensus is the partition (1 = a single
     /// run); see `consensus_threshold`.
     pub consensus_runs: usize,
-    /// A kNN edge is kept for the next consensus round when its ends share
-    /// a community in at least this share of the runs (0.5..=1).
+    /// A kNN edge is kept for the final run when its ends share a community
+    /// in at least this share of the runs (0.5..=1).
     pub consensus_threshold: f64,
-    /// With languages: two clusters of different dominant languages that
-    /// are each other's nearest (centroid cosine) are merged when that
+    /// With languages: two clusters of different language mixes that are
+    /// each other's nearest (centroid cosine) are merged when that
     /// cosine reaches this share of the less cohesive one's mean
     /// member–centroid cosine (0 = never; see the module documentation).
     pub language_merge: f64,
@@ -297,7 +298,7 @@ pub struct ClusterStats {
     pub clusters: usize,
     /// Leiden communities before small ones were attached.
     pub communities: usize,
-    /// Clusters merged into another of a different dominant language.
+    /// Clusters merged into another of a different language mix.
     #[serde(default)]
     pub merged_across_languages: usize,
     /// Communities smaller than `min_size`.

@@ -29,11 +29,6 @@ pub const INDEX_BASENAME: &str = "clusters.index";
 const PROJECT_ABOVE: usize = 4096;
 const PROJECTION: usize = 128;
 
-/// Consensus rounds: one consensus graph, then one run on it (more rounds
-/// changed no ARI on the sample or banking77 by more than 0.005;
-/// `cluster_eval stability`).
-const CONSENSUS_ROUNDS: usize = 1;
-
 const FORMAT: &str = "vocmine-clusters";
 const FORMAT_VERSION: u32 = 1;
 
@@ -124,9 +119,6 @@ pub(crate) fn fit(
     } else {
         (knn::exact(&sub, cfg.k), None, KnnMethod::Exact)
     };
-    let sub_groups: Option<Vec<Option<u32>>> = groups
-        .filter(|gr| gr.len() == v.len())
-        .map(|gr| valid_rows.iter().map(|&r| gr[r]).collect());
     timings.knn = t.elapsed().as_secs_f64() - timings.index;
 
     // 2. Graph and communities.
@@ -141,7 +133,6 @@ pub(crate) fn fit(
         cfg.seed,
         cfg.consensus_runs,
         cfg.consensus_threshold,
-        CONSENSUS_ROUNDS,
     );
     let modularity = leiden::modularity(&g, &comm, cfg.resolution);
     drop(g);
@@ -209,9 +200,10 @@ pub(crate) fn fit(
     }
     let mut prov: Vec<Option<usize>> = comm.iter().map(|&c| target[c as usize]).collect();
     // 3b. One issue split by language becomes one cluster.
-    let merged = match &sub_groups {
-        Some(sg) if cfg.language_merge > 0.0 => {
-            merge::across_languages(&sub, &mut prov, sg, ncomm, cfg.language_merge).len()
+    let merged = match groups {
+        Some(gr) if cfg.language_merge > 0.0 && gr.len() == v.len() => {
+            let sub_groups: Vec<Option<u32>> = valid_rows.iter().map(|&r| gr[r]).collect();
+            merge::across_languages(&sub, &mut prov, &sub_groups, ncomm, cfg.language_merge).len()
         }
         _ => 0,
     };
