@@ -40,6 +40,11 @@ ORT_ENV = os.path.join(HERE, "ort.env")
 # optional sentiment head (models/train_sentiment.py); merged into the graph when present
 HEAD = os.path.join(HERE, "heads", "sentiment.npz")
 HEAD_META = os.path.join(HERE, "heads", "sentiment.json")
+# optional record-sentiment combiner (models/train_record.py); copied into config.json
+RECORD = os.path.join(HERE, "heads", "record.json")
+# optional itch head (models/train_itch.py); merged into the graph as output itch_logit
+ITCH = os.path.join(HERE, "heads", "itch.npz")
+ITCH_OUTPUT = "itch_logit"
 HEAD_OUTPUT = "sentiment_logits"
 MAX_HEAD_DIFF = 1e-4
 MIN_COS = 0.99
@@ -73,6 +78,12 @@ def build_hash(with_head=True):
     if with_head and os.path.isfile(HEAD):
         with open(HEAD, "rb") as f:
             h.update(b"sentiment-head:" + hashlib.sha256(f.read()).hexdigest().encode())
+    if with_head and os.path.isfile(ITCH):
+        with open(ITCH, "rb") as f:
+            h.update(b"itch-head:" + hashlib.sha256(f.read()).hexdigest().encode())
+    if with_head and os.path.isfile(RECORD):
+        with open(RECORD, "rb") as f:
+            h.update(b"record-combiner:" + hashlib.sha256(f.read()).hexdigest().encode())
     return h.hexdigest()
 
 
@@ -392,6 +403,11 @@ def inner(argv):
         layers, _ = head
         qm = onnx.load(tmp)
         bert_onnx.append_head(qm, layers, "sentence_embedding", HEAD_OUTPUT)
+        if os.path.isfile(ITCH):
+            z = np.load(ITCH)
+            bert_onnx.append_head(qm, [(z["W0"], z["b0"])], "sentence_embedding", ITCH_OUTPUT,
+                                  prefix="itch_head")
+            info("merged the itch head %s (float32) -> output %s" % (rel(ITCH), ITCH_OUTPUT))
         onnx.checker.check_model(qm)
         onnx.save(qm, tmp)
         del qm
@@ -441,6 +457,12 @@ def inner(argv):
         config["logits_source"] = ("sentiment head trained by models/train_sentiment.py on "
                                    "public zh/ru/en corpora (models/heads/sentiment.json), "
                                    "applied to sentence_embedding inside the graph")
+        if os.path.isfile(ITCH):
+            config["outputs"]["itch"] = ITCH_OUTPUT
+        if os.path.isfile(RECORD):
+            with open(RECORD, encoding="utf-8") as f:
+                config["record_sentiment"] = json.load(f)
+            info("record-sentiment combiner %s -> config.json record_sentiment" % rel(RECORD))
     with open(os.path.join(OUT, "config.json"), "w") as f:
         json.dump(config, f, indent=2, ensure_ascii=False)
         f.write("\n")

@@ -1230,7 +1230,7 @@ mod tests {
     use crate::codebook::CodebookSpec;
     use crate::conversation::ConversationAnalyzer;
     use crate::record::{Record, Timestamp, Turn};
-    use crate::sentiment::{AggregateSentiment, Probs};
+    use crate::sentiment::AggregateSentiment;
     use crate::Engine;
     use serde_json::json;
 
@@ -1581,13 +1581,9 @@ rules:
         a.scores.nps = Some(5);
         assert_eq!(r.evaluate(&a, None).len(), 1);
         a.sentiment = Some(AggregateSentiment {
-            label: Polarity::Negative,
-            polarity: -0.7,
             min_polarity: -0.9,
             max_polarity: -0.2,
-            mixed: false,
-            probs: Probs::default(),
-            clauses: 1,
+            ..AggregateSentiment::from_polarity(Polarity::Negative, -0.7)
         });
         let alerts = r.evaluate(&a, None);
         assert_eq!(

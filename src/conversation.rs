@@ -1071,7 +1071,7 @@ impl ConversationAnalyzer {
 mod tests {
     use super::*;
     use crate::record::{Record, Turn};
-    use crate::sentiment::{AggregateSentiment, Probs};
+    use crate::sentiment::AggregateSentiment;
     use crate::Engine;
 
     fn engine() -> Engine {
@@ -1104,15 +1104,7 @@ mod tests {
         } else {
             Polarity::Neutral
         };
-        AggregateSentiment {
-            label,
-            polarity,
-            min_polarity: polarity,
-            max_polarity: polarity,
-            mixed: false,
-            probs: Probs::default(),
-            clauses: 1,
-        }
+        AggregateSentiment::from_polarity(label, polarity)
     }
 
     #[test]

@@ -95,6 +95,10 @@ pub struct OutputNames {
     /// Classification logits `[batch, labels]` (e.g. sentiment).
     #[serde(default)]
     pub logits: Option<String>,
+    /// The logit of the itch (wish / suggestion) voice type, `[batch, 1]`
+    /// or `[batch]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub itch: Option<String>,
 }
 
 /// `config.json` of a model directory.
@@ -129,6 +133,10 @@ pub struct ModelConfig {
     /// Embedding dimension (checked against the graph's output).
     #[serde(default)]
     pub dimension: Option<usize>,
+    /// The trained combiner of whole-text and clause evidence into the
+    /// overall sentiment of records and turns (needs three-class `labels`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_sentiment: Option<crate::sentiment::RecordModel>,
 }
 
 fn yes() -> bool {
@@ -174,6 +182,9 @@ impl ModelConfig {
         }
         if self.max_length < 2 {
             return Err(bad(format!("max_length {} is too small", self.max_length)));
+        }
+        if let Some(m) = &self.record_sentiment {
+            m.validate().map_err(bad)?;
         }
         Ok(())
     }
@@ -423,6 +434,8 @@ pub struct Encoded {
     pub embedding: Vec<f32>,
     /// Logits over the config's labels, if the model has them.
     pub logits: Option<Vec<f32>>,
+    /// The itch logit, if the model has `outputs.itch`.
+    pub itch: Option<f32>,
     /// Whether the text was cut at `max_length` tokens.
     pub truncated: bool,
 }
@@ -773,13 +786,29 @@ impl Encoder {
                 *l = Some(data[r * k..(r + 1) * k].to_vec());
             }
         }
+        let mut itch: Vec<Option<f32>> = vec![None; n];
+        if let Some(name) = &cfg.outputs.itch {
+            let (shape, data) = outputs[name.as_str()]
+                .try_extract_tensor::<f32>()
+                .map_err(model_err)?;
+            if data.len() != n {
+                return Err(Error::Model(format!(
+                    "output `{name}` has shape {shape:?}, expected [{n}, 1]"
+                )));
+            }
+            for (r, l) in itch.iter_mut().enumerate() {
+                *l = Some(data[r]);
+            }
+        }
         Ok(embeddings
             .into_iter()
             .zip(logits)
+            .zip(itch)
             .zip(batch)
-            .map(|((embedding, logits), t)| Encoded {
+            .map(|(((embedding, logits), itch), t)| Encoded {
                 embedding,
                 logits,
+                itch,
                 truncated: t.truncated,
             })
             .collect())

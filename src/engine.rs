@@ -252,6 +252,13 @@ impl EngineBuilder {
                     })
                     .and_then(|labels| crate::sentiment::LabelMap::from_labels(labels)),
                 #[cfg(feature = "onnx")]
+                record_model: self
+                    .encoder
+                    .as_ref()
+                    .and_then(|e| e.config().record_sentiment.clone()),
+                #[cfg(feature = "onnx")]
+                wish_cues: crate::voice::WishCues::builtin()?,
+                #[cfg(feature = "onnx")]
                 encoder: self.encoder,
                 encode_all_speakers: self.encode_all_speakers,
                 keep_terms: self.keep_terms,
@@ -276,6 +283,10 @@ struct Inner {
     encoder: Option<crate::encoder::Encoder>,
     #[cfg(feature = "onnx")]
     sentiment_labels: Option<crate::sentiment::LabelMap>,
+    #[cfg(feature = "onnx")]
+    record_model: Option<crate::sentiment::RecordModel>,
+    #[cfg(feature = "onnx")]
+    wish_cues: crate::voice::WishCues,
     #[cfg_attr(not(feature = "onnx"), allow(dead_code))]
     encode_all_speakers: bool,
     keep_terms: bool,
@@ -506,6 +517,7 @@ impl Engine {
             text,
             turns,
             sentiment: None,
+            voices: None,
             clauses,
             codes: Vec::new(),
             points: Vec::new(),
@@ -602,6 +614,7 @@ impl Engine {
             }
             let encoded = self.install(|| encoder.encode(&texts))?;
             let labels = self.inner.sentiment_labels;
+            let cues = &self.inner.wish_cues;
             let mut it = encoded.into_iter();
             for o in outcomes.iter_mut() {
                 if let Outcome::Ok(a) = o {
@@ -613,9 +626,57 @@ impl Engine {
                         c.embedding = it.next();
                         if let (Some(map), Some(e)) = (labels, &c.embedding) {
                             c.sentiment = e.logits.as_deref().and_then(|l| map.sentiment(l));
+                            if c.role == Role::Customer {
+                                c.voice = c.sentiment.as_ref().map(|s| {
+                                    let q = e.itch.map(|l| 1.0 / (1.0 + (-l).exp()));
+                                    crate::sentiment::Voice::new(
+                                        s,
+                                        q,
+                                        cues.matches(c.language, &c.text),
+                                    )
+                                });
+                            }
                         }
                     }
-                    aggregate_sentiment(a);
+                }
+            }
+            // The whole text of every unit of two or more encoded clauses is
+            // one more input (a separate call, so the clause batches and
+            // their int8 embeddings stay as they were).
+            if let Some(map) = labels {
+                let units: Vec<Vec<Option<String>>> = outcomes
+                    .iter()
+                    .map(|o| match o {
+                        Outcome::Ok(a) => unit_texts(a, all),
+                        Outcome::Err(_) => Vec::new(),
+                    })
+                    .collect();
+                let whole: Vec<&str> = units
+                    .iter()
+                    .flatten()
+                    .flatten()
+                    .map(String::as_str)
+                    .collect();
+                let encoded = if whole.is_empty() {
+                    Vec::new()
+                } else {
+                    self.install(|| encoder.encode(&whole))?
+                };
+                let mut it = encoded.into_iter();
+                for (o, texts) in outcomes.iter_mut().zip(&units) {
+                    if let Outcome::Ok(a) = o {
+                        let probs: Vec<Option<crate::sentiment::Probs>> = texts
+                            .iter()
+                            .map(|t| {
+                                t.as_ref().and_then(|_| it.next()).and_then(|e| {
+                                    e.logits
+                                        .as_deref()
+                                        .and_then(|l| crate::sentiment::text_probs(&map, l))
+                                })
+                            })
+                            .collect();
+                        aggregate_sentiment(a, &probs, self.inner.record_model.as_ref());
+                    }
                 }
             }
         }
@@ -699,6 +760,7 @@ impl Engine {
                 script: det.script,
                 tokens,
                 sentiment: None,
+                voice: None,
                 codes: Vec::new(),
                 embedding: None,
                 terms,
@@ -713,27 +775,88 @@ impl Engine {
     }
 }
 
-/// Fills the turn and record sentiment from the clause sentiments: the record
-/// over customer clauses, each turn over its own clauses.
+/// The whole texts of an analysis' units that get their own encoder input:
+/// the record first, then each turn (`None`: fewer than two encoded clauses,
+/// the unit's text is its one clause). A conversation record has no whole
+/// text of its own (its turns do): joined turns would cost a long input and
+/// be cut at the model's limit, losing the end of the call.
 #[cfg(feature = "onnx")]
-fn aggregate_sentiment(a: &mut Analysis) {
-    let weight = |c: &Clause| c.end.saturating_sub(c.start);
-    a.sentiment = crate::sentiment::aggregate(
+fn unit_texts(a: &Analysis, all: bool) -> Vec<Option<String>> {
+    let encoded = |c: &&Clause| c.sentiment.is_some();
+    let customer = a
+        .clauses
+        .iter()
+        .filter(|c| c.role == Role::Customer)
+        .filter(encoded)
+        .count();
+    let mut out = Vec::with_capacity(1 + a.turns.as_ref().map_or(0, Vec::len));
+    out.push(a.text.clone().filter(|_| customer >= 2));
+    if let Some(turns) = &a.turns {
+        for t in turns {
+            let n = a
+                .clauses
+                .iter()
+                .filter(|c| c.turn == Some(t.turn))
+                .filter(encoded)
+                .count();
+            out.push((n >= 2 && (all || t.role == Role::Customer)).then(|| t.text.clone()));
+        }
+    }
+    out
+}
+
+/// Fills the turn and record sentiment from the clause sentiments and the
+/// whole-text probabilities (`texts`: the record's, then each turn's, as
+/// [`unit_texts`] lists them), and counts the record's voice types.
+#[cfg(feature = "onnx")]
+fn aggregate_sentiment(
+    a: &mut Analysis,
+    texts: &[Option<crate::sentiment::Probs>],
+    model: Option<&crate::sentiment::RecordModel>,
+) {
+    use crate::sentiment::{aggregate, ClauseEvidence, VoiceCounts};
+    fn evidence((i, c): (usize, &Clause)) -> Option<ClauseEvidence<'_>> {
+        c.sentiment.as_ref().map(|s| ClauseEvidence {
+            sentiment: s,
+            weight: c.end.saturating_sub(c.start),
+            clause: i,
+            turn: c.turn,
+            start: c.start,
+            end: c.end,
+        })
+    }
+    let text = |k: usize| texts.get(k).copied().flatten();
+    a.sentiment = aggregate(
         a.clauses
             .iter()
-            .filter(|c| c.role == Role::Customer)
-            .filter_map(|c| c.sentiment.as_ref().map(|s| (s, weight(c)))),
+            .enumerate()
+            .filter(|(_, c)| c.role == Role::Customer)
+            .filter_map(evidence),
+        text(0),
+        a.language,
+        model,
     );
     if let Some(turns) = a.turns.as_mut() {
-        for t in turns.iter_mut() {
-            t.sentiment = crate::sentiment::aggregate(
+        for (k, t) in turns.iter_mut().enumerate() {
+            t.sentiment = aggregate(
                 a.clauses
                     .iter()
-                    .filter(|c| c.turn == Some(t.turn))
-                    .filter_map(|c| c.sentiment.as_ref().map(|s| (s, weight(c)))),
+                    .enumerate()
+                    .filter(|(_, c)| c.turn == Some(t.turn))
+                    .filter_map(evidence),
+                text(k + 1),
+                t.language,
+                model,
             );
         }
     }
+    let mut counts = VoiceCounts::default();
+    let mut any = false;
+    for v in a.clauses.iter().filter_map(|c| c.voice.as_ref()) {
+        counts.add(v.label);
+        any = true;
+    }
+    a.voices = any.then_some(counts);
 }
 
 /// Maps char offsets of a string to byte offsets (identity for ASCII).

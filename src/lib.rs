@@ -22,6 +22,7 @@
 //! * [`engine`]: the [`Engine`] that runs the stages on a record;
 //! * [`output`]: the output contract ([`Analysis`], one JSON object per record);
 //! * [`run`]: streaming runs in input order, whatever the thread count;
+//! * [`voice`]: wish cues of the voice type (pain, itch, delight, neutral);
 //! * [`codebook`]: the codebook (码框) and points stages: rules, exemplars
 //!   and learned classifiers; pain, itch and delight per (clause, code);
 //! * [`conversation`]: conversation features (sentiment trajectory,
@@ -74,9 +75,11 @@ pub mod output;
 pub mod record;
 pub mod run;
 pub mod sentiment;
+pub mod sentiment_eval;
 #[cfg(feature = "store")]
 pub mod store;
 pub mod tokens;
+pub mod voice;
 
 pub use codebook::{Codebook, CodebookSpec, PointKind};
 pub use engine::{Engine, EngineBuilder};

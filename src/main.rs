@@ -134,12 +134,20 @@ struct ReclassifyArgs {
 
 #[derive(Args)]
 struct EvalArgs {
-    /// The codebook file.
-    #[arg(long)]
-    codebook: PathBuf,
-    /// Gold file, JSON Lines (see corpora/codebooks/FORMAT.md).
-    #[arg(long)]
-    gold: PathBuf,
+    /// The codebook file (with --gold).
+    #[arg(long, requires = "gold")]
+    codebook: Option<PathBuf>,
+    /// Gold codes, JSON Lines (see corpora/codebooks/FORMAT.md).
+    #[arg(long, requires = "codebook")]
+    gold: Option<PathBuf>,
+    /// Labelled records, JSON Lines (`text`, `sentiment`, `voice`, `set`):
+    /// scores the record sentiment and voice type that `analyze` outputs.
+    #[arg(long, conflicts_with_all = ["codebook", "gold"], required_unless_present = "codebook")]
+    records: Option<PathBuf>,
+    /// With --records: write each record's sentiment-combiner features
+    /// (JSON Lines) to this file, for models/train_record.py.
+    #[arg(long, requires = "records")]
+    evidence: Option<PathBuf>,
     /// Ignore codes that the gold file never uses.
     #[arg(long)]
     only_gold_codes: bool,
@@ -979,8 +987,11 @@ fn id_value(rec: &vocmine::store::StoredRecord) -> serde_json::Value {
 }
 
 fn eval(e: EvalArgs) -> Result<(), Error> {
-    let spec = CodebookSpec::load(&e.codebook)?;
-    let gold = vocmine::codebook::read_gold(&e.gold)?;
+    let (Some(codebook), Some(gold_path)) = (&e.codebook, &e.gold) else {
+        return eval_records(e);
+    };
+    let spec = CodebookSpec::load(codebook)?;
+    let gold = vocmine::codebook::read_gold(gold_path)?;
     let mut b = Engine::builder();
     if !e.no_model {
         b = b.encoder(encoder(&e.model)?);
@@ -992,8 +1003,8 @@ fn eval(e: EvalArgs) -> Result<(), Error> {
     let report = vocmine::codebook::evaluate(&engine, &gold, e.only_gold_codes)?;
     println!(
         "{} on {} ({} texts)",
-        e.codebook.display(),
-        e.gold.display(),
+        codebook.display(),
+        gold_path.display(),
         report.texts
     );
     print!("{}", report.table());
@@ -1001,6 +1012,72 @@ fn eval(e: EvalArgs) -> Result<(), Error> {
         let mut f = output(path)?;
         serde_json::to_writer_pretty(&mut f, &report)?;
         writeln!(f).map_err(|err| Error::io(path, err))?;
+    }
+    Ok(())
+}
+
+fn eval_records(e: EvalArgs) -> Result<(), Error> {
+    let Some(path) = &e.records else {
+        return Err(Error::Config(
+            "eval needs --codebook and --gold, or --records".into(),
+        ));
+    };
+    let items = vocmine::sentiment_eval::read_labelled(path)?;
+    let mut b = Engine::builder();
+    if !e.no_model {
+        b = b.encoder(encoder(&e.model)?);
+    }
+    if let Some(n) = e.threads {
+        b = b.threads(n);
+    }
+    let engine = b.build()?;
+    let mut sink = match &e.evidence {
+        Some(p) => Some((p.clone(), output(p)?)),
+        None => None,
+    };
+    let mut write_err: Option<Error> = None;
+    let mut write =
+        |it: &vocmine::sentiment_eval::LabelledRecord, a: &vocmine::Analysis, x: &[f32]| {
+            if let Some((p, f)) = sink.as_mut() {
+                let line = serde_json::json!({
+                    "id": it.id, "set": it.set, "language": a.language.code(),
+                    "sentiment": it.sentiment, "features": x,
+                });
+                if let Err(err) = writeln!(f, "{line}") {
+                    write_err.get_or_insert(Error::io(p.clone(), err));
+                }
+            }
+        };
+    let report = vocmine::sentiment_eval::evaluate_records(
+        &engine,
+        &items,
+        e.evidence.is_some().then_some(
+            &mut write
+                as &mut dyn FnMut(
+                    &vocmine::sentiment_eval::LabelledRecord,
+                    &vocmine::Analysis,
+                    &[f32],
+                ),
+        ),
+    )?;
+    if let Some(err) = write_err {
+        return Err(err);
+    }
+    if let Some((p, mut f)) = sink {
+        f.flush().map_err(|err| Error::io(&p, err))?;
+    }
+    println!(
+        "{} ({} records, {} failed, {} without sentiment)",
+        path.display(),
+        report.records,
+        report.failed,
+        report.unlabelled
+    );
+    print!("{}", report.table());
+    if let Some(p) = &e.json {
+        let mut f = output(p)?;
+        serde_json::to_writer_pretty(&mut f, &report)?;
+        writeln!(f).map_err(|err| Error::io(p, err))?;
     }
     Ok(())
 }

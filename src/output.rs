@@ -16,7 +16,7 @@ use crate::conversation::ConversationInsights;
 use crate::error::RecordError;
 use crate::language::{Language, LanguageShare, Script};
 use crate::record::{RecordId, Role, Scores, Timestamp};
-use crate::sentiment::{AggregateSentiment, Sentiment};
+use crate::sentiment::{AggregateSentiment, Sentiment, Voice, VoiceCounts};
 use crate::tokens::TokenKind;
 
 /// Whether a record is a single text or a conversation.
@@ -70,9 +70,14 @@ pub struct Analysis {
     /// The turns (conversation records).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub turns: Option<Vec<TurnAnalysis>>,
-    /// Sentiment of the customer's clauses, aggregated (with the neural encoder).
+    /// Overall sentiment of the customer (with the neural encoder): the
+    /// label a rater would give, with the clause evidence and the worst clause.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sentiment: Option<AggregateSentiment>,
+    /// Counts of the voice types of the customer's clauses (with the neural
+    /// encoder); with a codebook also the uncoded pains and itches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voices: Option<VoiceCounts>,
     /// Clauses in order of appearance.
     pub clauses: Vec<Clause>,
     /// Codes of the record (with a codebook): the codes of its customer
@@ -144,6 +149,10 @@ pub struct Clause {
     /// Sentiment of the clause (with the neural encoder; customer clauses).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sentiment: Option<Sentiment>,
+    /// Voice type of the clause: pain, itch, delight or neutral (with the
+    /// neural encoder; customer clauses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voice: Option<Voice>,
     /// Codes of the clause (with a codebook; customer clauses only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub codes: Vec<ClauseCode>,

@@ -18,7 +18,7 @@ use serde_json::Value;
 use vocmine::conversation::{
     ConversationAnalyzer, ConversationCues, ConversationFeature, ConversationInsights, Feature,
 };
-use vocmine::sentiment::{AggregateSentiment, Polarity, Probs};
+use vocmine::sentiment::{AggregateSentiment, Polarity};
 use vocmine::{Analysis, Engine, Record, Role, Turn};
 
 // ------------------------------------------------------------------ helpers
@@ -83,15 +83,7 @@ fn sentiment(polarity: f32) -> AggregateSentiment {
     } else {
         Polarity::Neutral
     };
-    AggregateSentiment {
-        label,
-        polarity,
-        min_polarity: polarity,
-        max_polarity: polarity,
-        mixed: false,
-        probs: Probs::default(),
-        clauses: 1,
-    }
+    AggregateSentiment::from_polarity(label, polarity)
 }
 
 // ------------------------------------------------------- 1. each feature

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Train vocmine's record-sentiment combiner: the overall label of a record
+or turn from its whole-text probabilities and its clause evidence.
+
+    .venv-models/bin/python models/eval_sets.py --out /tmp/vm-eval
+    ./target/release/vocmine eval --records /tmp/vm-eval/sentiment.dev.jsonl \\
+        --evidence /tmp/vm-eval/dev.evidence.jsonl
+    .venv-models/bin/python models/train_record.py /tmp/vm-eval/dev.evidence.jsonl
+    python3 models/setup.py        # merges models/heads/record.json into config.json
+
+The features are exactly what the engine computes (`vocmine eval --evidence`
+writes them through the same code path as `analyze`; names in
+vocmine::sentiment::RECORD_FEATURES). Labels are the human whole-review /
+tweet / sentence labels of the *dev* splits of models/train_sentiment.py,
+which the sentiment head never trained on; the test splits stay for
+`vocmine eval`. Model: multinomial logistic regression (numpy, full batch
+gradient descent, L2 0.01), each set weighted equally and classes balanced
+within a set; binary sets (no neutral gold) use the full three-way softmax so
+that a review is never called neutral without evidence. Deterministic.
+"""
+import argparse
+import datetime
+import json
+import os
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "heads", "record.json")
+LABELS = ["negative", "neutral", "positive"]
+FEATURES = ["text_log_negative", "text_log_neutral", "text_log_positive", "mean_negative",
+            "mean_neutral", "mean_positive", "min_polarity", "max_polarity", "share_negative",
+            "share_positive", "log_clauses", "lang_zh", "lang_ru", "lang_en"]
+
+
+def fit(X, y, w, l2=0.01, steps=3000, lr=0.5):
+    n, d = X.shape
+    W = np.zeros((d, 3))
+    b = np.zeros(3)
+    Y = np.eye(3)[y]
+    for _ in range(steps):
+        z = X @ W + b
+        z -= z.max(1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(1, keepdims=True)
+        g = (p - Y) * w[:, None]
+        W -= lr * (X.T @ g + l2 * W)
+        b -= lr * g.sum(0)
+    return W, b
+
+
+def predict(X, W, b):
+    return (X @ W + b).argmax(1)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("evidence")
+    ap.add_argument("--no-save", action="store_true")
+    a = ap.parse_args()
+    rows = [json.loads(l) for l in open(a.evidence, encoding="utf-8") if l.strip()]
+    rows = [r for r in rows if r.get("sentiment") in LABELS]
+    X = np.array([r["features"] for r in rows], np.float64)
+    y = np.array([LABELS.index(r["sentiment"]) for r in rows])
+    sets = [r["set"] for r in rows]
+    w = np.zeros(len(rows))
+    names = sorted(set(sets))
+    for s in names:
+        idx = [i for i, t in enumerate(sets) if t == s]
+        cls = sorted(set(y[idx]))
+        for c in cls:
+            ci = [i for i in idx if y[i] == c]
+            w[ci] = 1.0 / (len(names) * len(cls) * len(ci))
+    W, b = fit(X, y, w)
+    # the same fit with one set held out at a time, for an honest dev figure
+    print("set                       n   acc(fit)  acc(set held out)  acc(whole-text argmax)")
+    for s in names:
+        idx = np.array([i for i, t in enumerate(sets) if t == s])
+        rest = np.array([i for i, t in enumerate(sets) if t != s])
+        W2, b2 = fit(X[rest], y[rest], w[rest] / w[rest].sum())
+        base = X[idx, :3].argmax(1)
+        print("%-22s %5d   %.3f     %.3f              %.3f" % (
+            s, len(idx), (predict(X[idx], W, b) == y[idx]).mean(),
+            (predict(X[idx], W2, b2) == y[idx]).mean(), (base == y[idx]).mean()))
+    if a.no_save:
+        return
+    out = dict(features=FEATURES, labels=LABELS, weights=W.T.round(5).tolist(), bias=b.round(5).tolist(),
+               source="multinomial logistic regression trained by models/train_record.py on %d dev-split "
+                      "records of %d sets (%s), %s" % (len(rows), len(names), ", ".join(names),
+                                                       datetime.date.today().isoformat()))
+    with open(OUT, "w", encoding="utf-8") as f:
+        json.dump(out, f, indent=1)
+        f.write("\n")
+    print("wrote", os.path.relpath(OUT), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
