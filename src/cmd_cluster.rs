@@ -143,9 +143,12 @@ pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
                     if let Some(cb) = &cb {
                         for cl in rec.clauses.iter_mut() {
                             let coded: Vec<ClauseCode> = match (&cl.terms, cl.customer) {
-                                (Some(t), true) => {
-                                    cb.classify(t, cl.embedding.as_deref(), cl.sentiment.as_ref())
-                                }
+                                (Some(t), true) => cb.classify_voiced(
+                                    t,
+                                    cl.embedding.as_deref(),
+                                    cl.sentiment.as_ref(),
+                                    cl.voice.as_ref(),
+                                ),
                                 _ => Vec::new(),
                             };
                             cl.codes = coded.iter().map(|x| x.code.to_string()).collect();

@@ -137,6 +137,11 @@ pub struct ModelConfig {
     /// overall sentiment of records and turns (needs three-class `labels`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_sentiment: Option<crate::sentiment::RecordModel>,
+    /// Maximum tokens of a whole text encoded as record-sentiment evidence
+    /// (default: `max_length`): the heads were tuned on texts cut at this
+    /// length, and long reviews cost little accuracy and much time beyond it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_max_length: Option<usize>,
 }
 
 fn yes() -> bool {
@@ -185,6 +190,9 @@ impl ModelConfig {
         }
         if let Some(m) = &self.record_sentiment {
             m.validate().map_err(bad)?;
+        }
+        if self.text_max_length.is_some_and(|n| n < 2) {
+            return Err(bad("text_max_length must be at least 2".into()));
         }
         Ok(())
     }
@@ -542,7 +550,7 @@ impl Encoder {
         }
     }
 
-    fn tokenize(&self, text: &str) -> Result<Tokenized> {
+    fn tokenize(&self, text: &str, max: usize) -> Result<Tokenized> {
         let inner = &*self.inner;
         let input = format!("{}{}", inner.config.prefix, text);
         let enc = inner
@@ -550,7 +558,6 @@ impl Encoder {
             .encode(input, true)
             .map_err(|e| Error::Model(format!("tokenizer: {e}")))?;
         let ids = enc.get_ids();
-        let max = inner.config.max_length;
         if ids.len() <= max {
             return Ok(Tokenized {
                 ids: ids.iter().map(|&i| i64::from(i)).collect(),
@@ -571,12 +578,25 @@ impl Encoder {
     /// Encodes texts; results are in input order. Identical texts are
     /// encoded once; earlier results come from the cache.
     pub fn encode(&self, texts: &[&str]) -> Result<Vec<Arc<Encoded>>> {
+        self.encode_max(texts, self.inner.config.max_length)
+    }
+
+    /// Encodes texts cut at `max` tokens (at most the model's
+    /// `max_length`); like [`Encoder::encode`] otherwise. Results of
+    /// different limits are cached apart.
+    pub fn encode_max(&self, texts: &[&str], max: usize) -> Result<Vec<Arc<Encoded>>> {
         let inner = &*self.inner;
+        let max = max.clamp(2, inner.config.max_length);
+        let salt = if max == inner.config.max_length {
+            0
+        } else {
+            (max as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        };
         inner
             .stats
             .texts
             .fetch_add(texts.len() as u64, Ordering::Relaxed);
-        let keys: Vec<u64> = texts.iter().map(|t| text_key(t)).collect();
+        let keys: Vec<u64> = texts.iter().map(|t| text_key(t) ^ salt).collect();
         let mut results: Vec<Option<Arc<Encoded>>> = vec![None; texts.len()];
         // Unique texts not in the cache.
         let mut todo: Vec<usize> = Vec::new();
@@ -597,7 +617,7 @@ impl Encoder {
         }
         let tokenized: Vec<Tokenized> = todo
             .par_iter()
-            .map(|&i| self.tokenize(texts[i]))
+            .map(|&i| self.tokenize(texts[i], max))
             .collect::<Result<_>>()?;
         // Longest first: the first batch fails early on memory, padding stays small.
         let mut order: Vec<usize> = (0..todo.len()).collect();

@@ -660,7 +660,11 @@ impl Engine {
                 let encoded = if whole.is_empty() {
                     Vec::new()
                 } else {
-                    self.install(|| encoder.encode(&whole))?
+                    let max = encoder
+                        .config()
+                        .text_max_length
+                        .unwrap_or(encoder.config().max_length);
+                    self.install(|| encoder.encode_max(&whole, max))?
                 };
                 let mut it = encoded.into_iter();
                 for (o, texts) in outcomes.iter_mut().zip(&units) {

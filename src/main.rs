@@ -836,7 +836,12 @@ fn reclassify(r: ReclassifyArgs) -> Result<(), Error> {
             .clauses
             .iter()
             .map(|c| match (&c.terms, c.customer) {
-                (Some(t), true) => cb.classify(t, c.embedding.as_deref(), c.sentiment.as_ref()),
+                (Some(t), true) => cb.classify_voiced(
+                    t,
+                    c.embedding.as_deref(),
+                    c.sentiment.as_ref(),
+                    c.voice.as_ref(),
+                ),
                 _ => Vec::new(),
             })
             .collect();

@@ -631,6 +631,20 @@ impl Voice {
             cue,
         }
     }
+
+    /// The same voice with its label set as stored (a store keeps the label
+    /// that analysis printed; the probabilities are recomputed from the
+    /// stored sentiment and itch probability).
+    pub fn with_label(mut self, label: VoiceType) -> Voice {
+        self.confidence = match label {
+            VoiceType::Pain => self.probs.pain,
+            VoiceType::Itch => self.probs.itch,
+            VoiceType::Delight => self.probs.delight,
+            VoiceType::Neutral => self.probs.neutral,
+        };
+        self.label = label;
+        self
+    }
 }
 
 /// Counts of the voice types of a record's customer clauses; with a

@@ -64,22 +64,30 @@ pub fn read_labelled(path: &Path) -> Result<Vec<LabelledRecord>> {
             line: i as u64 + 1,
             message,
         };
-        let item: LabelledRecord = serde_json::from_str(&line)
-            .map_err(|e| bad(format!("invalid labelled record: {e}")))?;
-        if let Some(s) = &item.sentiment {
-            Polarity::parse(s).ok_or_else(|| {
-                bad(format!(
-                    "sentiment `{s}` is not negative, neutral or positive"
-                ))
-            })?;
-        }
-        if let Some(v) = &item.voice {
-            VoiceType::parse(v)
-                .ok_or_else(|| bad(format!("voice `{v}` is not pain, itch, delight or neutral")))?;
-        }
-        out.push(item);
+        out.push(parse_labelled(&line).map_err(bad)?);
     }
     Ok(out)
+}
+
+/// Parses and checks one labelled record (a JSON object: `text`, and any of
+/// `id`, `language`, `sentiment`, `voice`, `itch`, `set`); the error says
+/// what is wrong.
+pub fn parse_labelled(line: &str) -> std::result::Result<LabelledRecord, String> {
+    let item: LabelledRecord =
+        serde_json::from_str(line).map_err(|e| format!("invalid labelled record: {e}"))?;
+    if let Some(s) = &item.sentiment {
+        if Polarity::parse(s).is_none() {
+            return Err(format!(
+                "sentiment `{s}` is not negative, neutral or positive"
+            ));
+        }
+    }
+    if let Some(v) = &item.voice {
+        if VoiceType::parse(v).is_none() {
+            return Err(format!("voice `{v}` is not pain, itch, delight or neutral"));
+        }
+    }
+    Ok(item)
 }
 
 /// Accuracy, macro-F1 and the confusion matrix of one label set.

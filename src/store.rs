@@ -36,7 +36,7 @@ use crate::codebook::{ClauseTerms, TermToken};
 use crate::error::{Error, Result};
 use crate::output::Outcome;
 use crate::record::Role;
-use crate::sentiment::{Polarity, Probs, Sentiment};
+use crate::sentiment::{Polarity, Probs, Sentiment, Voice, VoiceType};
 
 /// Format version of the store.
 pub const STORE_VERSION: u32 = 2;
@@ -121,6 +121,9 @@ fn clauses_schema(dim: usize) -> SchemaRef {
         Field::new("p_negative", DataType::Float32, true),
         Field::new("p_neutral", DataType::Float32, true),
         Field::new("p_positive", DataType::Float32, true),
+        Field::new("voice", DataType::Utf8, true),
+        Field::new("p_itch", DataType::Float32, true),
+        Field::new("voice_cue", DataType::Boolean, true),
         Field::new("folded", DataType::Utf8, true),
         list_of("token_stems", DataType::Utf8),
         list_of("token_starts", DataType::UInt32),
@@ -260,6 +263,9 @@ impl StoreWriter {
         let mut c_pn = Float32Builder::new();
         let mut c_pu = Float32Builder::new();
         let mut c_pp = Float32Builder::new();
+        let mut c_voice = StringBuilder::new();
+        let mut c_itch = Float32Builder::new();
+        let mut c_cue = BooleanBuilder::new();
         let mut c_folded = StringBuilder::new();
         let mut c_stems = ListBuilder::new(StringBuilder::new());
         let mut c_starts = ListBuilder::new(UInt32Builder::new());
@@ -362,6 +368,9 @@ impl StoreWriter {
                                 c_pp.append_null();
                             }
                         }
+                        c_voice.append_option(c.voice.as_ref().map(|v| v.label.as_str()));
+                        c_itch.append_option(c.voice.as_ref().map(|v| v.probs.itch));
+                        c_cue.append_option(c.voice.as_ref().map(|v| v.cue));
                         match &c.terms {
                             Some(t) => {
                                 c_folded.append_value(&t.folded);
@@ -451,6 +460,9 @@ impl StoreWriter {
             Arc::new(c_pn.finish()),
             Arc::new(c_pu.finish()),
             Arc::new(c_pp.finish()),
+            Arc::new(c_voice.finish()),
+            Arc::new(c_itch.finish()),
+            Arc::new(c_cue.finish()),
             Arc::new(c_folded.finish()),
             Arc::new(c_stems.finish()),
             Arc::new(c_starts.finish()),
@@ -528,6 +540,8 @@ pub struct StoredClause {
     pub terms: Option<ClauseTerms>,
     /// Sentiment, when stored.
     pub sentiment: Option<Sentiment>,
+    /// Voice type, when stored (stores written before voice types have none).
+    pub voice: Option<Voice>,
     /// Embedding, when stored.
     pub embedding: Option<Vec<f32>>,
     /// Codes at analysis time.
@@ -706,6 +720,16 @@ impl StoreReader {
         let pn = col::<Float32Array>(b, "p_negative", path)?;
         let pu = col::<Float32Array>(b, "p_neutral", path)?;
         let pp = col::<Float32Array>(b, "p_positive", path)?;
+        // voice columns: absent in stores written before them (then no voice)
+        let voices = b
+            .column_by_name("voice")
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>());
+        let p_itch = b
+            .column_by_name("p_itch")
+            .and_then(|c| c.as_any().downcast_ref::<Float32Array>());
+        let cues = b
+            .column_by_name("voice_cue")
+            .and_then(|c| c.as_any().downcast_ref::<BooleanArray>());
         let folded = col::<StringArray>(b, "folded", path)?;
         let stems = col::<ListArray>(b, "token_stems", path)?;
         let tstarts = col::<ListArray>(b, "token_starts", path)?;
@@ -770,6 +794,15 @@ impl StoreReader {
                         probs,
                     }
                 });
+            let voice = match (&sentiment, voices, p_itch) {
+                (Some(s), Some(v), Some(q)) if !v.is_null(i) && !q.is_null(i) => {
+                    VoiceType::parse(v.value(i)).map(|label| {
+                        let cue = cues.is_some_and(|c| !c.is_null(i) && c.value(i));
+                        Voice::new(s, Some(q.value(i)), cue).with_label(label)
+                    })
+                }
+                _ => None,
+            };
             let embedding = emb.and_then(|e| {
                 (!e.is_null(i)).then(|| {
                     let v = e.value(i);
@@ -791,6 +824,7 @@ impl StoreReader {
                     language: languages.value(i).to_owned(),
                     terms,
                     sentiment,
+                    voice,
                     embedding,
                     codes: strings(list_values(codes, i)),
                 },

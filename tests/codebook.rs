@@ -16,6 +16,7 @@ use serde_json::Value;
 use vocmine::codebook::{
     evaluate, read_gold, CodebookSpec, Evaluator, GoldCode, PointKind, RulesSpec,
 };
+use vocmine::sentiment::{Probs, Sentiment, Voice, VoiceCounts};
 use vocmine::{Analysis, Clause, Engine, Record, Role, Turn};
 
 // ------------------------------------------------------------------ helpers
@@ -704,6 +705,109 @@ fn points_from_cues_without_sentiment() {
         PointKind::Itch
     );
     assert_eq!(point_of(&e, "dark mode", f), PointKind::Itch);
+}
+
+/// With the encoder's voice type on a clause, a coded clause takes its
+/// point from it (a factual mention stays a mention even when the clause
+/// leans negative; a wish is an itch), unless the code fixes its point;
+/// pains and itches that no code caught are counted as uncoded.
+#[test]
+fn points_follow_the_clause_voice_type_and_uncoded_voices_are_counted() {
+    let e = matching();
+    let cb = e.codebook().expect("the engine has the codebook");
+    let probs = |negative, neutral, positive| {
+        Sentiment::from_probs(Probs {
+            negative,
+            neutral,
+            positive,
+        })
+    };
+    let point = |t: &str, code: &str, s: &Sentiment, itch: f32| -> PointKind {
+        let a = text(&e, t);
+        let c = &a.clauses[0];
+        let terms = c.terms.as_deref().expect("clause terms are kept");
+        let voice = Voice::new(s, Some(itch), false);
+        let coded = cb.classify_voiced(terms, None, Some(s), Some(&voice));
+        let found: Vec<PointKind> = coded
+            .iter()
+            .filter(|c| &*c.code == code)
+            .map(|c| c.point)
+            .collect();
+        assert_eq!(found.len(), 1, "{t:?} → {coded:?}");
+        found[0]
+    };
+    let w = "service.waiting";
+    // neutral but leaning negative (polarity -0.4, which the sentiment
+    // thresholds alone would call a pain): a mention
+    let neutral = probs(0.45, 0.50, 0.05);
+    assert!(neutral.polarity <= -0.3, "{neutral:?}");
+    assert_eq!(
+        point("The queue was long", w, &neutral, 0.1),
+        PointKind::Mention
+    );
+    // a negative clause is a pain, a positive one a delight
+    assert_eq!(
+        point("The queue was long", w, &probs(0.8, 0.1, 0.1), 0.1),
+        PointKind::Pain
+    );
+    assert_eq!(
+        point("The queue was long", w, &probs(0.1, 0.1, 0.8), 0.1),
+        PointKind::Delight
+    );
+    // the itch probability makes a wish an itch, whatever the sentiment
+    assert_eq!(
+        point("The queue was long", w, &probs(0.8, 0.1, 0.1), 0.9),
+        PointKind::Itch
+    );
+    // the codebook's own itch cue still wins, and so does a code's fixed point
+    assert_eq!(
+        point(
+            "I wish the queue were shorter",
+            w,
+            &probs(0.1, 0.1, 0.8),
+            0.1
+        ),
+        PointKind::Itch
+    );
+    assert_eq!(
+        point(
+            "dark mode is terrible",
+            "feature_request",
+            &probs(0.9, 0.05, 0.05),
+            0.0
+        ),
+        PointKind::Itch
+    );
+
+    // uncoded pains and itches: counted only where a codebook ran
+    let mut a = text(
+        &e,
+        "The queue was long. The weather was awful. Please add a kids corner",
+    );
+    assert_eq!(a.clauses.len(), 3, "{:?}", a.clauses);
+    let voices = [
+        (probs(0.8, 0.1, 0.1), 0.0),
+        (probs(0.9, 0.05, 0.05), 0.0),
+        (probs(0.1, 0.6, 0.3), 0.95),
+    ];
+    let mut counts = VoiceCounts::default();
+    for (c, (s, q)) in a.clauses.iter_mut().zip(voices) {
+        let v = Voice::new(&s, Some(q), false);
+        counts.add(v.label);
+        c.sentiment = Some(s);
+        c.voice = Some(v);
+    }
+    a.voices = Some(counts);
+    cb.code_analysis(&mut a);
+    let v = a.voices.expect("voice counts");
+    assert_eq!((v.pain, v.itch), (2, 1));
+    assert!(!a.clauses[0].codes.is_empty(), "the queue clause is coded");
+    assert!(
+        a.clauses[1].codes.is_empty() && a.clauses[2].codes.is_empty(),
+        "{:?}",
+        clause_codes(&a)
+    );
+    assert_eq!((v.uncoded_pain, v.uncoded_itch), (Some(1), Some(1)));
 }
 
 #[test]

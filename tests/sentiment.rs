@@ -179,3 +179,83 @@ fn eval_records_scores_what_analyze_prints() {
         "{err}"
     );
 }
+
+/// Reclassifying a store written with the model gives the analysis' points:
+/// the store keeps each clause's voice type, which decides the points.
+#[test]
+fn reclassify_keeps_the_voice_type_points_of_the_analysis() {
+    let Some(_) = default_model() else {
+        eprintln!("SKIPPED: the default model is not built; run `{SETUP_COMMAND}`");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let sample = std::fs::read_to_string(root().join("corpora/sample.jsonl")).unwrap();
+    let input = dir.path().join("in.jsonl");
+    let head: Vec<&str> = sample.lines().take(80).collect();
+    std::fs::write(&input, head.join("\n") + "\n").unwrap();
+    let cb = root().join("corpora/codebooks/automotive.yaml");
+    let (store, out, re) = (
+        dir.path().join("store"),
+        dir.path().join("out.jsonl"),
+        dir.path().join("re.jsonl"),
+    );
+    let run = |args: &[&std::ffi::OsStr]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_vocmine"))
+            .current_dir(root())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    run(&[
+        "analyze".as_ref(),
+        input.as_os_str(),
+        "--codebook".as_ref(),
+        cb.as_os_str(),
+        "--store".as_ref(),
+        store.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+        "-q".as_ref(),
+    ]);
+    run(&[
+        "reclassify".as_ref(),
+        "--store".as_ref(),
+        store.as_os_str(),
+        "--codebook".as_ref(),
+        cb.as_os_str(),
+        "--no-model".as_ref(),
+        "-o".as_ref(),
+        re.as_os_str(),
+    ]);
+    let lines = |p: &PathBuf| -> Vec<Value> {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let (a, b) = (lines(&out), lines(&re));
+    assert_eq!(a.len(), b.len());
+    let mut points = 0;
+    let mut mentions = 0;
+    for (x, y) in a.iter().zip(&b) {
+        let arr = |v: &Value| v.as_array().cloned().unwrap_or_default();
+        assert_eq!(
+            arr(&x["points"]),
+            arr(&y["points"]),
+            "points of {}",
+            x["id"]
+        );
+        points += x["points"].as_array().map_or(0, |p| p.len());
+        for c in x["clauses"].as_array().into_iter().flatten() {
+            for code in c["codes"].as_array().into_iter().flatten() {
+                mentions += usize::from(code["point"] == "mention");
+            }
+        }
+    }
+    assert!(
+        points > 50 && mentions > 10,
+        "{points} points, {mentions} mentions"
+    );
+}

@@ -631,6 +631,38 @@ impl PyEngine {
         json.map_err(|e| to_py_err(py, e))
     }
 
+    /// Scores labelled records (one JSON object per item, as `vocmine eval
+    /// --records` reads them) through the same path as `analyze`; returns
+    /// the report as JSON. `source` names the data in error messages.
+    #[pyo3(signature = (lines, source="<records>"))]
+    fn evaluate_records_json(
+        &self,
+        py: Python<'_>,
+        lines: Vec<String>,
+        source: &str,
+    ) -> PyResult<String> {
+        let mut items = Vec::with_capacity(lines.len());
+        for (i, line) in lines.iter().enumerate() {
+            let item = vocmine::sentiment_eval::parse_labelled(line).map_err(|message| {
+                to_py_err(
+                    py,
+                    Error::Resource {
+                        path: PathBuf::from(source),
+                        line: i as u64 + 1,
+                        message,
+                    },
+                )
+            })?;
+            items.push(item);
+        }
+        let engine = &self.engine;
+        let report = guarded(py, || {
+            vocmine::sentiment_eval::evaluate_records(engine, &items, None)
+                .and_then(|r| serde_json::to_string(&r).map_err(Error::from))
+        })?;
+        report.map_err(|e| to_py_err(py, e))
+    }
+
     /// Analyzes records into clause columns: returns `(columns, errors_json)`
     /// where `columns` maps a column name to a list (or raw int64 / float32
     /// bytes for `line`, `clause`, `start`, `end`, `sentiment_*`) and

@@ -395,6 +395,53 @@ class Engine:
             return np.zeros((0, dim or (self.dimension or 0)), dtype=np.float32)
         return np.frombuffer(buf, dtype=np.float32).reshape(rows, dim)
 
+    def evaluate_records(self, data: Any) -> dict:
+        """Scores labelled records the way ``vocmine eval --records`` does:
+        each is analyzed exactly as :meth:`analyze` analyzes it, and the
+        record's sentiment label and its clauses' voice types are compared
+        with the gold labels.
+
+        ``data`` is a path to a JSON Lines file or an iterable of dicts, each
+        with ``text`` and any of ``id``, ``language``, ``sentiment``
+        (``negative`` / ``neutral`` / ``positive``: the record's overall
+        label), ``voice`` (``pain`` / ``itch`` / ``delight`` / ``neutral``:
+        the record is one clause) or ``itch`` (true / false) and ``set``
+        (groups the report).
+
+        Returns the report as a dict: ``records``, and per set and per
+        detected language the accuracy, macro-F1, per-class precision /
+        recall / F1 and confusion matrix of the sentiment and voice type,
+        and itch precision / recall / F1.
+
+        Raises:
+            ResourceError: a record is not valid (the message names the
+                source and the 1-based item number).
+            VocmineIOError: the file cannot be read.
+
+        Example:
+            >>> engine = Engine()                                       # doctest: +SKIP
+            >>> r = engine.evaluate_records([{"text": "Great hotel!", "sentiment": "positive"}])  # doctest: +SKIP
+            >>> r["records"]                                            # doctest: +SKIP
+            1
+        """
+        if isinstance(data, (str, _os.PathLike)):
+            source = _os.fspath(data)
+            try:
+                with open(source, encoding="utf-8") as f:
+                    lines = [line for line in f if line.strip()]
+            except OSError as e:
+                raise VocmineIOError(f"{source}: {e}") from e
+        else:
+            source = "<records>"
+            lines = []
+            for i, item in enumerate(_as_records(data)):
+                if not isinstance(item, dict):
+                    raise TypeError(
+                        f"evaluate_records() takes dicts; item {i} is {type(item).__name__}"
+                    )
+                lines.append(_json.dumps(item, ensure_ascii=False))
+        return _json.loads(self._native.evaluate_records_json(lines, source))
+
     def cluster(self, data: Any, *, all_speakers: bool = False, **settings: Any) -> dict:
         """Hot issues: clusters the customer clauses of ``data`` by meaning.
 

@@ -48,7 +48,7 @@ use crate::error::{Error, Result};
 use crate::language::Language;
 use crate::output::Analysis;
 use crate::record::Role;
-use crate::sentiment::Sentiment;
+use crate::sentiment::{Sentiment, Voice, VoiceType};
 use crate::tokens::Segment;
 
 /// Why a code was given to a clause.
@@ -506,6 +506,22 @@ impl Codebook {
         embedding: Option<&[f32]>,
         sentiment: Option<&Sentiment>,
     ) -> Vec<ClauseCode> {
+        self.classify_voiced(clause, embedding, sentiment, None)
+    }
+
+    /// Codes one clause like [`Codebook::classify`]; with the clause's
+    /// voice type (the encoder's pain / itch / delight / neutral), each
+    /// code's point follows it unless the code fixes its point or the
+    /// codebook's own itch cue matches: a pain is a pain, a wish an itch,
+    /// praise a delight, and a neutral clause a mention (a pain or delight
+    /// cue of the codebook still counts when the clause leans that way).
+    pub fn classify_voiced(
+        &self,
+        clause: &ClauseTerms,
+        embedding: Option<&[f32]>,
+        sentiment: Option<&Sentiment>,
+        voice: Option<&Voice>,
+    ) -> Vec<ClauseCode> {
         let mut hits = Vec::new();
         self.terms.find(clause, &mut hits);
         let evidence = self.evidence(clause, &hits, embedding);
@@ -528,7 +544,10 @@ impl Codebook {
             out.push(ClauseCode {
                 code: code.id.clone(),
                 score: round3(score),
-                point: self.point(code.point, cues, sentiment),
+                point: match voice {
+                    Some(v) if code.point.is_none() => voice_point(v, cues, sentiment),
+                    _ => self.point(code.point, cues, sentiment),
+                },
                 owner: code.owner.clone(),
                 evidence: e.shown,
             });
@@ -709,8 +728,10 @@ impl Codebook {
     }
 
     /// Codes the customer clauses of an analysis (from their kept terms,
-    /// embeddings and sentiment) and fills the record's codes and points.
-    /// Clauses without terms are left uncoded.
+    /// embeddings, sentiment and voice type) and fills the record's codes
+    /// and points; with voice types, the record's voice counts also get the
+    /// pains and itches that no code caught. Clauses without terms are left
+    /// uncoded.
     pub fn code_analysis(&self, a: &mut Analysis) {
         for c in a.clauses.iter_mut() {
             if c.role != Role::Customer {
@@ -724,7 +745,20 @@ impl Codebook {
             let emb = c.embedding.as_ref().map(|e| e.embedding.as_slice());
             #[cfg(not(feature = "onnx"))]
             let emb = c.embedding.as_ref().map(|e| e.as_slice());
-            c.codes = self.classify(terms, emb, c.sentiment.as_ref());
+            c.codes = self.classify_voiced(terms, emb, c.sentiment.as_ref(), c.voice.as_ref());
+        }
+        // pains and itches that no code caught: the raw material of
+        // codebook-gap suggestions
+        if let Some(v) = a.voices.as_mut() {
+            let uncoded = |t: VoiceType| {
+                a.clauses
+                    .iter()
+                    .filter(|c| c.role == Role::Customer && c.codes.is_empty())
+                    .filter(|c| c.voice.as_ref().is_some_and(|v| v.label == t))
+                    .count()
+            };
+            v.uncoded_pain = Some(uncoded(VoiceType::Pain));
+            v.uncoded_itch = Some(uncoded(VoiceType::Itch));
         }
         let (codes, points) = self.roll_up(a.clauses.iter().map(|c| ClauseRef {
             turn: c.turn,
@@ -842,4 +876,23 @@ fn compile_regex(r: &str, spec: &CodebookSpec, code: Option<&str>) -> Result<Reg
                 code.map(|c| format!("code `{c}`: ")).unwrap_or_default()
             ),
         })
+}
+
+/// The point of a coded clause from its voice type (for codes without a
+/// fixed point): the codebook's itch cue makes an itch; a neutral clause is
+/// a mention unless a pain (delight) cue of the codebook matched and the
+/// clause leans negative (positive).
+fn voice_point(v: &Voice, cues: u8, sentiment: Option<&Sentiment>) -> PointKind {
+    if cues & CUE_ITCH != 0 {
+        return PointKind::Itch;
+    }
+    let polarity = sentiment.map_or(0.0, |s| s.polarity);
+    match v.label {
+        VoiceType::Pain => PointKind::Pain,
+        VoiceType::Itch => PointKind::Itch,
+        VoiceType::Delight => PointKind::Delight,
+        VoiceType::Neutral if cues & CUE_PAIN != 0 && polarity < 0.0 => PointKind::Pain,
+        VoiceType::Neutral if cues & CUE_DELIGHT != 0 && polarity > 0.0 => PointKind::Delight,
+        VoiceType::Neutral => PointKind::Mention,
+    }
 }
