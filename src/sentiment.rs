@@ -582,6 +582,18 @@ pub struct VoiceProbs {
     pub neutral: f32,
 }
 
+impl VoiceProbs {
+    /// The probability of one voice type.
+    pub fn of(&self, label: VoiceType) -> f32 {
+        match label {
+            VoiceType::Pain => self.pain,
+            VoiceType::Itch => self.itch,
+            VoiceType::Delight => self.delight,
+            VoiceType::Neutral => self.neutral,
+        }
+    }
+}
+
 /// The voice type of a customer clause (see the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Voice {
@@ -615,18 +627,18 @@ impl Voice {
             delight: round4((1.0 - q) * p.positive),
             neutral: round4((1.0 - q) * p.neutral),
         };
-        let (label, confidence) = if q >= 0.5 {
-            (VoiceType::Itch, probs.itch)
+        let label = if q >= 0.5 {
+            VoiceType::Itch
         } else {
             match sentiment.label {
-                Polarity::Negative => (VoiceType::Pain, probs.pain),
-                Polarity::Positive => (VoiceType::Delight, probs.delight),
-                Polarity::Neutral => (VoiceType::Neutral, probs.neutral),
+                Polarity::Negative => VoiceType::Pain,
+                Polarity::Positive => VoiceType::Delight,
+                Polarity::Neutral => VoiceType::Neutral,
             }
         };
         Voice {
             label,
-            confidence,
+            confidence: probs.of(label),
             probs,
             cue,
         }
@@ -636,12 +648,7 @@ impl Voice {
     /// that analysis printed; the probabilities are recomputed from the
     /// stored sentiment and itch probability).
     pub fn with_label(mut self, label: VoiceType) -> Voice {
-        self.confidence = match label {
-            VoiceType::Pain => self.probs.pain,
-            VoiceType::Itch => self.probs.itch,
-            VoiceType::Delight => self.probs.delight,
-            VoiceType::Neutral => self.probs.neutral,
-        };
+        self.confidence = self.probs.of(label);
         self.label = label;
         self
     }

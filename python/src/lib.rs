@@ -631,30 +631,36 @@ impl PyEngine {
         json.map_err(|e| to_py_err(py, e))
     }
 
-    /// Scores labelled records (one JSON object per item, as `vocmine eval
-    /// --records` reads them) through the same path as `analyze`; returns
-    /// the report as JSON. `source` names the data in error messages.
-    #[pyo3(signature = (lines, source="<records>"))]
+    /// Scores labelled records through the same path as `analyze`, as
+    /// `vocmine eval --records` does: from a JSON Lines file (`path`, read
+    /// and checked by the core, errors naming its lines) or from JSON
+    /// objects (`lines`, errors naming `<records>` and the item number).
+    /// Returns the report as JSON.
+    #[pyo3(signature = (lines=None, path=None))]
     fn evaluate_records_json(
         &self,
         py: Python<'_>,
-        lines: Vec<String>,
-        source: &str,
+        lines: Option<Vec<String>>,
+        path: Option<PathBuf>,
     ) -> PyResult<String> {
-        let mut items = Vec::with_capacity(lines.len());
-        for (i, line) in lines.iter().enumerate() {
-            let item = vocmine::sentiment_eval::parse_labelled(line).map_err(|message| {
-                to_py_err(
-                    py,
-                    Error::Resource {
-                        path: PathBuf::from(source),
-                        line: i as u64 + 1,
-                        message,
-                    },
-                )
-            })?;
-            items.push(item);
+        let items = match (path, lines) {
+            (Some(p), _) => vocmine::sentiment_eval::read_labelled(&p),
+            (None, lines) => lines
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+                .map(|(i, line)| {
+                    vocmine::sentiment_eval::parse_labelled(line).map_err(|message| {
+                        Error::Resource {
+                            path: PathBuf::from("<records>"),
+                            line: i as u64 + 1,
+                            message,
+                        }
+                    })
+                })
+                .collect(),
         }
+        .map_err(|e| to_py_err(py, e))?;
         let engine = &self.engine;
         let report = guarded(py, || {
             vocmine::sentiment_eval::evaluate_records(engine, &items, None)

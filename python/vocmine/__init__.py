@@ -415,7 +415,7 @@ class Engine:
 
         Raises:
             ResourceError: a record is not valid (the message names the
-                source and the 1-based item number).
+                file and line, or ``<records>`` and the 1-based item number).
             VocmineIOError: the file cannot be read.
 
         Example:
@@ -425,22 +425,13 @@ class Engine:
             1
         """
         if isinstance(data, (str, _os.PathLike)):
-            source = _os.fspath(data)
-            try:
-                with open(source, encoding="utf-8") as f:
-                    lines = [line for line in f if line.strip()]
-            except OSError as e:
-                raise VocmineIOError(f"{source}: {e}") from e
-        else:
-            source = "<records>"
-            lines = []
-            for i, item in enumerate(_as_records(data)):
-                if not isinstance(item, dict):
-                    raise TypeError(
-                        f"evaluate_records() takes dicts; item {i} is {type(item).__name__}"
-                    )
-                lines.append(_json.dumps(item, ensure_ascii=False))
-        return _json.loads(self._native.evaluate_records_json(lines, source))
+            return _json.loads(self._native.evaluate_records_json(path=_os.fspath(data)))
+        lines = []
+        for i, item in enumerate(_as_records(data)):
+            if not isinstance(item, dict):
+                raise TypeError(f"evaluate_records() takes dicts; item {i} is {type(item).__name__}")
+            lines.append(_json.dumps(item, ensure_ascii=False))
+        return _json.loads(self._native.evaluate_records_json(lines=lines))
 
     def cluster(self, data: Any, *, all_speakers: bool = False, **settings: Any) -> dict:
         """Hot issues: clusters the customer clauses of ``data`` by meaning.

@@ -544,10 +544,7 @@ impl Codebook {
             out.push(ClauseCode {
                 code: code.id.clone(),
                 score: round3(score),
-                point: match voice {
-                    Some(v) if code.point.is_none() => voice_point(v, cues, sentiment),
-                    _ => self.point(code.point, cues, sentiment),
-                },
+                point: self.point(code.point, cues, sentiment, voice),
                 owner: code.owner.clone(),
                 evidence: e.shown,
             });
@@ -695,12 +692,35 @@ impl Codebook {
         f
     }
 
-    fn point(&self, hint: Option<PointKind>, cues: u8, sentiment: Option<&Sentiment>) -> PointKind {
+    /// The point of a coded clause: the code's hint, else the codebook's
+    /// itch cue, else the clause's voice type (a neutral clause is a mention
+    /// unless a pain / delight cue matched and it leans that way), else,
+    /// without a voice type, the sentiment thresholds and cues.
+    fn point(
+        &self,
+        hint: Option<PointKind>,
+        cues: u8,
+        sentiment: Option<&Sentiment>,
+        voice: Option<&Voice>,
+    ) -> PointKind {
         if let Some(p) = hint {
             return p;
         }
         if cues & CUE_ITCH != 0 {
             return PointKind::Itch;
+        }
+        if let Some(v) = voice {
+            let polarity = sentiment.map_or(0.0, |s| s.polarity);
+            return match v.label {
+                VoiceType::Pain => PointKind::Pain,
+                VoiceType::Itch => PointKind::Itch,
+                VoiceType::Delight => PointKind::Delight,
+                VoiceType::Neutral if cues & CUE_PAIN != 0 && polarity < 0.0 => PointKind::Pain,
+                VoiceType::Neutral if cues & CUE_DELIGHT != 0 && polarity > 0.0 => {
+                    PointKind::Delight
+                }
+                VoiceType::Neutral => PointKind::Mention,
+            };
         }
         let s = &self.spec.points.sentiment;
         match sentiment {
@@ -749,16 +769,17 @@ impl Codebook {
         }
         // pains and itches that no code caught: the raw material of
         // codebook-gap suggestions
-        if let Some(v) = a.voices.as_mut() {
-            let uncoded = |t: VoiceType| {
-                a.clauses
-                    .iter()
-                    .filter(|c| c.role == Role::Customer && c.codes.is_empty())
-                    .filter(|c| c.voice.as_ref().is_some_and(|v| v.label == t))
-                    .count()
-            };
-            v.uncoded_pain = Some(uncoded(VoiceType::Pain));
-            v.uncoded_itch = Some(uncoded(VoiceType::Itch));
+        if let Some(counts) = a.voices.as_mut() {
+            let (mut pain, mut itch) = (0, 0);
+            for c in a.clauses.iter().filter(|c| c.codes.is_empty()) {
+                match c.voice.as_ref().map(|v| v.label) {
+                    Some(VoiceType::Pain) => pain += 1,
+                    Some(VoiceType::Itch) => itch += 1,
+                    _ => {}
+                }
+            }
+            counts.uncoded_pain = Some(pain);
+            counts.uncoded_itch = Some(itch);
         }
         let (codes, points) = self.roll_up(a.clauses.iter().map(|c| ClauseRef {
             turn: c.turn,
@@ -876,23 +897,4 @@ fn compile_regex(r: &str, spec: &CodebookSpec, code: Option<&str>) -> Result<Reg
                 code.map(|c| format!("code `{c}`: ")).unwrap_or_default()
             ),
         })
-}
-
-/// The point of a coded clause from its voice type (for codes without a
-/// fixed point): the codebook's itch cue makes an itch; a neutral clause is
-/// a mention unless a pain (delight) cue of the codebook matched and the
-/// clause leans negative (positive).
-fn voice_point(v: &Voice, cues: u8, sentiment: Option<&Sentiment>) -> PointKind {
-    if cues & CUE_ITCH != 0 {
-        return PointKind::Itch;
-    }
-    let polarity = sentiment.map_or(0.0, |s| s.polarity);
-    match v.label {
-        VoiceType::Pain => PointKind::Pain,
-        VoiceType::Itch => PointKind::Itch,
-        VoiceType::Delight => PointKind::Delight,
-        VoiceType::Neutral if cues & CUE_PAIN != 0 && polarity < 0.0 => PointKind::Pain,
-        VoiceType::Neutral if cues & CUE_DELIGHT != 0 && polarity > 0.0 => PointKind::Delight,
-        VoiceType::Neutral => PointKind::Mention,
-    }
 }
