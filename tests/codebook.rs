@@ -179,7 +179,8 @@ fn matching() -> Engine {
 // ------------------------------------------------------- 1. validation
 
 /// Every problem at once: a parent cycle, a duplicate id, an unknown parent,
-/// a bad regex and a leaf that can never match.
+/// a bad regex and a leaf that can never match (no rule, exemplar, label
+/// or description).
 const INVALID: &str = r#"codebook: broken
 codes:
   - id: a
@@ -200,7 +201,7 @@ codes:
       en:
         - regex: ["(unclosed"]
   - id: empty
-    labels: {en: Never matches}
+    owner: nobody
 "#;
 
 #[test]
@@ -277,7 +278,7 @@ fn each_problem_alone_is_an_error_naming_its_line_and_code() {
         ),
         (
             "leaf",
-            "codebook: x\ncodes:\n  - id: one\n    rules: {en: [a]}\n  - id: two\n    labels: {en: Two}\n",
+            "codebook: x\ncodes:\n  - id: one\n    rules: {en: [a]}\n  - id: two\n    owner: nobody\n",
             5,
             "two",
             "never match",
@@ -640,6 +641,131 @@ fn codes_roll_up_to_parents_with_owners() {
     assert!(!rec["billing.order"].rolled_up);
     assert_eq!(rec["billing.order"].owner.as_deref(), Some("billing"));
     assert_eq!(rec.len(), 4, "{:?}", rec.keys());
+}
+
+// ------------------------------------------------------ 3b. zero-shot codes
+
+/// A toy embedder: one axis per topic word found in the text, plus a shared
+/// axis every text has (as real embeddings share a large common direction).
+fn toy_embed(texts: &[&str]) -> vocmine::Result<Vec<Vec<f32>>> {
+    const AXES: [&[&str]; 4] = [
+        &["engine", "power", "acceleration", "动力"],
+        &["fuel", "consumption", "油耗"],
+        &["seat", "comfort", "ride"],
+        &["weather", "friday"],
+    ];
+    Ok(texts
+        .iter()
+        .map(|t| {
+            let t = t.to_lowercase();
+            let mut v: Vec<f32> = AXES
+                .iter()
+                .map(|words| words.iter().filter(|w| t.contains(*w)).count() as f32)
+                .collect();
+            v.push(3.0);
+            let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            v.iter().map(|x| x / n).collect()
+        })
+        .collect())
+}
+
+/// A codebook of labels, descriptions and exemplars only (no rules) codes
+/// clauses: the nearest code's prototype wins, codes within the margin of
+/// the best also count, a clause near no code gets none, a label found in
+/// the clause is evidence by itself, and parent codes are never coded
+/// directly.
+#[test]
+fn zero_shot_codes_compete_by_prototype_and_labels_count_as_evidence() {
+    let spec = load(
+        r#"codebook: cars
+settings: {zero_shot_threshold: 0.02, exemplar_margin: 0.01}
+codes:
+  - id: drive
+    labels: {en: Driving}
+  - id: drive.power
+    parent: drive
+    labels: {en: Power, zh: 动力}
+    description: How strong the engine is.
+    exemplars: [plenty of power, weak acceleration]
+  - id: drive.fuel
+    parent: drive
+    labels: {en: Fuel economy}
+    exemplars: [high consumption, it drinks fuel]
+  - id: comfort
+    labels: {en: Comfort}
+    exemplars: [hard seats, a smooth ride]
+"#,
+    );
+    let e = engine(spec.clone());
+    let cb = vocmine::Codebook::compile(spec, e.segmenter(), Some((&toy_embed, "toy")))
+        .expect("compiles with an embedder");
+    let code = |t: &str| -> Vec<String> {
+        let a = text(&e, t);
+        let terms = a.clauses[0].terms.as_deref().expect("terms kept");
+        let emb = toy_embed(&[t]).unwrap().remove(0);
+        let mut c: Vec<String> = cb
+            .classify(terms, Some(&emb), None)
+            .into_iter()
+            .map(|c| c.code.to_string())
+            .collect();
+        c.sort();
+        c
+    };
+    // nearest prototype, no rule needed
+    assert_eq!(code("the acceleration is sluggish"), ["drive.power"]);
+    assert_eq!(code("fuel use on the highway"), ["drive.fuel"]);
+    // two codes equally near: both (the margin)
+    assert_eq!(code("engine and seat"), ["comfort", "drive.power"]);
+    // near no code: nothing
+    assert!(code("we went there on friday").is_empty());
+    // a label in the clause is evidence by itself, in its language
+    let a = text(&e, "说说动力");
+    let terms = a.clauses[0].terms.as_deref().expect("terms kept");
+    let coded = cb.classify(terms, None, None);
+    assert_eq!(coded.len(), 1, "{coded:?}");
+    assert_eq!(&*coded[0].code, "drive.power");
+    assert_eq!(coded[0].evidence.rule.as_deref(), Some("动力"));
+    // the parent's label is no rule: parents are coded by roll-up only
+    let a = text(&e, "driving is fun");
+    let terms = a.clauses[0].terms.as_deref().expect("terms kept");
+    assert!(cb.classify(terms, None, None).is_empty());
+}
+
+/// Codes with rules keep them: their exemplar evidence needs the stricter
+/// `exemplar_threshold`, and their labels are no rules.
+#[test]
+fn codes_with_rules_are_not_diluted_by_zero_shot_evidence() {
+    let spec = load(
+        r#"codebook: cars
+settings: {zero_shot_threshold: 0.0, exemplar_threshold: 0.5}
+codes:
+  - id: power
+    labels: {en: Power}
+    rules: {en: [horsepower]}
+    exemplars: [The engine has plenty of power]
+  - id: fuel
+    labels: {en: Fuel}
+    exemplars: [Fuel consumption is high]
+"#,
+    );
+    let e = engine(spec.clone());
+    let cb = vocmine::Codebook::compile(spec, e.segmenter(), Some((&toy_embed, "toy")))
+        .expect("compiles with an embedder");
+    let code = |t: &str| -> Vec<String> {
+        let a = text(&e, t);
+        let terms = a.clauses[0].terms.as_deref().expect("terms kept");
+        let emb = toy_embed(&[t]).unwrap().remove(0);
+        cb.classify(terms, Some(&emb), None)
+            .into_iter()
+            .map(|c| c.code.to_string())
+            .collect()
+    };
+    assert_eq!(code("so much horsepower"), ["power"]);
+    // near the power exemplar, but under the rule-code threshold; the label
+    // "power" of a code with rules is no rule either
+    assert!(code("the power of the engine").is_empty());
+    // the rule-less code fires on its prototype and on its label
+    assert_eq!(code("fuel consumption"), ["fuel"]);
 }
 
 // ------------------------------------------------------------- 4. points

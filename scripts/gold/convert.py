@@ -136,6 +136,23 @@ def asap_zh(shared):
     return out
 
 
+def asap_aspects_zh(shared):
+    # The 18 native ASAP aspects: column `dish_taste` -> code `dish.taste`
+    # (corpora/codebooks/zeroshot/asap.yaml).
+    d = os.path.join(shared, "ASAP_samples")
+    out = {}
+    for split in ("train", "dev", "test"):
+        recs = []
+        with open(os.path.join(d, f"{split}_sample.csv"), encoding="utf-8-sig", newline="") as fh:
+            for row in csv.DictReader(fh):
+                pairs = [(col.replace("_", ".", 1), ASAP_POLARITY[row[col].strip()])
+                         for col in ASAP_CODES if row[col].strip() in ASAP_POLARITY]
+                recs.append(record(f"asap-{split}-{row['index']}", row["reviewbody"].strip(), "zh",
+                                   codes_from_pairs(pairs), stars=float(row["star"])))
+        out[f"asap-zh-aspects-{split}.jsonl"] = recs
+    return out
+
+
 # --- SemEval-2019 Task 9 subtask A: suggestion mining -------------------------
 
 MOJIBAKE = re.compile("[\u00c2\u00c3\u00e2][\u0080-\u00bf]")
@@ -226,6 +243,7 @@ CONVERTERS = [
     ("semeval14-en", semeval14_en),
     ("mams-en", mams_en),
     ("asap-zh", asap_zh),
+    ("asap-aspects-zh", asap_aspects_zh),
     ("suggestions-en", suggestions_en),
     ("pyabsa-zh", pyabsa_zh),
 ]

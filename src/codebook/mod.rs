@@ -12,10 +12,15 @@
 //! Evidence combines by noisy-OR: `score = 1 − Π (1 − pᵢ)` over
 //! * rules: `p = rule weight` (0.9 by default) when any rule of the code matches;
 //! * exemplars: `p = sigmoid((c − t) / s)`, where `c` is the cosine of the
-//!   clause to the code's exemplar prototype minus the clause's mean cosine
-//!   over all prototypes (centring removes the 0.92–0.97 similarity every
-//!   prototype has to every clause), `t` = `exemplar_threshold`, `s` =
-//!   `exemplar_scale`;
+//!   clause to the code's prototype (the unit sum of the unit means of its
+//!   exemplars, labels and description) minus the clause's mean cosine over
+//!   all prototypes (centring removes the 0.92–0.97 similarity every
+//!   prototype has to every clause), `t` = `exemplar_threshold` for codes
+//!   with rules and `zero_shot_threshold` for codes without, `s` =
+//!   `exemplar_scale`; only codes within `exemplar_margin` of the clause's
+//!   best code get it (codes compete);
+//! * labels: a leaf code without rules has one rule per label (weight
+//!   `label_weight`);
 //! * learned: `p = sigmoid(w · e + b)` of the code's classifier.
 //!
 //! A code is kept when its score reaches its threshold.
@@ -89,7 +94,8 @@ pub struct RecordCode {
     pub code: Arc<str>,
     /// Customer clauses carrying the code (or one of its descendants).
     pub clauses: u32,
-    /// The record's point on this code: pain over itch over delight over mention.
+    /// The record's point on this code: the point most of its evidence carries
+    /// (clause scores summed per point; ties go to pain, then itch, delight).
     pub point: PointKind,
     /// The owning department.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -230,8 +236,17 @@ impl Codebook {
                 owner: spec.owner_of(&c.id).map(Arc::from),
                 point: c.point,
                 threshold: c.threshold.unwrap_or(s.threshold),
-                exemplar_threshold: c.exemplar_threshold.unwrap_or(s.exemplar_threshold),
+                exemplar_threshold: c.exemplar_threshold.unwrap_or(if c.rules.is_empty() {
+                    s.zero_shot_threshold
+                } else {
+                    s.exemplar_threshold
+                }),
             })
+            .collect();
+        let parents: std::collections::BTreeSet<&str> = spec
+            .codes
+            .iter()
+            .filter_map(|c| c.parent.as_deref())
             .collect();
         // Chinese terms become jieba words, so they segment as one token.
         let mut han_terms = Vec::new();
@@ -247,6 +262,10 @@ impl Codebook {
                 all_terms(&r.any);
                 all_terms(&r.all);
                 all_terms(&r.not);
+            }
+            if c.rules.is_empty() && !parents.contains(c.id.as_str()) && s.label_weight > 0.0 {
+                let labels: Vec<String> = c.labels.values().cloned().collect();
+                all_terms(&labels);
             }
         }
         segmenter.add_words(&han_terms);
@@ -280,6 +299,33 @@ impl Codebook {
                         near,
                         regex,
                         regex_name: r.regex.first().map(|x| format!("/{x}/")),
+                    });
+                }
+            }
+        }
+        // A leaf code without rules: each label is a rule in its language.
+        let label_rules = |c: &CodeSpec| {
+            s.label_weight > 0.0 && c.rules.is_empty() && !parents.contains(c.id.as_str())
+        };
+        if s.label_weight > 0.0 {
+            for (ci, c) in spec.codes.iter().enumerate() {
+                if !label_rules(c) {
+                    continue;
+                }
+                for (lang, label) in &c.labels {
+                    if label.trim().is_empty() {
+                        continue;
+                    }
+                    let t = terms.add(label, Language::from_code(lang), segmenter);
+                    rules.push(Rule {
+                        code: ci as u32,
+                        weight: s.label_weight,
+                        any: vec![t],
+                        all: Vec::new(),
+                        not: Vec::new(),
+                        near: Vec::new(),
+                        regex: Vec::new(),
+                        regex_name: None,
                     });
                 }
             }
@@ -327,38 +373,9 @@ impl Codebook {
         let mut dim = 0;
         let mut prototypes = None;
         if let Some((embed, _)) = embed {
-            let mut texts = Vec::new();
-            let mut owners = Vec::new();
-            for (ci, c) in spec.codes.iter().enumerate() {
-                for e in &c.exemplars {
-                    texts.push(e.as_str());
-                    owners.push(ci as u32);
-                }
-            }
-            if !texts.is_empty() {
-                let vecs = embed(&texts)?;
-                dim = vecs.first().map(Vec::len).unwrap_or(0);
-                let mut sums: BTreeMap<u32, Vec<f32>> = BTreeMap::new();
-                for (v, &ci) in vecs.iter().zip(&owners) {
-                    let s = sums.entry(ci).or_insert_with(|| vec![0.0; dim]);
-                    for (a, b) in s.iter_mut().zip(v) {
-                        *a += b;
-                    }
-                }
-                let mut m = Matrix {
-                    codes: Vec::new(),
-                    rows: Vec::new(),
-                    bias: Vec::new(),
-                    extra: Vec::new(),
-                };
-                for (ci, mut v) in sums {
-                    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-                    v.iter_mut().for_each(|x| *x /= norm);
-                    m.codes.push(ci);
-                    m.rows.extend(v);
-                    m.bias.push(0.0);
-                }
-                prototypes = Some(m);
+            prototypes = prototype_matrix(&spec, embed)?;
+            if let Some(m) = &prototypes {
+                dim = m.rows.len() / m.codes.len().max(1);
             }
         }
         let mut learned = None;
@@ -634,8 +651,13 @@ impl Codebook {
         let mut centred = vec![0.0f32; self.codes.len()];
         if let Some(m) = &self.prototypes {
             let s = &self.spec.settings;
-            for (&ci, c) in m.codes.iter().zip(self.centred(m, emb)) {
+            let sims = self.centred(m, emb);
+            let best = sims.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            for (&ci, c) in m.codes.iter().zip(sims) {
                 centred[ci as usize] = c;
+                if c < best - s.exemplar_margin {
+                    continue;
+                }
                 let t = self.codes[ci as usize].exemplar_threshold;
                 let p = sigmoid((c - t) / s.exemplar_scale);
                 if p < 0.05 {
@@ -797,8 +819,8 @@ impl Codebook {
         &self,
         clauses: impl IntoIterator<Item = ClauseRef<'a>>,
     ) -> (Vec<RecordCode>, Vec<Point>) {
-        // code index -> (clauses, best point, direct)
-        let mut acc: BTreeMap<u32, (u32, PointKind, bool)> = BTreeMap::new();
+        // code index -> (clauses, score per point kind, direct)
+        let mut acc: BTreeMap<u32, (u32, [f32; 4], bool)> = BTreeMap::new();
         let mut points = Vec::new();
         for c in clauses {
             let mut seen: Vec<u32> = Vec::new();
@@ -821,14 +843,12 @@ impl Codebook {
                 let mut direct = true;
                 let mut steps = 0;
                 while let Some(k) = cur {
-                    let e = acc.entry(k).or_insert((0, PointKind::Mention, false));
+                    let e = acc.entry(k).or_insert((0, [0.0; 4], false));
                     if !seen.contains(&k) {
                         e.0 += 1;
                         seen.push(k);
                     }
-                    if cc.point < e.1 {
-                        e.1 = cc.point;
-                    }
+                    e.1[cc.point as usize] += cc.score;
                     e.2 |= direct;
                     direct = false;
                     cur = self.codes[k as usize].parent;
@@ -841,8 +861,18 @@ impl Codebook {
         }
         let codes = acc
             .into_iter()
-            .map(|(k, (n, point, direct))| {
+            .map(|(k, (n, votes, direct))| {
                 let c = &self.codes[k as usize];
+                // The point most of the code's evidence carries (scores
+                // summed over its clauses); ties go to pain, itch, delight.
+                let mut point = PointKind::Mention;
+                let mut best = f32::NEG_INFINITY;
+                for kind in PointKind::ALL {
+                    if votes[kind as usize] > best {
+                        best = votes[kind as usize];
+                        point = kind;
+                    }
+                }
                 RecordCode {
                     code: c.id.clone(),
                     clauses: n,
@@ -854,6 +884,83 @@ impl Codebook {
             .collect();
         (codes, points)
     }
+}
+
+/// The prototype of each code that has exemplars, or is a leaf with labels
+/// or a description: the unit sum of the unit means of its exemplars, its
+/// labels (all languages) and its description, each group embedded once.
+fn prototype_matrix(spec: &CodebookSpec, embed: EmbedFn<'_>) -> Result<Option<Matrix>> {
+    let parents: std::collections::BTreeSet<&str> = spec
+        .codes
+        .iter()
+        .filter_map(|c| c.parent.as_deref())
+        .collect();
+    // (code, group) of each text: 0 exemplars, 1 labels, 2 description.
+    let mut texts = Vec::new();
+    let mut owners: Vec<(u32, usize)> = Vec::new();
+    for (ci, c) in spec.codes.iter().enumerate() {
+        let leaf = !parents.contains(c.id.as_str());
+        if c.exemplars.is_empty() && !leaf {
+            continue;
+        }
+        for e in &c.exemplars {
+            texts.push(e.as_str());
+            owners.push((ci as u32, 0));
+        }
+        for l in c.labels.values() {
+            texts.push(l.as_str());
+            owners.push((ci as u32, 1));
+        }
+        if let Some(d) = c
+            .description
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+        {
+            texts.push(d);
+            owners.push((ci as u32, 2));
+        }
+    }
+    if texts.is_empty() {
+        return Ok(None);
+    }
+    let vecs = embed(&texts)?;
+    let dim = vecs.first().map(Vec::len).unwrap_or(0);
+    let mut sums: BTreeMap<u32, [Vec<f32>; 3]> = BTreeMap::new();
+    for (v, &(ci, g)) in vecs.iter().zip(&owners) {
+        let s = sums
+            .entry(ci)
+            .or_insert_with(|| [vec![0.0; dim], vec![0.0; dim], vec![0.0; dim]]);
+        for (a, b) in s[g].iter_mut().zip(v) {
+            *a += b;
+        }
+    }
+    let unit = |v: &mut Vec<f32>| {
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if norm > 1e-12 {
+            v.iter_mut().for_each(|x| *x /= norm);
+        }
+    };
+    let mut m = Matrix {
+        codes: Vec::new(),
+        rows: Vec::new(),
+        bias: Vec::new(),
+        extra: Vec::new(),
+    };
+    for (ci, mut groups) in sums {
+        let mut v = vec![0.0f32; dim];
+        for g in groups.iter_mut() {
+            unit(g);
+            for (a, b) in v.iter_mut().zip(g.iter()) {
+                *a += b;
+            }
+        }
+        unit(&mut v);
+        m.codes.push(ci);
+        m.rows.extend(v);
+        m.bias.push(0.0);
+    }
+    Ok(Some(m))
 }
 
 fn near(hits: &[Hit], a: u32, b: u32, window: u32) -> bool {

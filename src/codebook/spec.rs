@@ -96,10 +96,23 @@ pub struct Settings {
     pub threshold: f32,
     /// Evidence of one matching rule (0..1).
     pub rule_weight: f32,
-    /// Centred cosine similarity at which exemplar evidence is 0.5.
+    /// Centred cosine similarity at which the exemplar evidence of a code
+    /// that also has rules is 0.5.
     pub exemplar_threshold: f32,
+    /// Centred cosine similarity at which the exemplar evidence of a code
+    /// without rules (a zero-shot code: labels, description, exemplars) is
+    /// 0.5.
+    pub zero_shot_threshold: f32,
     /// Width of the exemplar evidence ramp (centred cosine units).
     pub exemplar_scale: f32,
+    /// Evidence of a code's label (in the clause's language) found in a
+    /// clause, for codes without rules: their labels act as a rule of this
+    /// weight (0 turns it off).
+    pub label_weight: f32,
+    /// Codes compete on a clause: a code's exemplar evidence counts only
+    /// when its centred similarity is within this margin of the best
+    /// code's (0: only the nearest code).
+    pub exemplar_margin: f32,
     /// Learned classifier file, relative to the codebook.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub learned: Option<String>,
@@ -111,7 +124,10 @@ impl Default for Settings {
             threshold: 0.5,
             rule_weight: 0.9,
             exemplar_threshold: 0.06,
+            zero_shot_threshold: 0.015,
             exemplar_scale: 0.02,
+            exemplar_margin: 0.01,
+            label_weight: 0.9,
             learned: None,
         }
     }
@@ -194,7 +210,8 @@ pub struct CodeSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f32>,
     /// Centred exemplar similarity at which this code's exemplar evidence
-    /// is 0.5 (default: `settings.exemplar_threshold`).
+    /// is 0.5 (default: `settings.exemplar_threshold` for a code with
+    /// rules, `settings.zero_shot_threshold` for one without).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exemplar_threshold: Option<f32>,
 }
@@ -419,13 +436,20 @@ impl CodebookSpec {
             p(None, "the codebook has no codes".into());
         }
         let s = &self.settings;
-        for (name, v) in [("threshold", s.threshold), ("rule_weight", s.rule_weight)] {
+        for (name, v) in [
+            ("threshold", s.threshold),
+            ("rule_weight", s.rule_weight),
+            ("label_weight", s.label_weight),
+        ] {
             if !(0.0..=1.0).contains(&v) {
                 p(None, format!("settings.{name} must be in 0..1, got {v}"));
             }
         }
         if s.exemplar_scale <= 0.0 {
             p(None, "settings.exemplar_scale must be > 0".into());
+        }
+        if s.exemplar_margin < 0.0 {
+            p(None, "settings.exemplar_margin must be >= 0".into());
         }
         for (kind, cue) in [
             ("itch", &self.points.itch),
@@ -514,11 +538,15 @@ impl CodebookSpec {
                     }
                 }
             }
-            let matchable = !c.rules.is_empty() || !c.exemplars.is_empty();
+            let matchable = !c.rules.is_empty()
+                || !c.exemplars.is_empty()
+                || !c.labels.is_empty()
+                || c.description.is_some();
             if !matchable && !has_children.contains(id) && self.settings.learned.is_none() {
                 p(
                     Some(id),
-                    "code has no rule, no exemplar and no children: it can never match".into(),
+                    "code has no rule, exemplar, label or description and no children: it can never match"
+                        .into(),
                 );
             }
         }
