@@ -728,11 +728,15 @@ fn codebook_check(c: CheckArgs) -> Result<(), Error> {
         c.file.display(),
         spec.codes.len(),
         leaves,
-        rules_by_lang
-            .iter()
-            .map(|(l, n)| format!("{l} {n}"))
-            .collect::<Vec<_>>()
-            .join(", "),
+        if rules_by_lang.is_empty() {
+            "none (zero-shot: labels, descriptions, exemplars)".to_owned()
+        } else {
+            rules_by_lang
+                .iter()
+                .map(|(l, n)| format!("{l} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
         terms,
         exemplars,
         spec.learned_path()
