@@ -787,8 +787,8 @@ fn codebook_learn(l: LearnArgs) -> Result<(), Error> {
     );
     for c in &model.codes {
         println!(
-            "  {:<28} {:>5} positives · held-out F1 {:.3}",
-            c.code, c.positives, c.heldout_f1
+            "  {:<28} {:>5} positives · held-out F1 {:.3} (without it {:.3})",
+            c.code, c.positives, c.heldout_f1, c.baseline_f1
         );
     }
     if spec.learned_path().as_deref() != Some(out.as_path()) {

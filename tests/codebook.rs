@@ -768,6 +768,79 @@ codes:
     assert_eq!(code("fuel consumption"), ["fuel"]);
 }
 
+/// `LearnedModel::train` with record evidence keeps a code's classifier
+/// only when its cross-validated record decisions beat the codebook
+/// without it, and beat answering yes to every text.
+#[test]
+fn learned_classifiers_must_beat_the_codebook_without_them() {
+    use vocmine::codebook::{LearnedModel, RecordEvidence, TrainOptions};
+    let dim = 4;
+    let n = 60;
+    // Code 0 is a clean linear signal on axis 0; code 1 is noise.
+    let mut x = Vec::new();
+    let mut labels = Vec::new();
+    for i in 0..n {
+        let pos = i % 3 == 0;
+        let noise = ((i * 7919) % 13) as f32 / 13.0;
+        x.extend([if pos { 1.0 } else { -1.0 }, noise, 0.5, -0.5]);
+        let mut l = Vec::new();
+        if pos {
+            l.push(0);
+        }
+        if (i * 31) % 4 == 0 {
+            l.push(1);
+        }
+        labels.push(l);
+    }
+    let codes = vec!["signal".to_string(), "noise".to_string()];
+    let extra = vec![vec![[0.0f32; 2]; n]; 2];
+    // Each text is one clause (its own embedding).
+    let records = |bare: Vec<Vec<usize>>| RecordEvidence {
+        x: x.clone(),
+        spans: (0..n).map(|i| i..i + 1).collect(),
+        extra: extra.clone(),
+        bare,
+    };
+    let opts = TrainOptions::default();
+    let kept = |m: &LearnedModel| m.codes.iter().map(|c| c.code.clone()).collect::<Vec<_>>();
+    // Nothing codes the texts without classifiers: the signal earns one, the
+    // noise does not (no better than answering yes everywhere).
+    let none = records(vec![Vec::new(); n]);
+    let m = LearnedModel::train(
+        "t",
+        "toy",
+        &codes,
+        &x,
+        dim,
+        &labels,
+        &extra,
+        Some(&none),
+        opts,
+    );
+    assert_eq!(kept(&m), ["signal"]);
+    assert!(m.codes[0].heldout_f1 > 0.9, "{:?}", m.codes[0].heldout_f1);
+    assert_eq!(m.codes[0].baseline_f1, 0.0);
+    // The codebook already codes the signal perfectly: no classifier.
+    let perfect = records(
+        labels
+            .iter()
+            .map(|l| l.iter().copied().filter(|&k| k == 0).collect())
+            .collect(),
+    );
+    let m = LearnedModel::train(
+        "t",
+        "toy",
+        &codes,
+        &x,
+        dim,
+        &labels,
+        &extra,
+        Some(&perfect),
+        opts,
+    );
+    assert!(kept(&m).is_empty(), "{:?}", kept(&m));
+}
+
 // ------------------------------------------------------------- 4. points
 
 fn point_of(e: &Engine, t: &str, code: &str) -> PointKind {

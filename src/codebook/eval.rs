@@ -380,6 +380,7 @@ pub fn learn(
     let extra: Vec<Vec<[f32; 2]>> = (0..ids.len())
         .map(|k| per_text.iter().map(|f| f[k]).collect())
         .collect();
+    let records = record_evidence(engine, &cb, gold, ids.len())?;
     Ok(engine.install(|| {
         super::LearnedModel::train(
             &spec.codebook,
@@ -389,7 +390,83 @@ pub fn learn(
             dim,
             &labels,
             &extra,
+            Some(&records),
             opts,
         )
     }))
+}
+
+/// One text's clauses (embedding, per-code features) and its bare codes.
+#[cfg(feature = "onnx")]
+type TextEvidence = (Vec<(Vec<f32>, Vec<[f32; 2]>)>, Vec<usize>);
+
+/// Each gold text as the product codes it: analyzed into clauses (their
+/// embeddings, and the features of `cb`, the codebook without classifiers,
+/// on each), and the codes `cb` gives the text.
+#[cfg(feature = "onnx")]
+fn record_evidence(
+    engine: &crate::Engine,
+    cb: &super::Codebook,
+    gold: &[GoldItem],
+    codes: usize,
+) -> Result<super::learned::RecordEvidence> {
+    use rayon::prelude::*;
+    let index: BTreeMap<&str, usize> = cb.code_ids().enumerate().map(|(i, c)| (c, i)).collect();
+    let mut r = super::learned::RecordEvidence {
+        extra: vec![Vec::new(); codes],
+        ..Default::default()
+    };
+    for chunk in gold.chunks(1024) {
+        let records: Vec<crate::Record> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, g)| crate::Record::text(format!("gold-{i}"), g.text.clone()))
+            .collect();
+        let out = engine.analyze_batch(&records)?;
+        // Per text: (clause embedding, per-code features) and the bare codes.
+        let per_text: Vec<TextEvidence> = engine.install(|| {
+            out.par_iter()
+                .map(|o| {
+                    let mut clauses = Vec::new();
+                    let mut bare = BTreeSet::new();
+                    for c in o
+                        .analysis()
+                        .map(|a| a.clauses.as_slice())
+                        .unwrap_or_default()
+                    {
+                        let Some(e) = c.embedding.as_ref().filter(|e| !e.embedding.is_empty())
+                        else {
+                            continue;
+                        };
+                        if c.role != crate::Role::Customer {
+                            continue;
+                        }
+                        let n = engine.normalize(&c.text);
+                        let terms =
+                            super::ClauseTerms::segment(n.text(), c.language, engine.segmenter());
+                        for code in cb.classify(&terms, Some(&e.embedding), None) {
+                            if let Some(&k) = index.get(&*code.code) {
+                                bare.insert(k);
+                            }
+                        }
+                        clauses
+                            .push((e.embedding.clone(), cb.features(&terms, Some(&e.embedding))));
+                    }
+                    (clauses, bare.into_iter().collect())
+                })
+                .collect()
+        });
+        for (clauses, bare) in per_text {
+            let start = r.spans.last().map_or(0, |s| s.end);
+            for (emb, feats) in &clauses {
+                r.x.extend_from_slice(emb);
+                for (k, f) in feats.iter().enumerate().take(codes) {
+                    r.extra[k].push(*f);
+                }
+            }
+            r.spans.push(start..start + clauses.len());
+            r.bare.push(bare);
+        }
+    }
+    Ok(r)
 }

@@ -3,12 +3,15 @@
 //! the codebook (`settings.learned`).
 //!
 //! Training is deterministic: full-batch gradient descent with Adam and L2
-//! regularization, classes weighted so that rare codes are not ignored; the
-//! decision bias of each code is then tuned for F1 on a held-out fifth of
-//! the examples (every fifth example, in file order) and the model refitted
-//! on all of them. A code keeps its classifier only when that held-out F1
-//! beats the code's rules alone (rare codes are often better served by
-//! their rules).
+//! regularization, classes weighted so that rare codes are not ignored. The
+//! decision bias of each code is then tuned for F1 on held-out texts and the
+//! model refitted on all of them. With [`RecordEvidence`] (what
+//! `vocmine codebook learn` passes), the held-out decision is the one the
+//! product makes: five-fold cross-validation, each held-out text coded clause
+//! by clause (the record has the code when any clause reaches it), and a code
+//! keeps its classifier only when that beats the codebook without classifiers
+//! (rules, labels, exemplars) on the same texts. Without it, the held-out set
+//! is every fifth text, scored whole, against the code's rules alone.
 
 use std::path::Path;
 
@@ -49,8 +52,13 @@ pub struct LearnedCode {
     /// exemplar prototype).
     #[serde(default)]
     pub exemplar_w: f32,
-    /// F1 on the held-out fifth at the chosen bias.
+    /// Held-out F1 at the chosen bias (cross-validated record decisions
+    /// when learned from [`RecordEvidence`]).
     pub heldout_f1: f32,
+    /// Held-out F1 of the codebook without this classifier (rules, labels,
+    /// exemplars) on the same texts.
+    #[serde(default)]
+    pub baseline_f1: f32,
 }
 
 /// Training settings.
@@ -75,6 +83,22 @@ impl Default for TrainOptions {
             min_positives: 5,
         }
     }
+}
+
+/// How the product codes each training text, for calibrating the learned
+/// classifiers on the decision that is scored: the text's clauses (their
+/// embeddings and rule / exemplar features) and the codes the codebook
+/// without classifiers gives it.
+#[derive(Debug, Clone, Default)]
+pub struct RecordEvidence {
+    /// Clause embeddings, `dim` floats each, the clauses of every text in order.
+    pub x: Vec<f32>,
+    /// The clause rows of each text (indices into `x` rows).
+    pub spans: Vec<std::ops::Range<usize>>,
+    /// `extra[k][j]`: the rule and exemplar features of code `k` on clause `j`.
+    pub extra: Vec<Vec<[f32; 2]>>,
+    /// `bare[i]`: the code indices the codebook without classifiers gives text `i`.
+    pub bare: Vec<Vec<usize>>,
 }
 
 impl LearnedModel {
@@ -122,13 +146,16 @@ impl LearnedModel {
         dim: usize,
         labels: &[Vec<usize>],
         extra: &[Vec<[f32; 2]>],
+        records: Option<&RecordEvidence>,
         opts: TrainOptions,
     ) -> LearnedModel {
         let n = labels.len();
+        let records = records.filter(|r| r.spans.len() == n && r.bare.len() == n);
         let mut out = Vec::new();
         let train_idx: Vec<usize> = (0..n).filter(|i| i % 5 != 4).collect();
         let held_idx: Vec<usize> = (0..n).filter(|i| i % 5 == 4).collect();
         let all_idx: Vec<usize> = (0..n).collect();
+        let fit = |ex: &[[f32; 2]], y: &[f32], idx: &[usize]| fit(x, dim, ex, y, idx, opts);
         let per_code: Vec<(Option<LearnedCode>, String)> = {
             use rayon::prelude::*;
             codes
@@ -144,19 +171,51 @@ impl LearnedModel {
                         return (None, code.clone());
                     }
                     let ex = &extra[k];
-                    let (w, b) = fit(x, dim, ex, &y, &train_idx, opts);
-                    let (shift, f1) = best_shift(x, dim, ex, &y, &held_idx, &w, b);
-                    // Keep the classifier only where it beats the code's
-                    // rules alone on the held-out fifth.
-                    let rules_f1 = f1_of(
-                        held_idx
-                            .iter()
-                            .map(|&i| (ex.get(i).is_some_and(|e| e[0] > 0.5), y[i] > 0.5)),
-                    );
-                    if f1 <= rules_f1 {
+                    let (shift, f1, baseline_f1) = match records {
+                        Some(r) => {
+                            // Out-of-fold record decisions: clause by clause.
+                            let mut scored = Vec::with_capacity(n);
+                            for fold in 0..FOLDS {
+                                let fit_idx: Vec<usize> =
+                                    (0..n).filter(|i| i % FOLDS != fold).collect();
+                                let (w, b) = fit(ex, &y, &fit_idx);
+                                for i in (0..n).filter(|i| i % FOLDS == fold) {
+                                    let z = r.spans[i]
+                                        .clone()
+                                        .map(|j| logit(&r.x, dim, &r.extra[k], j, &w, b))
+                                        .fold(f32::NEG_INFINITY, f32::max);
+                                    scored.push((z, y[i] > 0.5));
+                                }
+                            }
+                            let (shift, f1) = best_shift(&scored);
+                            let bare = f1_of((0..n).map(|i| (r.bare[i].contains(&k), y[i] > 0.5)));
+                            (shift, f1, bare)
+                        }
+                        None => {
+                            let (w, b) = fit(ex, &y, &train_idx);
+                            let scored: Vec<(f32, bool)> = held_idx
+                                .iter()
+                                .map(|&i| (logit(x, dim, ex, i, &w, b), y[i] > 0.5))
+                                .collect();
+                            let (shift, f1) = best_shift(&scored);
+                            let rules = f1_of(
+                                held_idx
+                                    .iter()
+                                    .map(|&i| (ex.get(i).is_some_and(|e| e[0] > 0.5), y[i] > 0.5)),
+                            );
+                            (shift, f1, rules)
+                        }
+                    };
+                    // Keep the classifier only where it beats the codebook
+                    // without it on the held-out decisions, and clearly
+                    // beats answering yes to every text (on a few dozen
+                    // texts, the F1-best threshold of a weak classifier is
+                    // often just that).
+                    let always = 2.0 * positives as f32 / (n + positives) as f32;
+                    if f1 <= baseline_f1 || f1 < always + 0.05 {
                         return (None, code.clone());
                     }
-                    let (mut w, b) = fit(x, dim, ex, &y, &all_idx, opts);
+                    let (mut w, b) = fit(ex, &y, &all_idx);
                     let exemplar_w = w.pop().unwrap_or(0.0);
                     let rule_w = w.pop().unwrap_or(0.0);
                     (
@@ -168,6 +227,7 @@ impl LearnedModel {
                             rule_w,
                             exemplar_w,
                             heldout_f1: f1,
+                            baseline_f1,
                         }),
                         code.clone(),
                     )
@@ -188,6 +248,9 @@ impl LearnedModel {
         }
     }
 }
+
+/// Folds of the record-level cross-validation.
+const FOLDS: usize = 5;
 
 fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
@@ -290,28 +353,17 @@ fn f1_of(pairs: impl Iterator<Item = (bool, bool)>) -> f32 {
     }
 }
 
-/// The bias shift that maximizes F1 on `idx` (ties: the smallest |shift|).
-fn best_shift(
-    x: &[f32],
-    dim: usize,
-    extra: &[[f32; 2]],
-    y: &[f32],
-    idx: &[usize],
-    w: &[f32],
-    b: f32,
-) -> (f32, f32) {
-    if idx.is_empty() {
+/// The bias shift that maximizes F1 over (logit, gold) pairs (ties: the
+/// smallest |shift|).
+fn best_shift(z: &[(f32, bool)]) -> (f32, f32) {
+    if z.is_empty() {
         return (0.0, 0.0);
     }
-    let z: Vec<(f32, bool)> = idx
-        .iter()
-        .map(|&i| (logit(x, dim, extra, i, w, b), y[i] > 0.5))
-        .collect();
     let mut best = (0.0f32, -1.0f32);
-    let mut shift = -4.0f32;
-    while shift <= 4.0 + 1e-6 {
+    let mut shift = -6.0f32;
+    while shift <= 6.0 + 1e-6 {
         let (mut tp, mut fp, mut fnn) = (0usize, 0usize, 0usize);
-        for &(zi, yi) in &z {
+        for &(zi, yi) in z {
             let p = zi + shift > 0.0;
             match (p, yi) {
                 (true, true) => tp += 1,

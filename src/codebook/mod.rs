@@ -34,7 +34,7 @@ mod table;
 #[cfg(feature = "onnx")]
 pub use eval::learn;
 pub use eval::{evaluate, read_gold, CodeScore, EvalReport, Evaluator, GoldCode, GoldItem};
-pub use learned::{LearnedCode, LearnedModel, TrainOptions};
+pub use learned::{LearnedCode, LearnedModel, RecordEvidence, TrainOptions};
 pub use matcher::{ClauseTerms, Hit, TermSet, TermToken};
 pub use spec::{
     CodeSpec, CodebookSpec, CueSpec, PointCues, PointKind, Problem, RuleItem, RuleSpec, RulesSpec,
