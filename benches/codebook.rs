@@ -105,6 +105,7 @@ fn fake_learned(cb: &Codebook, dir: &std::path::Path) -> String {
             rule_w: 4.0,
             exemplar_w: 10.0,
             heldout_f1: 0.0,
+            baseline_f1: 0.0,
         })
         .collect();
     let m = LearnedModel {

@@ -729,6 +729,29 @@ codes:
     let a = text(&e, "driving is fun");
     let terms = a.clauses[0].terms.as_deref().expect("terms kept");
     assert!(cb.classify(terms, None, None).is_empty());
+
+    // Without a threshold, the codebook calibrates one on its own exemplars:
+    // the nearest code still wins, and a clause near no code gets none.
+    let yaml = cb.spec().source.clone().expect("the source is kept");
+    let calibrated = load(&yaml.replace(
+        "settings: {zero_shot_threshold: 0.02, exemplar_margin: 0.01}\n",
+        "",
+    ));
+    assert!(calibrated.settings.zero_shot_threshold.is_none());
+    let cb = vocmine::Codebook::compile(calibrated, e.segmenter(), Some((&toy_embed, "toy")))
+        .expect("compiles with an embedder");
+    let code = |t: &str| -> Vec<String> {
+        let a = text(&e, t);
+        let terms = a.clauses[0].terms.as_deref().expect("terms kept");
+        let emb = toy_embed(&[t]).unwrap().remove(0);
+        cb.classify(terms, Some(&emb), None)
+            .into_iter()
+            .map(|c| c.code.to_string())
+            .collect()
+    };
+    assert_eq!(code("the acceleration is sluggish"), ["drive.power"]);
+    assert_eq!(code("fuel use on the highway"), ["drive.fuel"]);
+    assert!(code("we went there on friday").is_empty());
 }
 
 /// Codes with rules keep them: their exemplar evidence needs the stricter

@@ -236,6 +236,28 @@ def pyabsa_zh(shared):
     return out
 
 
+def pyabsa_products_zh(shared):
+    # The same sentences, coded by product domain: `product.camera`, `.car`,
+    # `.notebook`, `.phone` (corpora/codebooks/zeroshot/zh_products.yaml);
+    # point from the sentence's aspect polarities. A sentence found in two
+    # domains gets both codes.
+    d = os.path.join(shared, "Chinese_ABSA_apc_pyabsa")
+    out = {}
+    for split in ("train", "test"):
+        by_text = {}
+        for domain in sorted(os.listdir(d)):
+            path = os.path.join(d, domain, f"{domain}.{split}.txt")
+            if not os.path.isfile(path):
+                continue
+            for r in pyabsa_file(path, f"{domain}-{split}"):
+                pairs = by_text.setdefault(r["text"], [])
+                pairs.extend((f"product.{domain}", a["polarity"]) for a in r["aspects"])
+        out[f"products-zh-{split}.jsonl"] = [
+            record(f"products-{split}-{n}", text, "zh", codes_from_pairs(pairs))
+            for n, (text, pairs) in enumerate(by_text.items())]
+    return out
+
+
 CONVERTERS = [
     ("semeval16-en", semeval16_en),
     ("semeval16-ru", semeval16_ru),
@@ -246,6 +268,7 @@ CONVERTERS = [
     ("asap-aspects-zh", asap_aspects_zh),
     ("suggestions-en", suggestions_en),
     ("pyabsa-zh", pyabsa_zh),
+    ("pyabsa-products-zh", pyabsa_products_zh),
 ]
 
 

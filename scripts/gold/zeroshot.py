@@ -2,11 +2,12 @@
 """Zero-shot codebooks through `vocmine eval`: labels, a description and three
 exemplars per code, no rules, no learned classifiers.
 
-Five sets (gold from convert.py in target/gold/): SemEval-2014 restaurants
+Six sets (gold from convert.py in target/gold/): SemEval-2014 restaurants
 (5 coarse topics, en), MAMS-ACSA (8 categories, en), SemEval-2016 restaurants
 (12 categories, en and ru; the shipped restaurant codebook with its rules and
-learned classifiers removed and three exemplars per code kept) and ASAP
-(18 aspects, zh, whole reviews). `--split tune` scores the training splits
+learned classifiers removed and three exemplars per code kept), ASAP
+(18 aspects, zh, whole reviews) and the Chinese ABSA sentences by product
+type (4 codes, zh). `--split tune` scores the training splits
 (for choosing settings), `--split eval` the dev / test splits (the figures in
 EVALUATION.md). `--set key=value` overrides codebook settings.
 
@@ -35,6 +36,8 @@ SETS = [
      "restaurant-ru-train.jsonl", "restaurant-ru-dev.jsonl"),
     ("zh", "ASAP Dianping reviews, 18 aspects", ZS / "asap.yaml",
      "asap-zh-aspects-train.jsonl", "asap-zh-aspects-dev.jsonl asap-zh-aspects-test.jsonl"),
+    ("zh", "Chinese product review sentences, 4 product types", ZS / "zh_products.yaml",
+     "products-zh-train.jsonl", "products-zh-test.jsonl"),
 ]
 
 
@@ -108,8 +111,9 @@ def main():
             r = run(a.bin, zs, files, False)
             m = r["micro"]
             acc = r.get("point_accuracy")
+            acc = "-" if acc is None else f"{acc:.3f}"
             print(f"| {lang} | {name} | {r['texts']} | {m['precision']:.3f} / {m['recall']:.3f} / "
-                  f"**{m['f1']:.3f}** | {r['macro_avg']['f1']:.3f} | {acc:.3f} |" if acc is not None else "| - |")
+                  f"**{m['f1']:.3f}** | {r['macro_avg']['f1']:.3f} | {acc} |")
             reports.append({"lang": lang, "set": name, "report": r})
     if a.json:
         json.dump(reports, open(a.json, "w"), indent=1)

@@ -16,8 +16,9 @@
 //!   exemplars, labels and description) minus the clause's mean cosine over
 //!   all prototypes (centring removes the 0.92–0.97 similarity every
 //!   prototype has to every clause), `t` = `exemplar_threshold` for codes
-//!   with rules and `zero_shot_threshold` for codes without, `s` =
-//!   `exemplar_scale`; only codes within `exemplar_margin` of the clause's
+//!   with rules and, for codes without, `zero_shot_threshold` or else
+//!   `zero_shot_ratio` × the mean centred similarity of the codebook's own
+//!   exemplars to their codes (leave-one-out), `s` = `exemplar_scale`; only codes within `exemplar_margin` of the clause's
 //!   best code get it (codes compete);
 //! * labels: a leaf code without rules has one rule per label (weight
 //!   `label_weight`);
@@ -227,7 +228,7 @@ impl Codebook {
         for (i, c) in spec.codes.iter().enumerate() {
             index.insert(Arc::from(c.id.as_str()), i as u32);
         }
-        let codes: Vec<Code> = spec
+        let mut codes: Vec<Code> = spec
             .codes
             .iter()
             .map(|c| Code {
@@ -236,11 +237,8 @@ impl Codebook {
                 owner: spec.owner_of(&c.id).map(Arc::from),
                 point: c.point,
                 threshold: c.threshold.unwrap_or(s.threshold),
-                exemplar_threshold: c.exemplar_threshold.unwrap_or(if c.rules.is_empty() {
-                    s.zero_shot_threshold
-                } else {
-                    s.exemplar_threshold
-                }),
+                // Codes without rules get theirs once the prototypes exist.
+                exemplar_threshold: c.exemplar_threshold.unwrap_or(s.exemplar_threshold),
             })
             .collect();
         let parents: std::collections::BTreeSet<&str> = spec
@@ -373,9 +371,18 @@ impl Codebook {
         let mut dim = 0;
         let mut prototypes = None;
         if let Some((embed, _)) = embed {
-            prototypes = prototype_matrix(&spec, embed)?;
-            if let Some(m) = &prototypes {
+            let (m, own) = prototype_matrix(&spec, embed)?;
+            if let Some(m) = &m {
                 dim = m.rows.len() / m.codes.len().max(1);
+            }
+            prototypes = m;
+            let zero_shot = s
+                .zero_shot_threshold
+                .unwrap_or_else(|| own.map_or(ZERO_SHOT_FALLBACK, |o| s.zero_shot_ratio * o));
+            for (code, c) in codes.iter_mut().zip(&spec.codes) {
+                if c.rules.is_empty() && c.exemplar_threshold.is_none() {
+                    code.exemplar_threshold = zero_shot;
+                }
             }
         }
         let mut learned = None;
@@ -886,10 +893,20 @@ impl Codebook {
     }
 }
 
+/// The zero-shot threshold of codes without rules when the codebook has no
+/// exemplars to calibrate it (centred cosine).
+const ZERO_SHOT_FALLBACK: f32 = 0.015;
+
 /// The prototype of each code that has exemplars, or is a leaf with labels
 /// or a description: the unit sum of the unit means of its exemplars, its
 /// labels (all languages) and its description, each group embedded once.
-fn prototype_matrix(spec: &CodebookSpec, embed: EmbedFn<'_>) -> Result<Option<Matrix>> {
+/// Also the mean centred similarity of each exemplar to its own code's
+/// prototype rebuilt without it (the codebook's own scale; `None` without
+/// exemplars or with one prototype).
+fn prototype_matrix(
+    spec: &CodebookSpec,
+    embed: EmbedFn<'_>,
+) -> Result<(Option<Matrix>, Option<f32>)> {
     let parents: std::collections::BTreeSet<&str> = spec
         .codes
         .iter()
@@ -922,7 +939,7 @@ fn prototype_matrix(spec: &CodebookSpec, embed: EmbedFn<'_>) -> Result<Option<Ma
         }
     }
     if texts.is_empty() {
-        return Ok(None);
+        return Ok((None, None));
     }
     let vecs = embed(&texts)?;
     let dim = vecs.first().map(Vec::len).unwrap_or(0);
@@ -947,20 +964,56 @@ fn prototype_matrix(spec: &CodebookSpec, embed: EmbedFn<'_>) -> Result<Option<Ma
         bias: Vec::new(),
         extra: Vec::new(),
     };
-    for (ci, mut groups) in sums {
+    let combine = |groups: &[Vec<f32>; 3]| {
         let mut v = vec![0.0f32; dim];
-        for g in groups.iter_mut() {
-            unit(g);
-            for (a, b) in v.iter_mut().zip(g.iter()) {
+        for g in groups {
+            let mut g = g.clone();
+            unit(&mut g);
+            for (a, b) in v.iter_mut().zip(&g) {
                 *a += b;
             }
         }
         unit(&mut v);
+        v
+    };
+    for (&ci, groups) in &sums {
         m.codes.push(ci);
-        m.rows.extend(v);
+        m.rows.extend(combine(groups));
         m.bias.push(0.0);
     }
-    Ok(Some(m))
+    // Leave-one-out: each exemplar against all prototypes, its own code's
+    // rebuilt without it.
+    let k = m.codes.len();
+    let mut own = Vec::new();
+    if k > 1 {
+        for (v, &(ci, g)) in vecs.iter().zip(&owners) {
+            let Some(row) = m.codes.iter().position(|&c| c == ci) else {
+                continue;
+            };
+            if g != 0 {
+                continue;
+            }
+            let mut groups = sums[&ci].clone();
+            for (a, b) in groups[0].iter_mut().zip(v) {
+                *a -= b;
+            }
+            let without = combine(&groups);
+            let mut total = 0.0;
+            let mut mine = 0.0;
+            for (r, p) in m.rows.chunks_exact(dim.max(1)).enumerate() {
+                let s = if r == row {
+                    mine = learned::dot(&without, v);
+                    mine
+                } else {
+                    learned::dot(p, v)
+                };
+                total += s;
+            }
+            own.push(mine - total / k as f32);
+        }
+    }
+    let own = (!own.is_empty()).then(|| own.iter().sum::<f32>() / own.len() as f32);
+    Ok((Some(m), own))
 }
 
 fn near(hits: &[Hit], a: u32, b: u32, window: u32) -> bool {

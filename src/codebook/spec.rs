@@ -101,8 +101,15 @@ pub struct Settings {
     pub exemplar_threshold: f32,
     /// Centred cosine similarity at which the exemplar evidence of a code
     /// without rules (a zero-shot code: labels, description, exemplars) is
-    /// 0.5.
-    pub zero_shot_threshold: f32,
+    /// 0.5. When not set, it is `zero_shot_ratio` times the centred
+    /// similarity of the codebook's own exemplars to their codes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zero_shot_threshold: Option<f32>,
+    /// The threshold of codes without rules as a fraction of the mean
+    /// centred similarity of each exemplar to its own code's prototype
+    /// (computed without that exemplar): the codebook calibrates itself,
+    /// whether its codes are close together or far apart.
+    pub zero_shot_ratio: f32,
     /// Width of the exemplar evidence ramp (centred cosine units).
     pub exemplar_scale: f32,
     /// Evidence of a code's label (in the clause's language) found in a
@@ -124,7 +131,8 @@ impl Default for Settings {
             threshold: 0.5,
             rule_weight: 0.9,
             exemplar_threshold: 0.06,
-            zero_shot_threshold: 0.015,
+            zero_shot_threshold: None,
+            zero_shot_ratio: 0.5,
             exemplar_scale: 0.02,
             exemplar_margin: 0.01,
             label_weight: 0.9,
@@ -211,7 +219,7 @@ pub struct CodeSpec {
     pub threshold: Option<f32>,
     /// Centred exemplar similarity at which this code's exemplar evidence
     /// is 0.5 (default: `settings.exemplar_threshold` for a code with
-    /// rules, `settings.zero_shot_threshold` for one without).
+    /// rules, the zero-shot threshold for one without).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exemplar_threshold: Option<f32>,
 }
@@ -447,6 +455,9 @@ impl CodebookSpec {
         }
         if s.exemplar_scale <= 0.0 {
             p(None, "settings.exemplar_scale must be > 0".into());
+        }
+        if s.zero_shot_ratio <= 0.0 {
+            p(None, "settings.zero_shot_ratio must be > 0".into());
         }
         if s.exemplar_margin < 0.0 {
             p(None, "settings.exemplar_margin must be >= 0".into());
