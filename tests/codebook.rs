@@ -669,6 +669,20 @@ fn toy_embed(texts: &[&str]) -> vocmine::Result<Vec<Vec<f32>>> {
         .collect())
 }
 
+/// The codes `cb` gives the first clause of `t` under the toy embedder, sorted.
+fn toy_codes(e: &Engine, cb: &vocmine::Codebook, t: &str) -> Vec<String> {
+    let a = text(e, t);
+    let terms = a.clauses[0].terms.as_deref().expect("terms kept");
+    let emb = toy_embed(&[t]).unwrap().remove(0);
+    let mut c: Vec<String> = cb
+        .classify(terms, Some(&emb), None)
+        .into_iter()
+        .map(|c| c.code.to_string())
+        .collect();
+    c.sort();
+    c
+}
+
 /// A codebook of labels, descriptions and exemplars only (no rules) codes
 /// clauses: the nearest code's prototype wins, codes within the margin of
 /// the best also count, a clause near no code gets none, a label found in
@@ -699,18 +713,7 @@ codes:
     let e = engine(spec.clone());
     let cb = vocmine::Codebook::compile(spec, e.segmenter(), Some((&toy_embed, "toy")))
         .expect("compiles with an embedder");
-    let code = |t: &str| -> Vec<String> {
-        let a = text(&e, t);
-        let terms = a.clauses[0].terms.as_deref().expect("terms kept");
-        let emb = toy_embed(&[t]).unwrap().remove(0);
-        let mut c: Vec<String> = cb
-            .classify(terms, Some(&emb), None)
-            .into_iter()
-            .map(|c| c.code.to_string())
-            .collect();
-        c.sort();
-        c
-    };
+    let code = |t: &str| toy_codes(&e, &cb, t);
     // nearest prototype, no rule needed
     assert_eq!(code("the acceleration is sluggish"), ["drive.power"]);
     assert_eq!(code("fuel use on the highway"), ["drive.fuel"]);
@@ -740,15 +743,7 @@ codes:
     assert!(calibrated.settings.zero_shot_threshold.is_none());
     let cb = vocmine::Codebook::compile(calibrated, e.segmenter(), Some((&toy_embed, "toy")))
         .expect("compiles with an embedder");
-    let code = |t: &str| -> Vec<String> {
-        let a = text(&e, t);
-        let terms = a.clauses[0].terms.as_deref().expect("terms kept");
-        let emb = toy_embed(&[t]).unwrap().remove(0);
-        cb.classify(terms, Some(&emb), None)
-            .into_iter()
-            .map(|c| c.code.to_string())
-            .collect()
-    };
+    let code = |t: &str| toy_codes(&e, &cb, t);
     assert_eq!(code("the acceleration is sluggish"), ["drive.power"]);
     assert_eq!(code("fuel use on the highway"), ["drive.fuel"]);
     assert!(code("we went there on friday").is_empty());
@@ -774,15 +769,7 @@ codes:
     let e = engine(spec.clone());
     let cb = vocmine::Codebook::compile(spec, e.segmenter(), Some((&toy_embed, "toy")))
         .expect("compiles with an embedder");
-    let code = |t: &str| -> Vec<String> {
-        let a = text(&e, t);
-        let terms = a.clauses[0].terms.as_deref().expect("terms kept");
-        let emb = toy_embed(&[t]).unwrap().remove(0);
-        cb.classify(terms, Some(&emb), None)
-            .into_iter()
-            .map(|c| c.code.to_string())
-            .collect()
-    };
+    let code = |t: &str| toy_codes(&e, &cb, t);
     assert_eq!(code("so much horsepower"), ["power"]);
     // near the power exemplar, but under the rule-code threshold; the label
     // "power" of a code with rules is no rule either

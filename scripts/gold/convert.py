@@ -119,19 +119,23 @@ ASAP_CODES = {
 ASAP_POLARITY = {"1": "positive", "0": "neutral", "-1": "negative"}  # -2 = not mentioned
 
 
+def asap_rows(shared, split):
+    with open(os.path.join(shared, "ASAP_samples", f"{split}_sample.csv"),
+              encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
 def asap_zh(shared):
-    d = os.path.join(shared, "ASAP_samples")
     out = {}
     for split in ("train", "dev", "test"):
         recs = []
-        with open(os.path.join(d, f"{split}_sample.csv"), encoding="utf-8-sig", newline="") as fh:
-            for row in csv.DictReader(fh):
-                mentioned = {col: int(row[col]) for col in ASAP_CODES
-                             if row[col].strip() in ASAP_POLARITY}
-                pairs = [(ASAP_CODES[col], ASAP_POLARITY[str(v)]) for col, v in mentioned.items()]
-                recs.append(record(f"asap-{split}-{row['index']}", row["reviewbody"].strip(), "zh",
-                                   codes_from_pairs(pairs),
-                                   stars=float(row["star"]), asap=mentioned))
+        for row in asap_rows(shared, split):
+            mentioned = {col: int(row[col]) for col in ASAP_CODES
+                         if row[col].strip() in ASAP_POLARITY}
+            pairs = [(ASAP_CODES[col], ASAP_POLARITY[str(v)]) for col, v in mentioned.items()]
+            recs.append(record(f"asap-{split}-{row['index']}", row["reviewbody"].strip(), "zh",
+                               codes_from_pairs(pairs),
+                               stars=float(row["star"]), asap=mentioned))
         out[f"restaurant-zh-asap-{split}.jsonl"] = recs
     return out
 
@@ -139,16 +143,14 @@ def asap_zh(shared):
 def asap_aspects_zh(shared):
     # The 18 native ASAP aspects: column `dish_taste` -> code `dish.taste`
     # (corpora/codebooks/zeroshot/asap.yaml).
-    d = os.path.join(shared, "ASAP_samples")
     out = {}
     for split in ("train", "dev", "test"):
         recs = []
-        with open(os.path.join(d, f"{split}_sample.csv"), encoding="utf-8-sig", newline="") as fh:
-            for row in csv.DictReader(fh):
-                pairs = [(col.replace("_", ".", 1), ASAP_POLARITY[row[col].strip()])
-                         for col in ASAP_CODES if row[col].strip() in ASAP_POLARITY]
-                recs.append(record(f"asap-{split}-{row['index']}", row["reviewbody"].strip(), "zh",
-                                   codes_from_pairs(pairs), stars=float(row["star"])))
+        for row in asap_rows(shared, split):
+            pairs = [(col.replace("_", ".", 1), ASAP_POLARITY[row[col].strip()])
+                     for col in ASAP_CODES if row[col].strip() in ASAP_POLARITY]
+            recs.append(record(f"asap-{split}-{row['index']}", row["reviewbody"].strip(), "zh",
+                               codes_from_pairs(pairs), stars=float(row["star"])))
         out[f"asap-zh-aspects-{split}.jsonl"] = recs
     return out
 

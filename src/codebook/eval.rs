@@ -275,6 +275,16 @@ impl EvalReport {
     }
 }
 
+/// Analyzes gold texts as text records, in order.
+fn analyze_gold(engine: &crate::Engine, gold: &[GoldItem]) -> Result<Vec<crate::Outcome>> {
+    let records: Vec<crate::Record> = gold
+        .iter()
+        .enumerate()
+        .map(|(i, g)| crate::Record::text(format!("gold-{i}"), g.text.clone()))
+        .collect();
+    engine.analyze_batch(&records)
+}
+
 /// Runs `engine` (which must have a codebook) over the gold texts and
 /// scores the record-level codes (direct, not rolled up) against the gold
 /// codes. With `only_gold_codes`, codes the gold file never uses are ignored
@@ -295,12 +305,7 @@ pub fn evaluate(
     let mut ev = Evaluator::new(only);
     ev.known_codes(gold, cb.code_ids());
     for chunk in gold.chunks(1024) {
-        let records: Vec<crate::Record> = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, g)| crate::Record::text(format!("gold-{i}"), g.text.clone()))
-            .collect();
-        let out = engine.analyze_batch(&records)?;
+        let out = analyze_gold(engine, chunk)?;
         for (g, o) in chunk.iter().zip(&out) {
             let predicted: Vec<(String, PointKind)> = o
                 .analysis()
@@ -417,12 +422,7 @@ fn record_evidence(
         ..Default::default()
     };
     for chunk in gold.chunks(1024) {
-        let records: Vec<crate::Record> = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, g)| crate::Record::text(format!("gold-{i}"), g.text.clone()))
-            .collect();
-        let out = engine.analyze_batch(&records)?;
+        let out = analyze_gold(engine, chunk)?;
         // Per text: (clause embedding, per-code features) and the bare codes.
         let per_text: Vec<TextEvidence> = engine.install(|| {
             out.par_iter()

@@ -371,7 +371,7 @@ impl Codebook {
         let mut dim = 0;
         let mut prototypes = None;
         if let Some((embed, _)) = embed {
-            let (m, own) = prototype_matrix(&spec, embed)?;
+            let (m, own) = prototype_matrix(&spec, &parents, embed)?;
             if let Some(m) = &m {
                 dim = m.rows.len() / m.codes.len().max(1);
             }
@@ -905,13 +905,9 @@ const ZERO_SHOT_FALLBACK: f32 = 0.015;
 /// exemplars or with one prototype).
 fn prototype_matrix(
     spec: &CodebookSpec,
+    parents: &std::collections::BTreeSet<&str>,
     embed: EmbedFn<'_>,
 ) -> Result<(Option<Matrix>, Option<f32>)> {
-    let parents: std::collections::BTreeSet<&str> = spec
-        .codes
-        .iter()
-        .filter_map(|c| c.parent.as_deref())
-        .collect();
     // (code, group) of each text: 0 exemplars, 1 labels, 2 description.
     let mut texts = Vec::new();
     let mut owners: Vec<(u32, usize)> = Vec::new();
