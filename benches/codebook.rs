@@ -191,6 +191,42 @@ fn bench(c: &mut Criterion) {
             n
         })
     });
+    // The review loop over the same clauses: candidates of every code and
+    // the pick (`codebook review` without the store reading).
+    g.bench_function("review_pick_384d", |b| {
+        let voice = vocmine::sentiment::Voice::new(
+            &vocmine::sentiment::Sentiment::from_probs(vocmine::sentiment::Probs {
+                negative: 0.8,
+                neutral: 0.1,
+                positive: 0.1,
+            }),
+            Some(0.05),
+            false,
+        );
+        b.iter(|| {
+            let opts = vocmine::codebook::ReviewOptions {
+                size: 50,
+                ..Default::default()
+            };
+            let mut p = vocmine::codebook::ReviewPicker::new(&learned, opts).unwrap();
+            for (i, (t, e)) in clauses.iter().zip(&embeddings).enumerate() {
+                p.add(vocmine::codebook::ReviewClause {
+                    id: "r",
+                    clause: i as u32,
+                    turn: None,
+                    start: 0,
+                    end: 1,
+                    language: "zh",
+                    text: &t.folded,
+                    context: "",
+                    terms: t,
+                    embedding: Some(e),
+                    voice: Some(&voice),
+                });
+            }
+            black_box(p.finish()).len()
+        })
+    });
     g.finish();
 
     let mut g = c.benchmark_group("codebook_compile");

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
-use vocmine::cluster::{ClusterConfig, ClusterItems, ClusterModel, ReportOptions, Weighting};
+use vocmine::cluster::{
+    ClusterConfig, ClusterItems, ClusterModel, DraftOptions, ReportOptions, Weighting,
+};
 use vocmine::codebook::CodebookSpec;
 use vocmine::{Engine, Error, Outcome};
 
@@ -77,12 +79,6 @@ pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
     let started = Instant::now();
     let input = c.common.input.clone();
     let store = is_store(&input);
-    if input.is_dir() && !store {
-        return Err(Error::Config(format!(
-            "{}: a directory without store.json is not a store (write one with `vocmine analyze --store DIR`)",
-            input.display()
-        )));
-    }
     let spec = c.codebook.as_deref().map(CodebookSpec::load).transpose()?;
     let config = ClusterConfig {
         k: c.k,
@@ -109,88 +105,11 @@ pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
 
     // 1. Items: clause embeddings and what the report needs.
     let t = Instant::now();
-    let mut items = ClusterItems::new().all_speakers(c.all_speakers);
-    let mut records = 0u64;
-    let mut failed = 0u64;
-    if store {
-        #[cfg(feature = "store")]
-        {
-            use vocmine::codebook::ClauseCode;
-            let mut reader = vocmine::store::StoreReader::open(&input)?;
-            if reader.manifest().dim == 0 {
-                return Err(Error::Config(format!(
-                    "{}: the store has no embeddings (it was analyzed with --no-model); clustering needs them",
-                    input.display()
-                )));
-            }
-            let mut b = engine_builder(&c.common, false, true);
-            if spec.is_some() {
-                // Exemplar prototypes are embedded with the store's encoder.
-                b = b.encoder(encoder(&c.model)?);
-            }
-            let engine = b.build()?;
-            let cb = spec
-                .clone()
-                .map(|s| engine.compile_codebook(s))
-                .transpose()?;
-            while let Some(batch) = reader.next_batch()? {
-                for mut rec in batch {
-                    records += 1;
-                    if rec.error.is_some() {
-                        failed += 1;
-                        continue;
-                    }
-                    if let Some(cb) = &cb {
-                        for cl in rec.clauses.iter_mut() {
-                            let coded: Vec<ClauseCode> = match (&cl.terms, cl.customer) {
-                                (Some(t), true) => cb.classify_voiced(
-                                    t,
-                                    cl.embedding.as_deref(),
-                                    cl.sentiment.as_ref(),
-                                    cl.voice.as_ref(),
-                                ),
-                                _ => Vec::new(),
-                            };
-                            cl.codes = coded.iter().map(|x| x.code.to_string()).collect();
-                        }
-                    }
-                    items.add_stored(&rec, engine.segmenter())?;
-                }
-            }
-        }
-        #[cfg(not(feature = "store"))]
-        return Err(Error::Config(
-            "reading a store needs the `store` cargo feature".into(),
-        ));
-    } else {
-        let mut b = engine_builder(&c.common, false, true)
-            .encode_all_speakers(c.all_speakers)
-            .encoder(encoder(&c.model)?);
-        if let Some(s) = &spec {
-            b = b.codebook(s.clone());
-        }
-        let engine: Engine = b.build()?;
-        let seg_engine = &engine;
-        let mut err: Option<Error> = None;
-        let mut on = |o: &Outcome| {
-            records += 1;
-            match o.analysis() {
-                Some(a) => {
-                    if err.is_none() {
-                        if let Err(e) = items.add_analysis(a, seg_engine.segmenter()) {
-                            err = Some(e);
-                        }
-                    }
-                }
-                None => failed += 1,
-            }
-        };
-        let mut sink = io::sink();
-        run_with_progress(&engine, &c.common, &mut sink, Path::new("-"), Some(&mut on))?;
-        if let Some(e) = err {
-            return Err(e);
-        }
-    }
+    let Gathered {
+        items,
+        records,
+        failed,
+    } = gather(&c.common, &c.model, spec.as_ref(), c.all_speakers)?;
     let gather_s = t.elapsed().as_secs_f64();
     if items.is_empty() && c.extend.is_none() {
         return Err(Error::Config(format!(
@@ -307,6 +226,245 @@ pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
                 .map(|d| format!("; model in {}", d.display()))
                 .unwrap_or_default()
         );
+    }
+    Ok(())
+}
+
+/// Clause embeddings and report data of a corpus or a store.
+pub(crate) struct Gathered {
+    pub(crate) items: ClusterItems,
+    pub(crate) records: u64,
+    pub(crate) failed: u64,
+}
+
+/// Reads the clauses to cluster: a store's (coded again with `spec` when
+/// given) or those of records analyzed on the fly.
+pub(crate) fn gather(
+    common: &CommonArgs,
+    model: &ModelArgs,
+    spec: Option<&CodebookSpec>,
+    all_speakers: bool,
+) -> Result<Gathered, Error> {
+    let input = common.input.clone();
+    let store = is_store(&input);
+    if input.is_dir() && !store {
+        return Err(Error::Config(format!(
+            "{}: a directory without store.json is not a store (write one with `vocmine analyze --store DIR`)",
+            input.display()
+        )));
+    }
+    let mut items = ClusterItems::new().all_speakers(all_speakers);
+    let mut records = 0u64;
+    let mut failed = 0u64;
+    if store {
+        #[cfg(feature = "store")]
+        {
+            use vocmine::codebook::ClauseCode;
+            let mut reader = vocmine::store::StoreReader::open(&input)?;
+            if reader.manifest().dim == 0 {
+                return Err(Error::Config(format!(
+                    "{}: the store has no embeddings (it was analyzed with --no-model); clustering needs them",
+                    input.display()
+                )));
+            }
+            let mut b = engine_builder(common, false, true);
+            if spec.is_some() {
+                // Exemplar prototypes are embedded with the store's encoder.
+                b = b.encoder(encoder(model)?);
+            }
+            let engine = b.build()?;
+            let cb = spec
+                .cloned()
+                .map(|s| engine.compile_codebook(s))
+                .transpose()?;
+            while let Some(batch) = reader.next_batch()? {
+                for mut rec in batch {
+                    records += 1;
+                    if rec.error.is_some() {
+                        failed += 1;
+                        continue;
+                    }
+                    if let Some(cb) = &cb {
+                        for cl in rec.clauses.iter_mut() {
+                            let coded: Vec<ClauseCode> = match (&cl.terms, cl.customer) {
+                                (Some(t), true) => cb.classify_voiced(
+                                    t,
+                                    cl.embedding.as_deref(),
+                                    cl.sentiment.as_ref(),
+                                    cl.voice.as_ref(),
+                                ),
+                                _ => Vec::new(),
+                            };
+                            cl.codes = coded.iter().map(|x| x.code.to_string()).collect();
+                        }
+                    }
+                    items.add_stored(&rec, engine.segmenter())?;
+                }
+            }
+        }
+        #[cfg(not(feature = "store"))]
+        return Err(Error::Config(
+            "reading a store needs the `store` cargo feature".into(),
+        ));
+    } else {
+        let mut b = engine_builder(common, false, true)
+            .encode_all_speakers(all_speakers)
+            .encoder(encoder(model)?);
+        if let Some(s) = spec {
+            b = b.codebook(s.clone());
+        }
+        let engine: Engine = b.build()?;
+        let seg_engine = &engine;
+        let mut err: Option<Error> = None;
+        let mut on = |o: &Outcome| {
+            records += 1;
+            match o.analysis() {
+                Some(a) => {
+                    if err.is_none() {
+                        if let Err(e) = items.add_analysis(a, seg_engine.segmenter()) {
+                            err = Some(e);
+                        }
+                    }
+                }
+                None => failed += 1,
+            }
+        };
+        let mut sink = io::sink();
+        run_with_progress(&engine, common, &mut sink, Path::new("-"), Some(&mut on))?;
+        if let Some(e) = err {
+            return Err(e);
+        }
+    }
+    Ok(Gathered {
+        items,
+        records,
+        failed,
+    })
+}
+
+#[derive(Args)]
+pub(crate) struct DraftArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Where to write the drafted codebook (YAML; `-`: stdout).
+    #[arg(long, short)]
+    output: PathBuf,
+    /// Name of the codebook (default: the input's file name + " draft").
+    #[arg(long)]
+    name: Option<String>,
+    /// Most leaf codes (the largest clusters become codes).
+    #[arg(long, default_value_t = DraftOptions::default().max_codes)]
+    max_codes: usize,
+    /// Smallest cluster that becomes a code, as a share of the clustered
+    /// clauses.
+    #[arg(long, default_value_t = DraftOptions::default().min_share)]
+    min_share: f64,
+    /// Parent codes (default: the square root of the leaf count).
+    #[arg(long)]
+    parents: Option<usize>,
+    /// Exemplars per code.
+    #[arg(long, default_value_t = DraftOptions::default().exemplars)]
+    exemplars: usize,
+    /// Leiden resolution of the clustering (higher: more, smaller topics).
+    #[arg(long, default_value_t = ClusterConfig::default().resolution)]
+    resolution: f64,
+    /// Seed of the clustering.
+    #[arg(long, default_value_t = ClusterConfig::default().seed)]
+    seed: u64,
+    /// Draft from the clauses of every speaker, not only the customer's.
+    #[arg(long)]
+    all_speakers: bool,
+    /// Cluster the embeddings as they are (by default their sentiment
+    /// direction is projected out, so that codes are topics, not moods).
+    #[arg(long)]
+    keep_sentiment: bool,
+}
+
+/// `vocmine codebook draft`: a starting two-level codebook from the
+/// clusters of a corpus or a store.
+pub(crate) fn draft(d: DraftArgs) -> Result<(), Error> {
+    let started = Instant::now();
+    let opts = DraftOptions {
+        name: d.name.clone().unwrap_or_else(|| {
+            let stem = d
+                .common
+                .input
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "corpus".into());
+            format!("{stem} draft")
+        }),
+        max_codes: d.max_codes,
+        min_share: d.min_share,
+        parents: d.parents,
+        exemplars: d.exemplars,
+        ..DraftOptions::default()
+    };
+    opts.validate()?;
+    let config = ClusterConfig {
+        resolution: d.resolution,
+        seed: d.seed,
+        weighting: Weighting::Umap,
+        ..ClusterConfig::default()
+    };
+    config.validate()?;
+    let Gathered {
+        items,
+        records,
+        failed,
+    } = gather(&d.common, &d.model, None, d.all_speakers)?;
+    if items.is_empty() {
+        return Err(Error::Config(format!(
+            "{}: no clause with an embedding to draft from ({records} records, {failed} failed)",
+            d.common.input.display()
+        )));
+    }
+    let langs: Vec<String> = items.languages().iter().map(|s| s.to_string()).collect();
+    let langs: Vec<&str> = langs.iter().map(String::as_str).collect();
+    let mut vectors = items.vectors()?;
+    if !d.keep_sentiment {
+        let polarity: Vec<_> = items.items().iter().map(|m| m.sentiment).collect();
+        if let Some(v) = vocmine::cluster::without_sentiment(&vectors, &polarity)? {
+            vectors = v;
+        }
+    }
+    let model = ClusterModel::fit_with_languages(vectors, &langs, config)?;
+    let options = ReportOptions {
+        forms: Some(std::sync::Arc::new(items.forms())),
+        ..ReportOptions::default()
+    };
+    let report = model.report(items.items(), &options, None)?;
+    let drafted =
+        vocmine::cluster::draft(&report, |id| model.centroid(id).map(<[f32]>::to_vec), &opts)?;
+    let problems = drafted.spec.problems();
+    if let Some(p) = problems.first() {
+        return Err(Error::Config(format!(
+            "the draft is not a valid codebook ({} problems; first: {}: {})",
+            problems.len(),
+            p.code.as_deref().unwrap_or("codebook"),
+            p.message
+        )));
+    }
+    let mut out = output(&d.output)?;
+    out.write_all(drafted.spec.to_yaml()?.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| Error::io(&d.output, e))?;
+    if !d.common.quiet {
+        let parents = drafted.spec.codes.len() - drafted.clusters.len();
+        eprintln!(
+            "{records} records ({failed} failed), {} clauses: {} clusters; drafted {} codes under {parents} parents covering {} of {} clustered clauses ({:.1}%) in {:.1} s → {}",
+            items.len(),
+            report.summary.clusters,
+            drafted.clusters.len(),
+            drafted.covered,
+            drafted.clustered,
+            100.0 * drafted.covered as f64 / drafted.clustered.max(1) as f64,
+            started.elapsed().as_secs_f64(),
+            d.output.display()
+        );
+        eprint!("{}", drafted.spec.tree(None));
     }
     Ok(())
 }

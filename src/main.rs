@@ -17,6 +17,7 @@ use vocmine::{CodebookSpec, Engine, Error, Outcome, PointKind};
 
 mod cmd_analytics;
 mod cmd_cluster;
+mod cmd_review;
 
 #[derive(Parser)]
 #[command(
@@ -45,7 +46,7 @@ enum Command {
     Embed(EmbedArgs),
     /// Print the JSON Schema of one output line of `analyze`.
     Schema,
-    /// Codebook tools: check, learn.
+    /// Codebook tools: check, learn, draft, review.
     #[command(subcommand)]
     Codebook(CodebookCommand),
     /// Re-run only the codebook and points stages over a store written by
@@ -66,6 +67,15 @@ enum CodebookCommand {
     Check(CheckArgs),
     /// Fit the learned per-code classifiers from gold labels.
     Learn(LearnArgs),
+    /// Draft a two-level codebook from the clusters of a corpus or a store
+    /// (codes with labels per language, a description from their keywords
+    /// and exemplars; owners left to fill).
+    Draft(cmd_cluster::DraftArgs),
+    /// Pick the clauses of a store whose labels would most improve a
+    /// codebook (disagreeing evidence, uncoded pains and itches, uncertain
+    /// codes) into a sheet to fill (XLSX, CSV); the filled sheet is gold
+    /// for `eval` and `learn`.
+    Review(cmd_review::ReviewArgs),
 }
 
 #[derive(Args)]
@@ -314,6 +324,8 @@ fn main() -> ExitCode {
         }
         Command::Codebook(CodebookCommand::Check(c)) => codebook_check(c),
         Command::Codebook(CodebookCommand::Learn(l)) => codebook_learn(l),
+        Command::Codebook(CodebookCommand::Draft(d)) => cmd_cluster::draft(d),
+        Command::Codebook(CodebookCommand::Review(r)) => cmd_review::review(r),
         Command::Eval(e) => eval(e),
         Command::Reclassify(r) => reclassify(r),
     };
@@ -858,8 +870,10 @@ fn reclassify(r: ReclassifyArgs) -> Result<(), Error> {
         }));
         (coded, codes, points)
     };
+    // per record: its output line, its new codes and its old codes
+    type Coded = (Vec<u8>, Vec<String>, Vec<String>);
     while let Some(batch) = reader.next_batch()? {
-        let results: Vec<Result<(Vec<u8>, Vec<String>, Vec<String>), Error>> =
+        let results: Vec<Result<Coded, Error>> =
             engine.install(|| {
                 batch
                     .par_iter()

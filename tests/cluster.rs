@@ -554,3 +554,175 @@ fn bad_inputs_exit_2_naming_the_path() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains('k'));
 }
+
+/// Customer clause texts of the analysis lines: (id, clause number) → text.
+fn customer_texts(out: &Path) -> std::collections::BTreeMap<(String, u64), String> {
+    let mut map = std::collections::BTreeMap::new();
+    for l in lines(out) {
+        let id = match &l["id"] {
+            Value::String(x) => x.clone(),
+            v => v.to_string(),
+        };
+        for (n, c) in l["clauses"].as_array().into_iter().flatten().enumerate() {
+            if c["role"] == "customer" {
+                map.insert(
+                    (id.clone(), n as u64),
+                    c["text"].as_str().unwrap().to_owned(),
+                );
+            }
+        }
+    }
+    map
+}
+
+/// `codebook draft` turns the clusters of a store into a two-level codebook
+/// that `codebook check` accepts and `analyze` codes with: parents over
+/// leaves, no rules, labels in the corpus's languages, exemplars that are
+/// customer clauses of the corpus, no owners. `codebook review` picks
+/// distinct customer clauses of the store into a sheet (the same sheet on a
+/// second run) whose filled rows `eval` scores as gold.
+#[test]
+fn draft_a_codebook_from_a_store_and_review_it() {
+    require_model!();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_of(&root().join("corpora/sample.jsonl"), dir.path());
+    let texts = customer_texts(&dir.path().join("out.jsonl"));
+    let all_texts: BTreeSet<&str> = texts.values().map(|t| t.trim()).collect();
+
+    // draft
+    let draft = dir.path().join("draft.yaml");
+    let o = run(&[
+        "codebook",
+        "draft",
+        s(&store),
+        "-o",
+        s(&draft),
+        "--max-codes",
+        "20",
+    ]);
+    assert_ok(&o);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("drafted"), "{stderr}");
+    let spec = vocmine::codebook::CodebookSpec::load(&draft).unwrap();
+    assert!(spec.problems().is_empty(), "{:?}", spec.problems());
+    let leaves: Vec<_> = spec.codes.iter().filter(|c| c.parent.is_some()).collect();
+    let parents: Vec<_> = spec.codes.iter().filter(|c| c.parent.is_none()).collect();
+    assert!((8..=20).contains(&leaves.len()), "{} leaves", leaves.len());
+    assert!(parents.len() >= 2 && parents.len() < leaves.len());
+    let mut langs = BTreeSet::new();
+    for c in &leaves {
+        assert!(c.rules.is_empty() && c.owner.is_none(), "{c:?}");
+        assert!((1..=3).contains(&c.exemplars.len()), "{c:?}");
+        for e in &c.exemplars {
+            assert!(
+                all_texts.contains(e.as_str()),
+                "exemplar {e:?} is no customer clause"
+            );
+        }
+        assert!(!c.labels.is_empty() && c.description.is_some(), "{c:?}");
+        langs.extend(c.labels.keys().cloned());
+        assert!(parents.iter().any(|p| Some(&p.id) == c.parent.as_ref()));
+    }
+    assert_eq!(langs, ["en", "ru", "zh"].map(String::from).into());
+    assert_ok(&run(&["codebook", "check", s(&draft)]));
+    let coded_out = dir.path().join("draft.jsonl");
+    assert_ok(&run(&[
+        "analyze",
+        s(&root().join("corpora/sample.jsonl")),
+        "--codebook",
+        s(&draft),
+        "-o",
+        s(&coded_out),
+        "-q",
+    ]));
+    let coded = lines(&coded_out)
+        .iter()
+        .filter(|l| l["codes"].as_array().is_some_and(|c| !c.is_empty()))
+        .count();
+    assert!(
+        coded * 2 > lines(&coded_out).len(),
+        "{coded} records coded by the draft"
+    );
+
+    // review
+    let sheet = |name: &str| {
+        let path = dir.path().join(name);
+        let o = run(&[
+            "codebook",
+            "review",
+            "--codebook",
+            &automotive(),
+            "--store",
+            s(&store),
+            "-o",
+            s(&path),
+            "--size",
+            "40",
+        ]);
+        assert_ok(&o);
+        path
+    };
+    let csv1 = sheet("a.csv");
+    assert_eq!(
+        std::fs::read(&csv1).unwrap(),
+        std::fs::read(sheet("b.csv")).unwrap(),
+        "the pick is the same on a second run"
+    );
+    let xlsx = sheet("a.xlsx");
+    let rows: Vec<_> = vocmine::codebook::read_review(&xlsx)
+        .unwrap()
+        .into_iter()
+        .map(|x| x.1)
+        .collect();
+    let csv_rows: Vec<_> = vocmine::codebook::read_review(&csv1)
+        .unwrap()
+        .into_iter()
+        .map(|x| x.1)
+        .collect();
+    assert_eq!(rows, csv_rows);
+    assert_eq!(rows.len(), 40);
+    let mut seen = BTreeSet::new();
+    for r in &rows {
+        assert_eq!(
+            texts
+                .get(&(r.id.clone(), r.clause as u64))
+                .map(String::as_str),
+            Some(r.text.as_str()),
+            "{r:?}"
+        );
+        assert!(seen.insert(r.text.to_lowercase()), "repeated: {:?}", r.text);
+        assert!(r.codes.is_empty() && !r.reason.is_empty());
+    }
+    // fill the sheet (the researcher's part) and score the codebook on it
+    let mut w = csv::Writer::from_path(dir.path().join("filled.csv")).unwrap();
+    let mut r = csv::Reader::from_path(&csv1).unwrap();
+    let header = r.headers().unwrap().clone();
+    let codes_col = header.iter().position(|h| h == "codes").unwrap();
+    w.write_record(&header).unwrap();
+    for (i, rec) in r.records().enumerate() {
+        let mut cells: Vec<String> = rec.unwrap().iter().map(str::to_owned).collect();
+        if i < 10 {
+            cells[codes_col] = if i % 2 == 0 {
+                "none".into()
+            } else {
+                "product.adas".into()
+            };
+        }
+        w.write_record(&cells).unwrap();
+    }
+    w.flush().unwrap();
+    drop(w);
+    let o = run(&[
+        "eval",
+        "--codebook",
+        &automotive(),
+        "--gold",
+        s(&dir.path().join("filled.csv")),
+    ]);
+    assert_ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("10 texts") || out.contains("texts 10"),
+        "{out}"
+    );
+}

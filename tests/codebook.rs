@@ -1571,3 +1571,238 @@ fn coding_does_not_depend_on_the_thread_count() {
     let out = e.analyze_batch(&records).unwrap();
     assert_eq!(serde_json::to_string(&out).unwrap(), outputs[0]);
 }
+
+// ------------------------------------------------- 3c. the review loop
+
+fn review_rows() -> Vec<vocmine::codebook::ReviewRow> {
+    use vocmine::codebook::ReviewRow;
+    let row = |id: &str, clause: u32, text: &str, codes: &str, point: &str| ReviewRow {
+        id: id.into(),
+        clause,
+        turn: if clause == 2 { Some(1) } else { None },
+        start: 3,
+        end: 3 + text.chars().count() as u32,
+        language: if text.is_ascii() { "en" } else { "zh" }.into(),
+        text: text.into(),
+        context: format!("…, {text}, …"),
+        reason: "uncoded pain".into(),
+        priority: 0.875,
+        voice: "pain".into(),
+        suggested: "drive.power* 0.61; drive.fuel 0.32".into(),
+        codes: codes.into(),
+        point: point.into(),
+    };
+    vec![
+        row(
+            "r1",
+            0,
+            "The engine is weak, \"really\" weak",
+            "drive.power",
+            "pain",
+        ),
+        row(
+            "r2",
+            2,
+            "油耗太高了，还有座椅太硬",
+            "drive.fuel:pain; comfort:mention",
+            "",
+        ),
+        row("r3", 1, "We went on a Friday", "none", ""),
+        row("r4", 0, "Not labelled yet", "", ""),
+        row(
+            "r5",
+            4,
+            "Great seats, and\nfrugal too",
+            "comfort, drive.fuel",
+            "delight",
+        ),
+    ]
+}
+
+/// A review sheet written as XLSX, CSV or TSV reads back row for row, and its
+/// labelled rows are gold for `eval` and `learn`: `none` is a clause without
+/// a code, `code:point` gives a code its own point, the `point` column the
+/// others; unlabelled rows are no gold.
+#[test]
+fn review_sheets_round_trip_through_xlsx_and_csv_as_gold() {
+    use vocmine::codebook::{read_review, review_gold, write_review, GoldItem};
+    let dir = tempfile::tempdir().unwrap();
+    let rows = review_rows();
+    let gold = |id: &str, text: &str, lang: &str, codes: &[(&str, Option<PointKind>)]| GoldItem {
+        id: Value::String(id.into()),
+        text: text.into(),
+        language: Some(lang.into()),
+        codes: codes
+            .iter()
+            .map(|(c, p)| GoldCode {
+                code: (*c).into(),
+                point: *p,
+            })
+            .collect(),
+    };
+    let want = vec![
+        gold(
+            "r1#0",
+            &rows[0].text,
+            "en",
+            &[("drive.power", Some(PointKind::Pain))],
+        ),
+        gold(
+            "r2#2",
+            &rows[1].text,
+            "zh",
+            &[
+                ("comfort", Some(PointKind::Mention)),
+                ("drive.fuel", Some(PointKind::Pain)),
+            ],
+        ),
+        gold("r3#1", &rows[2].text, "en", &[]),
+        gold(
+            "r5#4",
+            &rows[4].text,
+            "en",
+            &[
+                ("comfort", Some(PointKind::Delight)),
+                ("drive.fuel", Some(PointKind::Delight)),
+            ],
+        ),
+    ];
+    for name in ["sheet.xlsx", "sheet.csv", "sheet.tsv"] {
+        let path = dir.path().join(name);
+        write_review(&path, &rows, None).unwrap();
+        let back: Vec<_> = read_review(&path)
+            .unwrap()
+            .into_iter()
+            .map(|x| x.1)
+            .collect();
+        assert_eq!(back, rows, "{name}");
+        assert_eq!(review_gold(&path).unwrap(), want, "{name}");
+        // `eval --gold` and `learn --gold` read it through read_gold
+        assert_eq!(read_gold(&path).unwrap(), want, "{name}");
+    }
+    // other extensions are refused with the reason
+    let err = write_review(&dir.path().join("sheet.ods"), &rows, None).unwrap_err();
+    assert!(err.to_string().contains(".xlsx"), "{err}");
+}
+
+/// A bad point in a filled sheet is an error naming the file and line.
+#[test]
+fn a_bad_point_in_a_review_sheet_names_its_line() {
+    use vocmine::codebook::{review_gold, write_review};
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows = review_rows();
+    rows[1].codes = "drive.fuel:angry".into();
+    for name in ["bad.xlsx", "bad.csv"] {
+        let path = dir.path().join(name);
+        write_review(&path, &rows, None).unwrap();
+        let err = review_gold(&path).unwrap_err().to_string();
+        assert!(err.contains(name) && err.contains(":3:"), "{err}");
+        assert!(err.contains("angry"), "{err}");
+    }
+}
+
+/// The picker keeps what a label would teach most: pains and itches no code
+/// caught, codes near their threshold, rules the embedding evidence
+/// contradicts, then a random sample of the rest (confident codes, neutral
+/// uncoded clauses); repeats are asked once; the pick does not depend on the
+/// order the clauses come in.
+#[test]
+fn review_picks_uncoded_pains_uncertain_codes_and_disagreements() {
+    use vocmine::codebook::{ReviewClause, ReviewOptions, ReviewPicker};
+    let spec = load(
+        r#"codebook: cars
+codes:
+  - id: drive
+    labels: {en: Driving}
+  - id: drive.power
+    parent: drive
+    labels: {en: Power}
+    exemplars: [plenty of power, weak acceleration]
+  - id: drive.fuel
+    parent: drive
+    labels: {en: Fuel economy}
+    exemplars: [high consumption, it drinks fuel]
+  - id: comfort
+    labels: {en: Comfort}
+    rules: {en: [weather]}
+    exemplars: [hard seats, a smooth ride]
+"#,
+    );
+    let e = engine(spec.clone());
+    let cb = vocmine::Codebook::compile(spec, e.segmenter(), Some((&toy_embed, "toy")))
+        .expect("compiles with an embedder");
+    let probs = |negative, neutral, positive| {
+        Sentiment::from_probs(Probs {
+            negative,
+            neutral,
+            positive,
+        })
+    };
+    let pain = Voice::new(&probs(0.9, 0.05, 0.05), Some(0.01), false);
+    let neutral = Voice::new(&probs(0.05, 0.9, 0.05), Some(0.01), false);
+    // (text, voice)
+    let clauses: Vec<(&str, &Voice)> = vec![
+        ("the dealer never called back", &pain), // uncoded pain
+        ("The dealer never called back", &pain), // its repeat
+        ("nice to see you", &neutral),           // nothing to ask
+        ("the acceleration is sluggish", &pain), // confidently coded
+        ("weather and acceleration", &neutral),  // rule: comfort; embedding: power
+    ];
+    let analyses: Vec<Analysis> = clauses.iter().map(|(t, _)| text(&e, t)).collect();
+    let embeddings: Vec<Vec<f32>> = clauses
+        .iter()
+        .map(|(t, _)| toy_embed(&[t]).unwrap().remove(0))
+        .collect();
+    let pick = |order: &[usize]| {
+        let mut p = ReviewPicker::new(&cb, ReviewOptions::default()).unwrap();
+        for &i in order {
+            let c = &analyses[i].clauses[0];
+            p.add(ReviewClause {
+                id: &format!("r{i}"),
+                clause: 0,
+                turn: None,
+                start: 0,
+                end: c.end as u32,
+                language: "en",
+                text: clauses[i].0,
+                context: clauses[i].0,
+                terms: c.terms.as_deref().expect("terms kept"),
+                embedding: Some(&embeddings[i]),
+                voice: Some(clauses[i].1),
+            });
+        }
+        assert_eq!(p.seen(), order.len() as u64);
+        p.finish()
+            .into_iter()
+            .map(|r| (r.id, r.reason))
+            .collect::<Vec<_>>()
+    };
+    let got = pick(&[0, 1, 2, 3, 4]);
+    assert_eq!(
+        got[..2],
+        [
+            ("r4".to_owned(), "disagreeing evidence".to_owned()),
+            ("r0".to_owned(), "uncoded pain".to_owned()),
+        ]
+    );
+    // the rest: a random sample of what the codebook is sure about
+    let rest: BTreeSet<(String, String)> = got[2..].iter().cloned().collect();
+    assert_eq!(
+        rest,
+        [("r2", "random sample"), ("r3", "random sample")]
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+            .into()
+    );
+    assert_eq!(pick(&[4, 3, 2, 1, 0]), got);
+    // a code near its threshold is uncertain
+    let candidates = |t: &str| {
+        let a = text(&e, t);
+        let emb = toy_embed(&[t]).unwrap().remove(0);
+        cb.candidates(a.clauses[0].terms.as_deref().unwrap(), Some(&emb))
+    };
+    let c = candidates("the acceleration is sluggish");
+    assert_eq!(&*c[0].code, "drive.power");
+    assert!(c[0].score >= c[0].threshold, "{c:?}");
+    let c = candidates("weather and acceleration");
+    assert!(c.iter().any(|x| &*x.code == "comfort" && x.rule), "{c:?}");
+}

@@ -420,6 +420,37 @@ impl PyEngine {
 }
 
 /// Serializes outcomes as one JSON array (the CLI's lines, comma-separated).
+/// Gold texts from a file (JSON Lines or a review sheet) or from JSON
+/// objects, one per line.
+fn gold_items(
+    lines: Option<Vec<String>>,
+    path: Option<PathBuf>,
+) -> Result<Vec<vocmine::codebook::GoldItem>, Error> {
+    match (path, lines) {
+        (Some(p), _) => vocmine::codebook::read_gold(&p),
+        (None, lines) => lines
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .map(|(i, line)| {
+                serde_json::from_str(line).map_err(|e| Error::Resource {
+                    path: PathBuf::from("<gold>"),
+                    line: i as u64 + 1,
+                    message: format!("invalid gold item: {e}"),
+                })
+            })
+            .collect(),
+    }
+}
+
+/// Reads gold texts (JSON Lines, or the labelled rows of a review sheet) as
+/// JSON, one object per text.
+#[pyfunction]
+fn read_gold_json(py: Python<'_>, path: PathBuf) -> PyResult<String> {
+    let gold = vocmine::codebook::read_gold(&path).map_err(|e| to_py_err(py, e))?;
+    serde_json::to_string(&gold).map_err(|e| to_py_err(py, Error::from(e)))
+}
+
 fn outcomes_json(outcomes: &[Outcome]) -> Result<String, Error> {
     let mut s = String::from("[");
     for (i, o) in outcomes.iter().enumerate() {
@@ -667,6 +698,75 @@ impl PyEngine {
                 .and_then(|r| serde_json::to_string(&r).map_err(Error::from))
         })?;
         report.map_err(|e| to_py_err(py, e))
+    }
+
+    /// Scores the engine's codebook against gold texts as `vocmine eval
+    /// --codebook --gold` does: from a gold file (`path`: JSON Lines, or a
+    /// filled review sheet `.csv` / `.tsv` / `.xlsx`) or from JSON objects
+    /// (`lines`, errors naming `<gold>` and the item number). Returns the
+    /// report as JSON.
+    #[pyo3(signature = (lines=None, path=None, only_gold_codes=false))]
+    fn evaluate_codebook_json(
+        &self,
+        py: Python<'_>,
+        lines: Option<Vec<String>>,
+        path: Option<PathBuf>,
+        only_gold_codes: bool,
+    ) -> PyResult<String> {
+        let gold = gold_items(lines, path).map_err(|e| to_py_err(py, e))?;
+        let engine = &self.engine;
+        let report = guarded(py, || {
+            vocmine::codebook::evaluate(engine, &gold, only_gold_codes)
+                .and_then(|r| serde_json::to_string(&r).map_err(Error::from))
+        })?;
+        report.map_err(|e| to_py_err(py, e))
+    }
+
+    /// Fits the learned classifiers of the codebook at `codebook` on gold
+    /// texts (as `vocmine codebook learn`), with the engine's encoder, and
+    /// writes them to `out`. Returns a summary as JSON: per learned code its
+    /// positives and cross-validated F1 with and without the classifier.
+    #[pyo3(signature = (codebook, out, lines=None, path=None, epochs=300))]
+    fn learn_codebook_json(
+        &self,
+        py: Python<'_>,
+        codebook: PathBuf,
+        out: PathBuf,
+        lines: Option<Vec<String>>,
+        path: Option<PathBuf>,
+        epochs: usize,
+    ) -> PyResult<String> {
+        let gold = gold_items(lines, path).map_err(|e| to_py_err(py, e))?;
+        let spec = vocmine::CodebookSpec::load(&codebook).map_err(|e| to_py_err(py, e))?;
+        let engine = &self.engine;
+        let model = guarded(py, || {
+            let opts = vocmine::codebook::TrainOptions {
+                epochs,
+                ..Default::default()
+            };
+            let model = vocmine::codebook::learn(engine, &spec, &gold, opts)?;
+            model.save(&out)?;
+            let codes: Vec<serde_json::Value> = model
+                .codes
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "code": c.code,
+                        "positives": c.positives,
+                        "heldout_f1": c.heldout_f1,
+                        "baseline_f1": c.baseline_f1,
+                    })
+                })
+                .collect();
+            serde_json::to_string(&serde_json::json!({
+                "codebook": spec.codebook,
+                "texts": gold.len(),
+                "out": out.to_string_lossy(),
+                "codes": codes,
+            }))
+            .map_err(Error::from)
+        })?;
+        model.map_err(|e| to_py_err(py, e))
     }
 
     /// Analyzes records into clause columns: returns `(columns, errors_json)`
@@ -970,6 +1070,7 @@ fn _vocmine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(metrics_json, m)?)?;
     m.add_function(wrap_pyfunction!(compare_json, m)?)?;
     m.add_function(wrap_pyfunction!(_raise, m)?)?;
+    m.add_function(wrap_pyfunction!(read_gold_json, m)?)?;
     m.add_function(wrap_pyfunction!(cluster::cluster_records_json, m)?)?;
     m.add_function(wrap_pyfunction!(cluster::cluster_vectors_json, m)?)?;
     m.add("VocmineError", py.get_type::<VocmineError>())?;

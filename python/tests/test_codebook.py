@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import vocmine
@@ -62,3 +64,60 @@ def test_invalid_codebook_is_a_resource_error_naming_file_line_and_code(tmp_path
         vocmine.Engine(no_model=True, codebook=bad)
     msg = str(e.value)
     assert "bad.yaml" in msg and "line 3" in msg and "`a`" in msg and "ghost" in msg
+
+
+GOLD = [
+    {"id": "g1", "text": "快递太慢了，等了一个星期", "language": "zh", "codes": [{"code": "delivery.speed", "point": "pain"}]},
+    {"id": "g2", "text": "衣服质量很好", "language": "zh", "codes": [{"code": "product.quality", "point": "delight"}]},
+    {"id": "g3", "text": "今天天气不错", "language": "zh", "codes": []},
+]
+
+
+def test_evaluate_codebook_scores_what_analyze_codes(tmp_path):
+    engine = vocmine.Engine(no_model=True, codebook=CODEBOOKS / "ecommerce.yaml")
+    report = engine.evaluate_codebook(GOLD)
+    assert report["texts"] == 3
+    # the score is the record codes analyze prints, text by text
+    printed = [
+        {c["code"] for c in o.get("codes", []) if not c.get("rolled_up")}
+        for o in engine.analyze([{"id": g["id"], "text": g["text"]} for g in GOLD])
+    ]
+    want = [{c["code"] for c in g["codes"]} for g in GOLD]
+    tp = sum(len(p & w) for p, w in zip(printed, want))
+    assert report["micro"]["tp"] == tp
+    assert report["micro"]["predicted"] == sum(len(p) for p in printed)
+    assert report["micro"]["support"] == 2
+    # a file gives the same report
+    path = tmp_path / "gold.jsonl"
+    path.write_text("".join(json.dumps(g, ensure_ascii=False) + "\n" for g in GOLD), encoding="utf-8")
+    assert engine.evaluate_codebook(path) == report
+    # without a codebook: a ConfigError
+    with pytest.raises(vocmine.ConfigError):
+        vocmine.Engine(no_model=True).evaluate_codebook(GOLD)
+    # a bad item names <gold> and the item
+    with pytest.raises(vocmine.ResourceError, match="<gold>:2"):
+        engine.evaluate_codebook([GOLD[0], {"codes": []}])
+
+
+def test_a_filled_review_sheet_is_gold(tmp_path):
+    import csv
+
+    sheet = tmp_path / "to_label.csv"
+    with open(sheet, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "clause", "text", "codes", "point", "language"])
+        w.writerow(["r1", 0, "快递太慢了", "delivery.speed", "pain", "zh"])
+        w.writerow(["r2", 1, "衣服质量很好", "product.quality:delight", "", "zh"])
+        w.writerow(["r3", 0, "还没看", "", "", "zh"])
+        w.writerow(["r4", 2, "今天天气不错", "none", "", "zh"])
+    gold = vocmine.read_gold(sheet)
+    assert [g["id"] for g in gold] == ["r1#0", "r2#1", "r4#2"]
+    assert gold[0]["codes"] == [{"code": "delivery.speed", "point": "pain"}]
+    assert gold[1]["codes"] == [{"code": "product.quality", "point": "delight"}]
+    assert gold[2]["codes"] == []
+    engine = vocmine.Engine(no_model=True, codebook=CODEBOOKS / "ecommerce.yaml")
+    assert engine.evaluate_codebook(sheet)["texts"] == 3
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,clause,text,codes\nr1,0,x,a:angry\n", encoding="utf-8")
+    with pytest.raises(vocmine.ResourceError, match="bad.csv:2"):
+        vocmine.read_gold(bad)

@@ -49,6 +49,7 @@ __all__ = [
     "metrics",
     "compare",
     "cluster_embeddings",
+    "read_gold",
     "output_schema",
     "DEFAULT_MODEL",
     "VocmineError",
@@ -433,6 +434,60 @@ class Engine:
             lines.append(_json.dumps(item, ensure_ascii=False))
         return _json.loads(self._native.evaluate_records_json(lines=lines))
 
+    def evaluate_codebook(self, gold: Any, *, only_gold_codes: bool = False) -> dict:
+        """Scores the engine's codebook against gold texts the way
+        ``vocmine eval --codebook --gold`` does: each text is analyzed as
+        :meth:`analyze` analyzes it, and its record codes (not rolled up) are
+        compared with the gold codes.
+
+        ``gold`` is a path (JSON Lines, or a filled review sheet from
+        ``vocmine codebook review``: ``.csv``, ``.tsv``, ``.xlsx``) or an
+        iterable of dicts ``{"text": ..., "codes": [{"code": ..., "point":
+        ...}], "id": ..., "language": ...}``. With ``only_gold_codes``, codes
+        the gold never uses are ignored.
+
+        Returns the report as a dict: ``texts``, per-code ``codes`` (support,
+        predicted, tp, precision, recall, f1), ``micro``, ``macro_avg``,
+        the point confusion and ``point_accuracy``.
+
+        Raises:
+            ConfigError: the engine has no codebook.
+            ResourceError: a gold item is not valid (the message names the
+                file and line, or ``<gold>`` and the 1-based item number).
+
+        Example:
+            >>> engine = Engine(codebook="corpora/codebooks/restaurant.yaml")   # doctest: +SKIP
+            >>> engine.evaluate_codebook("gold.jsonl")["micro"]["f1"]           # doctest: +SKIP
+            0.74
+        """
+        if isinstance(gold, (str, _os.PathLike)):
+            out = self._native.evaluate_codebook_json(path=_os.fspath(gold), only_gold_codes=only_gold_codes)
+        else:
+            out = self._native.evaluate_codebook_json(lines=_gold_lines(gold), only_gold_codes=only_gold_codes)
+        return _json.loads(out)
+
+    def learn_codebook(self, codebook: Any, gold: Any, out: Any, *, epochs: int = 300) -> dict:
+        """Fits the learned per-code classifiers of ``codebook`` (a path) on
+        gold texts with this engine's encoder, as ``vocmine codebook learn``
+        does, and writes them to ``out`` (name it under ``settings.learned``
+        in the codebook to use them). A classifier is kept only where it beats
+        the codebook without it in five-fold cross-validation.
+
+        ``gold`` is as for :meth:`evaluate_codebook`. Returns a summary dict:
+        ``codebook``, ``texts``, ``out`` and per learned code its
+        ``positives``, ``heldout_f1`` and ``baseline_f1``.
+
+        Raises:
+            ConfigError: the engine has no model.
+            ResourceError: the codebook or a gold item is not valid.
+        """
+        kw: dict = {"epochs": epochs}
+        if isinstance(gold, (str, _os.PathLike)):
+            kw["path"] = _os.fspath(gold)
+        else:
+            kw["lines"] = _gold_lines(gold)
+        return _json.loads(self._native.learn_codebook_json(_os.fspath(codebook), _os.fspath(out), **kw))
+
     def cluster(self, data: Any, *, all_speakers: bool = False, **settings: Any) -> dict:
         """Hot issues: clusters the customer clauses of ``data`` by meaning.
 
@@ -469,6 +524,33 @@ class Engine:
                 self._native, records, _json.dumps(settings), all_speakers
             )
         )
+
+
+def _gold_lines(gold: Any) -> list:
+    lines = []
+    for i, item in enumerate(_as_records(gold)):
+        if not isinstance(item, dict):
+            raise TypeError(f"gold items are dicts; item {i} is {type(item).__name__}")
+        lines.append(_json.dumps(item, ensure_ascii=False))
+    return lines
+
+
+def read_gold(path: Any) -> list:
+    """Reads gold texts: a JSON Lines gold file, or the labelled rows of a
+    review sheet written by ``vocmine codebook review`` and filled by a
+    researcher (``.csv``, ``.tsv``, ``.xlsx``; each labelled row is one text,
+    id ``RECORD#CLAUSE``, rows with an empty ``codes`` cell are skipped).
+
+    Returns a list of dicts ``{"id", "text", "language", "codes": [{"code",
+    "point"}]}``, ready for :meth:`Engine.evaluate_codebook` and
+    :meth:`Engine.learn_codebook`.
+
+    Raises:
+        ResourceError: a row or line is not valid (the message names the file
+            and line).
+        VocmineIOError: the file cannot be read.
+    """
+    return _json.loads(_vocmine.read_gold_json(_os.fspath(path)))
 
 
 def _frame_records(df: Any, text: str, id: Optional[str], columns: dict) -> list:

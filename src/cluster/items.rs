@@ -204,14 +204,14 @@ impl ClusterItems {
     pub fn forms(&self) -> HashMap<(String, String), String> {
         let mut counts: HashMap<(String, String), HashMap<&str, usize>> = HashMap::new();
         for (m, surf) in self.items.iter().zip(&self.surfaces) {
+            // every form counts, the key's own too: "food" seen 90 times
+            // and "foods" twice is shown as "food"
             for (key, form) in m.tokens.iter().zip(surf) {
-                if key != form {
-                    *counts
-                        .entry((m.language.clone(), key.clone()))
-                        .or_default()
-                        .entry(form.as_str())
-                        .or_insert(0) += 1;
-                }
+                *counts
+                    .entry((m.language.clone(), key.clone()))
+                    .or_default()
+                    .entry(form.as_str())
+                    .or_insert(0) += 1;
             }
         }
         counts
@@ -220,6 +220,7 @@ impl ClusterItems {
                 forms
                     .into_iter()
                     .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+                    .filter(|(f, _)| *f != k.1)
                     .map(|(f, _)| (k, f.to_string()))
             })
             .collect()

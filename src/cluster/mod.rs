@@ -46,6 +46,10 @@
 //!    labels per language, the clauses closest to the centroid, languages,
 //!    sentiment mix, dominant codes, hotness and emerging flags, and codebook
 //!    gaps as YAML snippets.
+//! 9. **Codebook drafts** ([`draft()`]): the largest clusters become the
+//!    leaf codes of a two-level codebook (labels and description from their
+//!    keywords, exemplars from their representatives), grouped under parent
+//!    codes by average linkage of their centroids.
 //!
 //! New vectors are assigned through the index ([`ClusterModel::assign`],
 //! [`ClusterModel::extend`]); the model is saved beside a store
@@ -94,6 +98,7 @@ use crate::error::{Error, Result};
 
 mod centering;
 mod ctfidf;
+mod draft;
 mod gaps;
 mod graph;
 mod hotness;
@@ -110,6 +115,7 @@ mod rng;
 mod vectors;
 
 pub use centering::LanguageCentering;
+pub use draft::{draft, without_sentiment, Draft, DraftOptions};
 pub use graph::Weighting;
 pub use hotness::{week_index, Hotness, HotnessParams};
 pub use index::{HnswParams, UnitCosine, VectorIndex};

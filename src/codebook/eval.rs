@@ -3,7 +3,9 @@
 //! Gold: JSON Lines, one labelled text per line:
 //! `{"id": "...", "text": "...", "language": "en", "codes": [{"code": "food.quality", "point": "pain"}]}`.
 //! `codes` lists the leaf codes present in the text (empty: no code);
-//! `point` is optional. Extra fields are ignored.
+//! `point` is optional. Extra fields are ignored. A review sheet (`.csv`,
+//! `.tsv`, `.xlsx` from `vocmine codebook review`) is gold too: its labelled
+//! rows, one clause each.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
@@ -40,8 +42,13 @@ pub struct GoldCode {
     pub point: Option<PointKind>,
 }
 
-/// Reads a gold file; errors name the file and line.
+/// Reads a gold file; errors name the file and line. A `.csv`, `.tsv` or
+/// `.xlsx` file is a review sheet from `vocmine codebook review`, its
+/// labelled rows the gold ([`review_gold`](super::review_gold)).
 pub fn read_gold(path: &Path) -> Result<Vec<GoldItem>> {
+    if super::is_review_sheet(path) {
+        return super::review_gold(path);
+    }
     let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut out = Vec::new();
     for (i, line) in std::io::BufReader::new(f).lines().enumerate() {

@@ -29,6 +29,7 @@
 mod eval;
 mod learned;
 mod matcher;
+mod review;
 pub(crate) mod spec;
 mod table;
 
@@ -37,6 +38,10 @@ pub use eval::learn;
 pub use eval::{evaluate, read_gold, CodeScore, EvalReport, Evaluator, GoldCode, GoldItem};
 pub use learned::{LearnedCode, LearnedModel, RecordEvidence, TrainOptions};
 pub use matcher::{ClauseTerms, Hit, TermSet, TermToken};
+pub use review::{
+    is_review_sheet, read_review, review_gold, write_review, ReviewClause, ReviewOptions,
+    ReviewPicker, ReviewReason, ReviewRow, REVIEW_COLUMNS,
+};
 pub use spec::{
     CodeSpec, CodebookSpec, CueSpec, PointCues, PointKind, Problem, RuleItem, RuleSpec, RulesSpec,
     SentimentCues, Settings,
@@ -86,6 +91,24 @@ pub struct ClauseCode {
     pub owner: Option<Arc<str>>,
     /// The evidence.
     pub evidence: Evidence,
+}
+
+/// A code's evidence on a clause before the threshold
+/// ([`Codebook::candidates`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    /// The code id.
+    pub code: Arc<str>,
+    /// Combined score, 0..1 (the code is kept when it reaches `threshold`).
+    pub score: f32,
+    /// The code's threshold.
+    pub threshold: f32,
+    /// A rule (or a label used as one) matched.
+    pub rule: bool,
+    /// Exemplar evidence, 0..1 (0: none, or the code lost the competition).
+    pub exemplar: f32,
+    /// Probability from the learned classifier, if the code has one.
+    pub learned: Option<f32>,
 }
 
 /// A code of a record: clause codes and their ancestors.
@@ -576,6 +599,40 @@ impl Codebook {
         out
     }
 
+    /// Every code with some evidence on a clause, kept or not, with its
+    /// combined score and threshold: what [`Codebook::classify`] decides
+    /// from, for review tools (`codebook review`) that look for clauses
+    /// near a decision or with disagreeing evidence. Sorted by score, then
+    /// code order.
+    pub fn candidates(&self, clause: &ClauseTerms, embedding: Option<&[f32]>) -> Vec<Candidate> {
+        let mut hits = Vec::new();
+        self.terms.find(clause, &mut hits);
+        let mut out: Vec<(u32, Candidate)> = self
+            .evidence(clause, &hits, embedding)
+            .into_iter()
+            .map(|(ci, e)| {
+                let code = &self.codes[ci as usize];
+                let score = match e.learned {
+                    Some(p) => p,
+                    None => 1.0 - (1.0 - e.rule) * (1.0 - e.exemplar),
+                };
+                (
+                    ci,
+                    Candidate {
+                        code: code.id.clone(),
+                        score,
+                        threshold: code.threshold,
+                        rule: e.rule > 0.0,
+                        exemplar: e.exemplar,
+                        learned: e.learned,
+                    },
+                )
+            })
+            .collect();
+        out.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then(a.0.cmp(&b.0)));
+        out.into_iter().map(|x| x.1).collect()
+    }
+
     /// The rule and exemplar features of every code on a text (rule: 1 when
     /// a rule matches; exemplar: centred similarity, 0 without exemplars),
     /// as the learned classifiers read them. Indexed like the codes.
@@ -756,9 +813,9 @@ impl Codebook {
             Some(sent) => {
                 if sent.polarity <= s.pain_below || (cues & CUE_PAIN != 0 && sent.polarity < 0.0) {
                     PointKind::Pain
-                } else if cues & CUE_DELIGHT != 0 && sent.polarity > 0.0 {
-                    PointKind::Delight
-                } else if sent.polarity >= s.delight_above {
+                } else if (cues & CUE_DELIGHT != 0 && sent.polarity > 0.0)
+                    || sent.polarity >= s.delight_above
+                {
                     PointKind::Delight
                 } else {
                     PointKind::Mention

@@ -561,7 +561,6 @@ impl CodebookSpec {
                 );
             }
         }
-        drop(p);
         out.append(&mut out_dups);
         let mut p = |code: Option<&str>, message: String| {
             out.push(Problem {
