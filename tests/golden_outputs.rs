@@ -95,10 +95,9 @@ fn every_subcommand_outputs_the_same_bytes_on_the_sample_corpus() {
     for (name, w) in &want {
         match got.get(name) {
             None => problems.push(format!("missing: {name}")),
-            Some(g) if g != w => problems.push(format!(
-                "changed: {name} ({} bytes, was {})",
-                g.1, w.1
-            )),
+            Some(g) if g != w => {
+                problems.push(format!("changed: {name} ({} bytes, was {})", g.1, w.1))
+            }
             _ => {}
         }
     }
