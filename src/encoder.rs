@@ -537,6 +537,30 @@ impl Encoder {
         &self.inner.config
     }
 
+    /// What makes this encoder's outputs what they are, for caches of its
+    /// embeddings: the model's name, the batch size (int8 embeddings depend
+    /// slightly on the batch), the size and modification time of its graph,
+    /// and the vocmine version.
+    pub fn fingerprint(&self) -> String {
+        let graph = self.inner.dir.join("model.onnx");
+        let (len, modified) = std::fs::metadata(&graph)
+            .map(|m| {
+                let t = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                (m.len(), t)
+            })
+            .unwrap_or((0, 0));
+        format!(
+            "{} batch={} graph={len}@{modified} vocmine={}",
+            self.inner.config.name,
+            self.inner.batch_size,
+            env!("CARGO_PKG_VERSION")
+        )
+    }
+
     /// The counters so far.
     pub fn stats(&self) -> EncoderStats {
         let s = &self.inner.stats;

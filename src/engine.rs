@@ -372,12 +372,18 @@ impl Engine {
     ) -> Result<crate::codebook::Codebook> {
         #[cfg(feature = "onnx")]
         if let Some(enc) = &self.inner.encoder {
+            // exemplars, labels and descriptions are embedded once per
+            // encoder and cached on disk (codebook/cache.rs)
+            let dir = crate::codebook::cache_dir();
+            let fingerprint = enc.fingerprint();
             let embed = |texts: &[&str]| -> Result<Vec<Vec<f32>>> {
-                Ok(self
-                    .install(|| enc.encode(texts))?
-                    .into_iter()
-                    .map(|e| e.embedding.clone())
-                    .collect())
+                crate::codebook::cached_embeddings(dir.as_deref(), &fingerprint, texts, |t| {
+                    Ok(self
+                        .install(|| enc.encode(t))?
+                        .into_iter()
+                        .map(|e| e.embedding.clone())
+                        .collect())
+                })
             };
             let name = enc.config().name.clone();
             return crate::codebook::Codebook::compile(

@@ -26,6 +26,7 @@
 //!
 //! A code is kept when its score reaches its threshold.
 
+mod cache;
 mod eval;
 mod learned;
 mod matcher;
@@ -33,6 +34,7 @@ mod review;
 pub(crate) mod spec;
 mod table;
 
+pub use cache::{cache_dir, cached_embeddings};
 #[cfg(feature = "onnx")]
 pub use eval::learn;
 pub use eval::{evaluate, read_gold, CodeScore, EvalReport, Evaluator, GoldCode, GoldItem};
