@@ -8,7 +8,7 @@ use clap::Args;
 use vocmine::codebook::{ReviewClause, ReviewOptions, ReviewPicker};
 use vocmine::{CodebookSpec, Engine, Error};
 
-use super::{encoder, ModelArgs};
+use super::{check_store_encoder, encoder, ModelArgs};
 
 #[derive(Args)]
 pub(crate) struct ReviewArgs {
@@ -59,20 +59,16 @@ pub(crate) fn review(r: ReviewArgs) -> Result<(), Error> {
     let spec = CodebookSpec::load(&r.codebook)?;
     let mut reader = vocmine::store::StoreReader::open(&r.store)?;
     let manifest = reader.manifest().clone();
-    let mut eb = Engine::builder();
-    if !r.no_model && manifest.dim > 0 {
-        let enc = encoder(&r.model)?;
-        if manifest.encoder.as_deref() != Some(enc.config().name.as_str()) {
-            return Err(Error::Config(format!(
-                "the store was analyzed with encoder `{}`, --model is `{}`",
-                manifest.encoder.as_deref().unwrap_or("none"),
-                enc.config().name
-            )));
-        }
-        eb = eb.encoder(enc);
-    }
-    let engine = eb.build()?;
-    let cb = engine.compile_codebook(spec)?;
+    let engine = Engine::builder().build()?;
+    // exemplars from the embedding cache; the encoder only for what it lacks
+    let cb = if !r.no_model && manifest.dim > 0 {
+        check_store_encoder(&manifest, &r.model)?;
+        engine.compile_codebook_cached(spec, &r.model.model, r.model.batch_size, &|| {
+            encoder(&r.model)
+        })?
+    } else {
+        engine.compile_codebook(spec)?
+    };
     let mut picker = ReviewPicker::new(&cb, opts)?;
     let mut records = 0u64;
     while let Some(batch) = reader.next_batch()? {

@@ -542,22 +542,10 @@ impl Encoder {
     /// slightly on the batch), the size and modification time of its graph,
     /// and the vocmine version.
     pub fn fingerprint(&self) -> String {
-        let graph = self.inner.dir.join("model.onnx");
-        let (len, modified) = std::fs::metadata(&graph)
-            .map(|m| {
-                let t = m
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_nanos());
-                (m.len(), t)
-            })
-            .unwrap_or((0, 0));
-        format!(
-            "{} batch={} graph={len}@{modified} vocmine={}",
-            self.inner.config.name,
+        fingerprint_of(
+            &self.inner.dir,
+            &self.inner.config.name,
             self.inner.batch_size,
-            env!("CARGO_PKG_VERSION")
         )
     }
 
@@ -857,6 +845,28 @@ impl Encoder {
             })
             .collect())
     }
+}
+
+/// [`Encoder::fingerprint`] without loading the model: the model directory,
+/// the name in its `config.json` and the batch size the encoder would run.
+pub fn fingerprint_of(dir: &Path, name: &str, batch_size: usize) -> String {
+    let graph = dir.join("model.onnx");
+    let (len, modified) = std::fs::metadata(&graph)
+        .map(|m| {
+            let t = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            (m.len(), t)
+        })
+        .unwrap_or((0, 0));
+    format!(
+        "{} batch={} graph={len}@{modified} vocmine={}",
+        name,
+        batch_size,
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 /// Pools token states `[seq, dim]` with an attention mask.

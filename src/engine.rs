@@ -395,6 +395,41 @@ impl Engine {
         crate::codebook::Codebook::compile(spec, self.inner.segmenter.as_ref(), None)
     }
 
+    /// Compiles a codebook like [`Engine::compile_codebook`], with the
+    /// encoder in `model_dir` run at `batch_size`, but loads that encoder
+    /// (`load`) only when the embedding cache ([`crate::codebook::cache_dir`])
+    /// lacks the codebook's exemplars, labels and descriptions: a job over a
+    /// store (reclassify, review) needs no model in memory when they are
+    /// cached. `model_dir`'s `config.json` names the encoder (checked
+    /// against learned classifiers) without loading it.
+    #[cfg(feature = "onnx")]
+    pub fn compile_codebook_cached(
+        &self,
+        spec: crate::codebook::CodebookSpec,
+        model_dir: &std::path::Path,
+        batch_size: usize,
+        load: &dyn Fn() -> Result<crate::encoder::Encoder>,
+    ) -> Result<crate::codebook::Codebook> {
+        let config = crate::encoder::ModelConfig::load(&model_dir.join("config.json"))?;
+        let dir = crate::codebook::cache_dir();
+        let fingerprint = crate::encoder::fingerprint_of(model_dir, &config.name, batch_size);
+        let embed = |texts: &[&str]| -> Result<Vec<Vec<f32>>> {
+            crate::codebook::cached_embeddings(dir.as_deref(), &fingerprint, texts, |t| {
+                let enc = load()?;
+                Ok(self
+                    .install(|| enc.encode(t))?
+                    .into_iter()
+                    .map(|e| e.embedding.clone())
+                    .collect())
+            })
+        };
+        crate::codebook::Codebook::compile(
+            spec,
+            self.inner.segmenter.as_ref(),
+            Some((&embed, &config.name)),
+        )
+    }
+
     /// The engine's codebook, if any.
     pub fn codebook(&self) -> Option<&crate::codebook::Codebook> {
         self.codebook.as_deref()

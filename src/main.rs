@@ -815,6 +815,27 @@ fn codebook_learn(l: LearnArgs) -> Result<(), Error> {
     Ok(())
 }
 
+/// The store's encoder must be the one `--model` names (read from its
+/// `config.json`, without loading the model).
+pub(crate) fn check_store_encoder(
+    manifest: &vocmine::store::Manifest,
+    model: &ModelArgs,
+) -> Result<(), Error> {
+    if !model.model.join("config.json").is_file() {
+        // the encoder's own error says what is missing and how to build it
+        encoder(model)?;
+    }
+    let config = vocmine::encoder::ModelConfig::load(&model.model.join("config.json"))?;
+    if manifest.encoder.as_deref() != Some(config.name.as_str()) {
+        return Err(Error::Config(format!(
+            "the store was analyzed with encoder `{}`, --model is `{}`",
+            manifest.encoder.as_deref().unwrap_or("none"),
+            config.name
+        )));
+    }
+    Ok(())
+}
+
 fn reclassify(r: ReclassifyArgs) -> Result<(), Error> {
     use rayon::prelude::*;
     use vocmine::codebook::{ClauseCode, ClauseRef, Codebook};
@@ -822,24 +843,35 @@ fn reclassify(r: ReclassifyArgs) -> Result<(), Error> {
     let mut reader = vocmine::store::StoreReader::open(&r.store)?;
     let manifest = reader.manifest().clone();
     let mut eb = Engine::builder();
-    if !r.no_model && manifest.dim > 0 {
-        let enc = encoder(&r.model)?;
-        if manifest.encoder.as_deref() != Some(enc.config().name.as_str()) {
-            return Err(Error::Config(format!(
-                "the store was analyzed with encoder `{}`, --model is `{}`",
-                manifest.encoder.as_deref().unwrap_or("none"),
-                enc.config().name
-            )));
-        }
-        eb = eb.encoder(enc);
-    }
     if let Some(n) = r.threads {
         eb = eb.threads(n);
     }
     let engine = eb.build()?;
-    let new = engine.compile_codebook(CodebookSpec::load(&r.codebook)?)?;
+    // The codebooks' exemplars come from the embedding cache when it has
+    // them; the encoder is loaded only to embed what it lacks.
+    let with_model = !r.no_model && manifest.dim > 0;
+    if with_model {
+        check_store_encoder(&manifest, &r.model)?;
+    }
+    let loaded: std::sync::OnceLock<vocmine::encoder::Encoder> = std::sync::OnceLock::new();
+    let load = || -> Result<vocmine::encoder::Encoder, Error> {
+        if let Some(e) = loaded.get() {
+            return Ok(e.clone());
+        }
+        let e = encoder(&r.model)?;
+        Ok(loaded.get_or_init(|| e).clone())
+    };
+    let compile = |path: &Path| -> Result<Codebook, Error> {
+        let spec = CodebookSpec::load(path)?;
+        if with_model {
+            engine.compile_codebook_cached(spec, &r.model.model, r.model.batch_size, &load)
+        } else {
+            engine.compile_codebook(spec)
+        }
+    };
+    let new = compile(&r.codebook)?;
     let old = match &r.diff {
-        Some(p) => Some(engine.compile_codebook(CodebookSpec::load(p)?)?),
+        Some(p) => Some(compile(p)?),
         None => None,
     };
     let mut out = output(&r.output)?;
