@@ -599,52 +599,8 @@ fn csv_error(path: &Path, e: csv::Error) -> Error {
 /// line of each row.
 pub fn read_review(path: &Path) -> Result<Vec<(u64, ReviewRow)>> {
     let (header, rows) = match kind(path)? {
-        Kind::Csv(delim) => {
-            let mut r = csv::ReaderBuilder::new()
-                .delimiter(delim)
-                .flexible(true)
-                .from_path(path)
-                .map_err(|e| csv_error(path, e))?;
-            let header: Vec<String> = r
-                .headers()
-                .map_err(|e| csv_error(path, e))?
-                .iter()
-                .map(|h| h.trim().trim_start_matches('\u{feff}').to_lowercase())
-                .collect();
-            let mut rows = Vec::new();
-            for (i, rec) in r.records().enumerate() {
-                let rec = rec.map_err(|e| csv_error(path, e))?;
-                let line = rec.position().map(|p| p.line()).unwrap_or(i as u64 + 2);
-                rows.push((line, rec.iter().map(str::to_owned).collect::<Vec<_>>()));
-            }
-            (header, rows)
-        }
-        Kind::Xlsx => {
-            use calamine::{open_workbook_auto, Reader};
-            let bad = |message: String| Error::Resource {
-                path: path.to_owned(),
-                line: 0,
-                message,
-            };
-            let mut wb = open_workbook_auto(path)
-                .map_err(|e| bad(format!("cannot read the workbook: {e}")))?;
-            let range = wb
-                .worksheet_range_at(0)
-                .ok_or_else(|| bad("the workbook has no sheet".into()))?
-                .map_err(|e| bad(format!("cannot read the first sheet: {e}")))?;
-            let mut it = range.rows();
-            let header: Vec<String> = it
-                .next()
-                .ok_or_else(|| bad("the first sheet is empty".into()))?
-                .iter()
-                .map(|c| c.to_string().trim().to_lowercase())
-                .collect();
-            let rows = it
-                .enumerate()
-                .map(|(i, r)| (i as u64 + 2, r.iter().map(|c| c.to_string()).collect()))
-                .collect();
-            (header, rows)
-        }
+        Kind::Csv(delim) => super::table::csv_rows(path, delim, "review sheet")?,
+        Kind::Xlsx => super::table::xlsx_rows(path)?,
     };
     let col = |name: &str| header.iter().position(|h| h == name);
     let need = |name: &str| {

@@ -15,28 +15,54 @@ use crate::error::{Error, Result};
 
 /// Reads a CSV (or TSV) codebook table.
 pub fn read_csv(path: &Path, tabs: bool) -> Result<CodebookSpec> {
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(if tabs { b'\t' } else { b',' })
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| csv_error(path, e))?;
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| csv_error(path, e))?
-        .iter()
-        .map(|h| h.trim().trim_start_matches('\u{feff}').to_lowercase())
-        .collect();
-    let mut rows = Vec::new();
-    for (i, rec) in reader.records().enumerate() {
-        let rec = rec.map_err(|e| csv_error(path, e))?;
-        let line = rec.position().map(|p| p.line()).unwrap_or(i as u64 + 2);
-        rows.push((line, rec.iter().map(str::to_owned).collect::<Vec<_>>()));
-    }
+    let (header, rows) = csv_rows(
+        path,
+        if tabs { b'\t' } else { b',' },
+        "invalid codebook table",
+    )?;
     from_rows(path, &header, rows)
 }
 
 /// Reads the first sheet of an XLSX (or XLS / ODS) codebook table.
 pub fn read_xlsx(path: &Path) -> Result<CodebookSpec> {
+    let (header, rows) = xlsx_rows(path)?;
+    from_rows(path, &header, rows)
+}
+
+/// A sheet: its header (trimmed, lower-cased) and its rows, each with its
+/// line number in the file (1 is the header).
+pub(crate) type Sheet = (Vec<String>, Vec<(u64, Vec<String>)>);
+
+/// The header and rows of a CSV or TSV file (`delimiter`); errors name the
+/// file and line, prefixed with `what`.
+pub(crate) fn csv_rows(path: &Path, delimiter: u8, what: &str) -> Result<Sheet> {
+    let err = |e: csv::Error| Error::Resource {
+        path: path.to_owned(),
+        line: e.position().map(|p| p.line()).unwrap_or(0),
+        message: format!("{what}: {e}"),
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_path(path)
+        .map_err(err)?;
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(err)?
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_lowercase())
+        .collect();
+    let mut rows = Vec::new();
+    for (i, rec) in reader.records().enumerate() {
+        let rec = rec.map_err(err)?;
+        let line = rec.position().map(|p| p.line()).unwrap_or(i as u64 + 2);
+        rows.push((line, rec.iter().map(str::to_owned).collect::<Vec<_>>()));
+    }
+    Ok((header, rows))
+}
+
+/// The header and rows of the first sheet of an XLSX (or XLS / ODS) file.
+pub(crate) fn xlsx_rows(path: &Path) -> Result<Sheet> {
     use calamine::{open_workbook_auto, Reader};
     let bad = |message: String| Error::Resource {
         path: path.to_owned(),
@@ -59,16 +85,7 @@ pub fn read_xlsx(path: &Path) -> Result<CodebookSpec> {
         .enumerate()
         .map(|(i, r)| (i as u64 + 2, r.iter().map(|c| c.to_string()).collect()))
         .collect();
-    from_rows(path, &header, rows)
-}
-
-fn csv_error(path: &Path, e: csv::Error) -> Error {
-    let line = e.position().map(|p| p.line()).unwrap_or(0);
-    Error::Resource {
-        path: path.to_owned(),
-        line,
-        message: format!("invalid codebook table: {e}"),
-    }
+    Ok((header, rows))
 }
 
 fn split_terms(s: &str) -> Vec<String> {
