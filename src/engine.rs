@@ -372,25 +372,8 @@ impl Engine {
     ) -> Result<crate::codebook::Codebook> {
         #[cfg(feature = "onnx")]
         if let Some(enc) = &self.inner.encoder {
-            // exemplars, labels and descriptions are embedded once per
-            // encoder and cached on disk (codebook/cache.rs)
-            let dir = crate::codebook::cache_dir();
-            let fingerprint = enc.fingerprint();
-            let embed = |texts: &[&str]| -> Result<Vec<Vec<f32>>> {
-                crate::codebook::cached_embeddings(dir.as_deref(), &fingerprint, texts, |t| {
-                    Ok(self
-                        .install(|| enc.encode(t))?
-                        .into_iter()
-                        .map(|e| e.embedding.clone())
-                        .collect())
-                })
-            };
             let name = enc.config().name.clone();
-            return crate::codebook::Codebook::compile(
-                spec,
-                self.inner.segmenter.as_ref(),
-                Some((&embed, &name)),
-            );
+            return self.compile_embedded(spec, &name, &enc.fingerprint(), &|| Ok(enc.clone()));
         }
         crate::codebook::Codebook::compile(spec, self.inner.segmenter.as_ref(), None)
     }
@@ -411,10 +394,24 @@ impl Engine {
         load: &dyn Fn() -> Result<crate::encoder::Encoder>,
     ) -> Result<crate::codebook::Codebook> {
         let config = crate::encoder::ModelConfig::load(&model_dir.join("config.json"))?;
-        let dir = crate::codebook::cache_dir();
         let fingerprint = crate::encoder::fingerprint_of(model_dir, &config.name, batch_size);
+        self.compile_embedded(spec, &config.name, &fingerprint, load)
+    }
+
+    /// Compiles a codebook whose exemplars, labels and descriptions come
+    /// from the embedding cache under `fingerprint`, else from the encoder
+    /// `load` gives (called only on a miss).
+    #[cfg(feature = "onnx")]
+    fn compile_embedded(
+        &self,
+        spec: crate::codebook::CodebookSpec,
+        name: &str,
+        fingerprint: &str,
+        load: &dyn Fn() -> Result<crate::encoder::Encoder>,
+    ) -> Result<crate::codebook::Codebook> {
+        let dir = crate::codebook::cache_dir();
         let embed = |texts: &[&str]| -> Result<Vec<Vec<f32>>> {
-            crate::codebook::cached_embeddings(dir.as_deref(), &fingerprint, texts, |t| {
+            crate::codebook::cached_embeddings(dir.as_deref(), fingerprint, texts, |t| {
                 let enc = load()?;
                 Ok(self
                     .install(|| enc.encode(t))?
@@ -426,7 +423,7 @@ impl Engine {
         crate::codebook::Codebook::compile(
             spec,
             self.inner.segmenter.as_ref(),
-            Some((&embed, &config.name)),
+            Some((&embed, name)),
         )
     }
 
