@@ -260,7 +260,14 @@ pub(crate) fn gather(
         #[cfg(feature = "store")]
         {
             use vocmine::codebook::ClauseCode;
-            let mut reader = vocmine::store::StoreReader::open(&input)?;
+            // neither the output lines nor, when a codebook codes the
+            // clauses again, the stored codes are needed
+            let columns = vocmine::store::Columns {
+                json: false,
+                embeddings: true,
+                codes: spec.is_none(),
+            };
+            let mut reader = vocmine::store::StoreReader::open_with(&input, columns)?;
             if reader.manifest().dim == 0 {
                 return Err(Error::Config(format!(
                     "{}: the store has no embeddings (it was analyzed with --no-model); clustering needs them",

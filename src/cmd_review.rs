@@ -57,7 +57,12 @@ pub(crate) fn review(r: ReviewArgs) -> Result<(), Error> {
         )));
     }
     let spec = CodebookSpec::load(&r.codebook)?;
-    let mut reader = vocmine::store::StoreReader::open(&r.store)?;
+    let columns = vocmine::store::Columns {
+        json: false,
+        embeddings: true,
+        codes: false,
+    };
+    let mut reader = vocmine::store::StoreReader::open_with(&r.store, columns)?;
     let manifest = reader.manifest().clone();
     let engine = Engine::builder().build()?;
     // exemplars from the embedding cache; the encoder only for what it lacks

@@ -72,6 +72,8 @@ pub mod language;
 pub mod normalize;
 pub mod npy;
 pub mod output;
+#[cfg(feature = "store")]
+pub mod reclassify;
 pub mod record;
 pub mod run;
 pub mod sentiment;

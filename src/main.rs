@@ -1,5 +1,11 @@
 //! The `vocmine` command-line interface.
 
+/// mimalloc: the binary frees and allocates many short-lived buffers per
+/// store part (decoded columns, clause texts); glibc's allocator returned
+/// and re-faulted their pages each time.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -837,11 +843,9 @@ pub(crate) fn check_store_encoder(
 }
 
 fn reclassify(r: ReclassifyArgs) -> Result<(), Error> {
-    use rayon::prelude::*;
-    use vocmine::codebook::{ClauseCode, ClauseRef, Codebook};
+    use vocmine::codebook::Codebook;
     let started = std::time::Instant::now();
-    let mut reader = vocmine::store::StoreReader::open(&r.store)?;
-    let manifest = reader.manifest().clone();
+    let manifest = vocmine::store::Manifest::read(&r.store)?;
     let mut eb = Engine::builder();
     if let Some(n) = r.threads {
         eb = eb.threads(n);
@@ -875,170 +879,43 @@ fn reclassify(r: ReclassifyArgs) -> Result<(), Error> {
         None => None,
     };
     let mut out = output(&r.output)?;
-    let (mut records, mut clauses) = (0u64, 0u64);
-    let mut gained: BTreeMap<String, u64> = BTreeMap::new();
-    let mut lost: BTreeMap<String, u64> = BTreeMap::new();
-    let mut totals: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    let code_record = |cb: &Codebook, rec: &vocmine::store::StoredRecord| {
-        let coded: Vec<Vec<ClauseCode>> = rec
-            .clauses
-            .iter()
-            .map(|c| match (&c.terms, c.customer) {
-                (Some(t), true) => cb.classify_voiced(
-                    t,
-                    c.embedding.as_deref(),
-                    c.sentiment.as_ref(),
-                    c.voice.as_ref(),
-                ),
-                _ => Vec::new(),
-            })
-            .collect();
-        let (codes, points) = cb.roll_up(rec.clauses.iter().zip(&coded).map(|(c, cc)| ClauseRef {
-            turn: c.turn.map(|t| t as usize),
-            start: c.start as usize,
-            end: c.end as usize,
-            text: &c.text,
-            codes: cc,
-        }));
-        (coded, codes, points)
-    };
-    // per record: its output line, its new codes and its old codes
-    type Coded = (Vec<u8>, Vec<String>, Vec<String>);
-    while let Some(batch) = reader.next_batch()? {
-        let results: Vec<Result<Coded, Error>> =
-            engine.install(|| {
-                batch
-                    .par_iter()
-                    .map(|rec| {
-                        let (coded, codes, points) = code_record(&new, rec);
-                        let mut line = if let Some(kind) = &rec.error {
-                            if r.full {
-                                rec.json.clone().into_bytes()
-                            } else {
-                                serde_json::to_vec(&serde_json::json!({
-                                    "row": rec.row, "id": id_value(rec), "line": rec.line, "error": kind,
-                                }))?
-                            }
-                        } else if r.full {
-                            let mut v: serde_json::Value = serde_json::from_str(&rec.json)?;
-                            if let Some(obj) = v.as_object_mut() {
-                                // As `analyze`: empty lists are left out.
-                                obj.remove("codes");
-                                obj.remove("points");
-                                if !codes.is_empty() {
-                                    obj.insert("codes".into(), serde_json::to_value(&codes)?);
-                                }
-                                if !points.is_empty() {
-                                    obj.insert("points".into(), serde_json::to_value(&points)?);
-                                }
-                                if let Some(cl) =
-                                    obj.get_mut("clauses").and_then(|c| c.as_array_mut())
-                                {
-                                    for (c, sc) in rec.clauses.iter().zip(&coded) {
-                                        if let Some(o) = cl
-                                            .get_mut(c.clause as usize)
-                                            .and_then(|x| x.as_object_mut())
-                                        {
-                                            if sc.is_empty() {
-                                                o.remove("codes");
-                                            } else {
-                                                o.insert("codes".into(), serde_json::to_value(sc)?);
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                            serde_json::to_vec(&v)?
-                        } else {
-                            let coded_clauses: Vec<serde_json::Value> = rec
-                                .clauses
-                                .iter()
-                                .zip(&coded)
-                                .filter(|(_, cc)| !cc.is_empty())
-                                .map(|(c, cc)| {
-                                    serde_json::json!({
-                                        "clause": c.clause, "turn": c.turn, "start": c.start,
-                                        "end": c.end, "codes": cc,
-                                    })
-                                })
-                                .collect();
-                            serde_json::to_vec(&serde_json::json!({
-                                "row": rec.row, "id": id_value(rec), "line": rec.line,
-                                "codes": codes, "points": points, "clauses": coded_clauses,
-                            }))?
-                        };
-                        line.push(b'\n');
-                        let new_codes: Vec<String> = codes
-                            .iter()
-                            .filter(|c| !c.rolled_up)
-                            .map(|c| c.code.to_string())
-                            .collect();
-                        let old_codes: Vec<String> = match &old {
-                            Some(cb) => code_record(cb, rec)
-                                .1
-                                .iter()
-                                .filter(|c| !c.rolled_up)
-                                .map(|c| c.code.to_string())
-                                .collect(),
-                            None => Vec::new(),
-                        };
-                        Ok((line, new_codes, old_codes))
-                    })
-                    .collect()
-            });
-        let mut buf = Vec::new();
-        for (rec, res) in batch.iter().zip(results) {
-            let (line, new_codes, old_codes) = res?;
-            buf.extend_from_slice(&line);
-            records += 1;
-            clauses += rec.clauses.len() as u64;
-            for c in &new_codes {
-                totals.entry(c.clone()).or_default().0 += 1;
-                if old.is_some() && !old_codes.contains(c) {
-                    *gained.entry(c.clone()).or_default() += 1;
-                }
-            }
-            for c in &old_codes {
-                totals.entry(c.clone()).or_default().1 += 1;
-                if !new_codes.contains(c) {
-                    *lost.entry(c.clone()).or_default() += 1;
-                }
-            }
-        }
-        out.write_all(&buf).map_err(|e| Error::io(&r.output, e))?;
-    }
+    let summary = vocmine::reclassify::reclassify(
+        &engine,
+        &r.store,
+        &new,
+        old.as_ref(),
+        r.full,
+        &mut |lines| out.write_all(lines).map_err(|e| Error::io(&r.output, e)),
+    )?;
     out.flush().map_err(|e| Error::io(&r.output, e))?;
     let secs = started.elapsed().as_secs_f64();
     if !r.quiet {
         eprintln!(
-            "vocmine reclassify {} with {} · {records} records · {clauses} clauses · {:.2} s · {:.0} clauses/s",
+            "vocmine reclassify {} with {} · {} records · {} clauses · {:.2} s · {:.0} clauses/s",
             r.store.display(),
             new.name(),
+            summary.records,
+            summary.clauses,
             secs,
-            clauses as f64 / secs.max(1e-9)
+            summary.clauses as f64 / secs.max(1e-9)
         );
         if old.is_some() {
             eprintln!(
                 "{:<36} {:>8} {:>8} {:>8} {:>8}",
                 "code (records)", "old", "new", "gained", "lost"
             );
-            for (c, (n, o)) in &totals {
-                let g = gained.get(c).copied().unwrap_or(0);
-                let l = lost.get(c).copied().unwrap_or(0);
+            for (c, n) in &summary.codes {
                 eprintln!(
-                    "{c:<36} {o:>8} {n:>8} {:>8} {:>8}",
-                    format!("+{g}"),
-                    format!("-{l}")
+                    "{c:<36} {:>8} {:>8} {:>8} {:>8}",
+                    n.old,
+                    n.new,
+                    format!("+{}", n.gained),
+                    format!("-{}", n.lost)
                 );
             }
         }
     }
     Ok(())
-}
-
-/// The stored id as JSON (a number stays a number).
-fn id_value(rec: &vocmine::store::StoredRecord) -> serde_json::Value {
-    serde_json::from_str(&rec.id_json).unwrap_or_else(|_| serde_json::Value::String(rec.id.clone()))
 }
 
 fn eval(e: EvalArgs) -> Result<(), Error> {

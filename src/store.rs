@@ -14,7 +14,12 @@
 //!
 //! Both tables carry `row`, the 0-based record number in input order, to
 //! join them. The files are written in row groups as records stream by
-//! (memory bounded by the row group size).
+//! (memory bounded by the row group size): one row group of each file per
+//! 4,096 records, so that the row groups of both files holding the same
+//! records can be read on their own ([`StoreParts`], in parallel) as well
+//! as in one stream ([`StoreReader`]). Embedding items are not nullable (a
+//! clause has a whole embedding or none); stores written with nullable
+//! items read the same.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -27,7 +32,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
-use parquet::arrow::ArrowWriter;
+use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
@@ -63,6 +68,29 @@ pub struct Manifest {
     pub records: u64,
     /// Clauses stored.
     pub clauses: u64,
+}
+
+impl Manifest {
+    /// Reads and checks the manifest of the store in `dir` (`store.json`).
+    pub fn read(dir: &Path) -> Result<Manifest> {
+        let mpath = dir.join("store.json");
+        let text = std::fs::read_to_string(&mpath).map_err(|e| Error::io(&mpath, e))?;
+        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| Error::Resource {
+            path: mpath.clone(),
+            line: e.line() as u64,
+            message: format!("invalid store manifest: {e}"),
+        })?;
+        if manifest.format != "vocmine-store" || manifest.version != STORE_VERSION {
+            return Err(err(
+                &mpath,
+                format!(
+                    "not a vocmine store of version {STORE_VERSION} (format `{}`, version {})",
+                    manifest.format, manifest.version
+                ),
+            ));
+        }
+        Ok(manifest)
+    }
 }
 
 fn err(path: &Path, e: impl std::fmt::Display) -> Error {
@@ -135,8 +163,10 @@ fn clauses_schema(dim: usize) -> SchemaRef {
     if dim > 0 {
         fields.push(Field::new(
             "embedding",
+            // items not nullable (a whole embedding is, or none): decoding
+            // then needs no validity per value, about 30% of reading a store
             DataType::FixedSizeList(
-                Arc::new(Field::new("item", DataType::Float32, true)),
+                Arc::new(Field::new("item", DataType::Float32, false)),
                 dim as i32,
             ),
             true,
@@ -274,7 +304,8 @@ impl StoreWriter {
         let mut c_codes = ListBuilder::new(StringBuilder::new());
         let mut c_points = ListBuilder::new(StringBuilder::new());
         let dim = self.dim.max(1) as i32;
-        let mut c_emb = FixedSizeListBuilder::new(Float32Builder::new(), dim);
+        let mut c_emb = FixedSizeListBuilder::new(Float32Builder::new(), dim)
+            .with_field(Arc::new(Field::new("item", DataType::Float32, false)));
 
         let str_of = |v: serde_json::Value| match v {
             serde_json::Value::String(s) => s,
@@ -409,8 +440,9 @@ impl StoreWriter {
                                 c_emb.append(true);
                             }
                             None => {
+                                // a null embedding; its (required) items are zeros
                                 for _ in 0..dim {
-                                    c_emb.values().append_null();
+                                    c_emb.values().append_value(0.0);
                                 }
                                 c_emb.append(false);
                             }
@@ -519,6 +551,24 @@ fn role_str(r: Role) -> &'static str {
     }
 }
 
+/// A stored embedding: a view into the decoded embedding column (reading a
+/// store copies no embedding). Dereferences to `&[f32]`.
+#[derive(Clone, PartialEq)]
+pub struct StoredEmbedding(arrow::buffer::ScalarBuffer<f32>);
+
+impl std::ops::Deref for StoredEmbedding {
+    type Target = [f32];
+    fn deref(&self) -> &[f32] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for StoredEmbedding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 /// One stored clause, as reclassification needs it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredClause {
@@ -543,7 +593,7 @@ pub struct StoredClause {
     /// Voice type, when stored (stores written before voice types have none).
     pub voice: Option<Voice>,
     /// Embedding, when stored.
-    pub embedding: Option<Vec<f32>>,
+    pub embedding: Option<StoredEmbedding>,
     /// Codes at analysis time.
     pub codes: Vec<String>,
 }
@@ -571,6 +621,60 @@ pub struct StoredRecord {
     pub clauses: Vec<StoredClause>,
 }
 
+/// Which of a store's optional columns a [`StoreReader`] decodes. A column
+/// left out is not read from disk at all, and its field comes back empty.
+/// [`Columns::default`] reads everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Columns {
+    /// The records' output lines as written ([`StoredRecord::json`]; an
+    /// empty string when off).
+    pub json: bool,
+    /// The clause embeddings ([`StoredClause::embedding`]; `None` when off).
+    pub embeddings: bool,
+    /// The codes given at analysis time ([`StoredRecord::codes`] and
+    /// [`StoredClause::codes`]; empty when off).
+    pub codes: bool,
+}
+
+impl Default for Columns {
+    fn default() -> Columns {
+        Columns {
+            json: true,
+            embeddings: true,
+            codes: true,
+        }
+    }
+}
+
+impl Columns {
+    /// The root columns of `file` (`records.parquet` or `clauses.parquet`)
+    /// that [`StoreReader`] decodes with these settings.
+    fn roots(
+        &self,
+        schema: &parquet::schema::types::SchemaDescriptor,
+        records: bool,
+    ) -> Vec<usize> {
+        schema
+            .root_schema()
+            .get_fields()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| self.wanted(records, f.name()))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    fn wanted(&self, records: bool, name: &str) -> bool {
+        match (records, name) {
+            (_, "codes") => self.codes,
+            (true, "json") => self.json,
+            (true, n) => matches!(n, "row" | "id" | "id_json" | "line" | "time" | "error"),
+            (false, "embedding") => self.embeddings,
+            (false, n) => !matches!(n, "id" | "speaker" | "points"),
+        }
+    }
+}
+
 /// Reads a store back, record by record, in batches.
 pub struct StoreReader {
     dir: PathBuf,
@@ -579,6 +683,7 @@ pub struct StoreReader {
     clauses: ParquetRecordBatchReader,
     carry: Vec<(u64, StoredClause)>,
     clauses_done: bool,
+    columns: Columns,
 }
 
 impl std::fmt::Debug for StoreReader {
@@ -605,35 +710,34 @@ fn list_values(l: &ListArray, i: usize) -> Option<ArrayRef> {
 }
 
 impl StoreReader {
-    /// Opens a store written by [`StoreWriter`].
+    /// Opens a store written by [`StoreWriter`], to read every column.
     pub fn open(dir: impl Into<PathBuf>) -> Result<StoreReader> {
+        StoreReader::open_with(dir, Columns::default())
+    }
+
+    /// Opens a store to read only the optional columns `columns` asks for
+    /// (reclassification needs neither the output lines nor, for a codebook
+    /// without exemplars or learned classifiers, the embeddings: most of a
+    /// store's bytes).
+    pub fn open_with(dir: impl Into<PathBuf>, columns: Columns) -> Result<StoreReader> {
         let dir = dir.into();
-        let mpath = dir.join("store.json");
-        let text = std::fs::read_to_string(&mpath).map_err(|e| Error::io(&mpath, e))?;
-        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| Error::Resource {
-            path: mpath.clone(),
-            line: e.line() as u64,
-            message: format!("invalid store manifest: {e}"),
-        })?;
-        if manifest.format != "vocmine-store" || manifest.version != STORE_VERSION {
-            return Err(err(
-                &mpath,
-                format!(
-                    "not a vocmine store of version {STORE_VERSION} (format `{}`, version {})",
-                    manifest.format, manifest.version
-                ),
-            ));
-        }
+        let manifest = Manifest::read(&dir)?;
         let open = |name: &str| -> Result<ParquetRecordBatchReader> {
             let path = dir.join(name);
+            let records = name == "records.parquet";
             let f = File::open(&path).map_err(|e| Error::io(&path, e))?;
             ParquetRecordBatchReaderBuilder::try_new(f)
-                .and_then(|b| b.with_batch_size(8192).build())
+                .and_then(|b| {
+                    let roots = columns.roots(b.parquet_schema(), records);
+                    let mask = ProjectionMask::roots(b.parquet_schema(), roots);
+                    b.with_projection(mask).with_batch_size(8192).build()
+                })
                 .map_err(|e| err(&path, e))
         };
         Ok(StoreReader {
             records: open("records.parquet")?,
             clauses: open("clauses.parquet")?,
+            columns,
             dir,
             manifest,
             carry: Vec::new(),
@@ -653,32 +757,11 @@ impl StoreReader {
             return Ok(None);
         };
         let batch = batch.map_err(|e| err(&rpath, e))?;
-        let rows = col::<UInt64Array>(&batch, "row", &rpath)?;
-        let ids = col::<StringArray>(&batch, "id", &rpath)?;
-        let id_jsons = col::<StringArray>(&batch, "id_json", &rpath)?;
-        let lines = col::<UInt64Array>(&batch, "line", &rpath)?;
-        let errors = col::<StringArray>(&batch, "error", &rpath)?;
-        let times = col::<StringArray>(&batch, "time", &rpath)?;
-        let jsons = col::<StringArray>(&batch, "json", &rpath)?;
-        let codes = col::<ListArray>(&batch, "codes", &rpath)?;
-        let mut out: Vec<StoredRecord> = (0..batch.num_rows())
-            .map(|i| StoredRecord {
-                row: rows.value(i),
-                id: ids.value(i).to_owned(),
-                id_json: id_jsons.value(i).to_owned(),
-                line: lines.value(i),
-                time: (!times.is_null(i)).then(|| times.value(i).to_owned()),
-                error: (!errors.is_null(i)).then(|| errors.value(i).to_owned()),
-                json: jsons.value(i).to_owned(),
-                codes: strings(list_values(codes, i)),
-                clauses: Vec::new(),
-            })
-            .collect();
+        let mut out = decode_records(&batch, &rpath, self.columns)?;
         let Some(last) = out.last().map(|r| r.row) else {
             return Ok(Some(out));
         };
         // Pull clauses up to the last row of this batch.
-        let first = out[0].row;
         loop {
             if self.carry.last().is_some_and(|(r, _)| *r > last) || self.clauses_done {
                 break;
@@ -688,149 +771,499 @@ impl StoreReader {
                 Some(b) => {
                     let cpath = self.dir.join("clauses.parquet");
                     let b = b.map_err(|e| err(&cpath, e))?;
-                    self.read_clauses(&b, &cpath)?;
+                    decode_clauses(&b, &cpath, self.manifest.dim, self.columns, &mut self.carry)?;
                 }
             }
         }
         let split = self.carry.partition_point(|(r, _)| *r <= last);
         let rest = self.carry.split_off(split);
         let mine = std::mem::replace(&mut self.carry, rest);
-        for (row, c) in mine {
-            let Some(idx) = row.checked_sub(first).map(|d| d as usize) else {
-                continue;
-            };
-            if let Some(r) = out.get_mut(idx).filter(|r| r.row == row) {
-                r.clauses.push(c);
-            }
-        }
+        attach(&mut out, mine);
         Ok(Some(out))
     }
 
-    fn read_clauses(&mut self, b: &RecordBatch, path: &Path) -> Result<()> {
-        let rows = col::<UInt64Array>(b, "row", path)?;
-        let idx = col::<UInt32Array>(b, "clause", path)?;
-        let turns = col::<UInt32Array>(b, "turn", path)?;
-        let roles = col::<StringArray>(b, "role", path)?;
-        let starts = col::<UInt32Array>(b, "start", path)?;
-        let ends = col::<UInt32Array>(b, "end", path)?;
-        let texts = col::<StringArray>(b, "text", path)?;
-        let languages = col::<StringArray>(b, "language", path)?;
-        let sents = col::<StringArray>(b, "sentiment", path)?;
-        let pols = col::<Float32Array>(b, "polarity", path)?;
-        let pn = col::<Float32Array>(b, "p_negative", path)?;
-        let pu = col::<Float32Array>(b, "p_neutral", path)?;
-        let pp = col::<Float32Array>(b, "p_positive", path)?;
-        // voice columns: absent in stores written before them (then no voice)
-        let voices = b
-            .column_by_name("voice")
-            .and_then(|c| c.as_any().downcast_ref::<StringArray>());
-        let p_itch = b
-            .column_by_name("p_itch")
-            .and_then(|c| c.as_any().downcast_ref::<Float32Array>());
-        let cues = b
-            .column_by_name("voice_cue")
-            .and_then(|c| c.as_any().downcast_ref::<BooleanArray>());
-        let folded = col::<StringArray>(b, "folded", path)?;
-        let stems = col::<ListArray>(b, "token_stems", path)?;
-        let tstarts = col::<ListArray>(b, "token_starts", path)?;
-        let tends = col::<ListArray>(b, "token_ends", path)?;
-        let tneg = col::<ListArray>(b, "token_negated", path)?;
-        let codes = col::<ListArray>(b, "codes", path)?;
-        let emb = if self.manifest.dim > 0 {
-            Some(col::<FixedSizeListArray>(b, "embedding", path)?)
-        } else {
-            None
+    /// Moves the reader to a thread of its own that decodes up to `depth`
+    /// batches ahead while the caller works on the current one (decoding is
+    /// about half the work of a reclassification). The batches come in the
+    /// same order and are the same as [`StoreReader::next_batch`]'s.
+    pub fn prefetch(self, depth: usize) -> Result<Prefetch> {
+        let dir = self.dir.clone();
+        let (tx, rx) = std::sync::mpsc::sync_channel(depth.max(1));
+        let thread = std::thread::Builder::new()
+            .name("vocmine-store-reader".into())
+            .spawn(move || {
+                let mut reader = self;
+                loop {
+                    let next = reader.next_batch();
+                    let last = !matches!(next, Ok(Some(_)));
+                    if tx.send(next).is_err() || last {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| Error::io(&dir, e))?;
+        Ok(Prefetch {
+            dir,
+            rx: Some(rx),
+            thread: Some(thread),
+            done: false,
+        })
+    }
+}
+
+/// Records in one part of a [`StoreParts`] at most: a store whose row groups
+/// make larger parts is read as a stream ([`StoreReader`]) instead.
+const PART_RECORDS_MAX: u64 = 65_536;
+
+/// One part of a store: consecutive row groups of `records.parquet` and of
+/// `clauses.parquet` that hold the same records (and all their clauses).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Part {
+    records: Vec<usize>,
+    clauses: Vec<usize>,
+}
+
+/// A store read part by part, in any order and from several threads at
+/// once: each part is a set of row groups of both files holding the same
+/// records (the writer closes a row group of each file every 4,096
+/// records), decoded on its own. [`StoreParts::open_with`] answers `None`
+/// when the row groups do not line up that way or lack the statistics that
+/// show it; such a store is read with [`StoreReader`].
+pub struct StoreParts {
+    dir: PathBuf,
+    manifest: Manifest,
+    columns: Columns,
+    records: parquet::arrow::arrow_reader::ArrowReaderMetadata,
+    clauses: parquet::arrow::arrow_reader::ArrowReaderMetadata,
+    parts: Vec<Part>,
+}
+
+impl std::fmt::Debug for StoreParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreParts")
+            .field("dir", &self.dir)
+            .field("parts", &self.parts.len())
+            .finish()
+    }
+}
+
+/// The `row` range (min, max) of each row group of a store file, from the
+/// column statistics (`None` when a row group has none).
+fn row_ranges(meta: &parquet::file::metadata::ParquetMetaData) -> Option<Vec<(u64, u64)>> {
+    use parquet::file::statistics::Statistics;
+    let idx = meta
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .position(|c| c.path().parts() == ["row"])?;
+    meta.row_groups()
+        .iter()
+        .map(|rg| match rg.column(idx).statistics()? {
+            Statistics::Int64(v) => Some((*v.min_opt()? as u64, *v.max_opt()? as u64)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Groups the row groups of the two files into parts (see [`StoreParts`]);
+/// `None` when they do not line up.
+fn parts_of(records: &[(u64, u64)], clauses: &[(u64, u64)]) -> Option<Vec<Part>> {
+    let mut parts = Vec::new();
+    let (mut r, mut c) = (0, 0);
+    while r < records.len() {
+        let mut part = Part {
+            records: vec![r],
+            clauses: Vec::new(),
         };
-        for i in 0..b.num_rows() {
-            let terms = if folded.is_null(i) {
-                None
+        let first = records[r].0;
+        let mut last = records[r].1;
+        r += 1;
+        loop {
+            // every clause row group that starts inside the part joins it
+            while c < clauses.len() && clauses[c].0 <= last {
+                if clauses[c].0 < first {
+                    return None;
+                }
+                last = last.max(clauses[c].1);
+                part.clauses.push(c);
+                c += 1;
+            }
+            // a clause row group reaching past the part's records pulls in
+            // the next record row group
+            if r < records.len() && records[r].0 <= last {
+                last = last.max(records[r].1);
+                part.records.push(r);
+                r += 1;
             } else {
-                let st = list_values(stems, i);
-                let ss = list_values(tstarts, i);
-                let se = list_values(tends, i);
-                let sn = list_values(tneg, i);
-                let mut tokens = Vec::new();
-                if let (Some(st), Some(ss), Some(se), Some(sn)) = (st, ss, se, sn) {
-                    let (Some(st), Some(ss), Some(se), Some(sn)) = (
-                        st.as_any().downcast_ref::<StringArray>(),
-                        ss.as_any().downcast_ref::<UInt32Array>(),
-                        se.as_any().downcast_ref::<UInt32Array>(),
-                        sn.as_any().downcast_ref::<BooleanArray>(),
-                    ) else {
-                        return Err(err(path, "token columns have the wrong types"));
-                    };
-                    tokens.reserve(st.len());
-                    for k in 0..st.len() {
-                        tokens.push(TermToken {
-                            stem: st.value(k).to_owned(),
-                            start: ss.value(k),
-                            end: se.value(k),
-                            negated: sn.value(k),
-                        });
-                    }
-                }
-                Some(ClauseTerms {
-                    folded: folded.value(i).to_owned(),
-                    tokens,
-                })
-            };
-            let sentiment = (!sents.is_null(i))
-                .then(|| Polarity::parse(sents.value(i)))
-                .flatten()
-                .map(|label| {
-                    let probs = Probs {
-                        negative: pn.value(i),
-                        neutral: pu.value(i),
-                        positive: pp.value(i),
-                    };
-                    Sentiment {
-                        label,
-                        confidence: match label {
-                            Polarity::Negative => probs.negative,
-                            Polarity::Neutral => probs.neutral,
-                            Polarity::Positive => probs.positive,
-                        },
-                        polarity: pols.value(i),
-                        probs,
-                    }
-                });
-            let voice = match (&sentiment, voices, p_itch) {
-                (Some(s), Some(v), Some(q)) if !v.is_null(i) && !q.is_null(i) => {
-                    VoiceType::parse(v.value(i)).map(|label| {
-                        let cue = cues.is_some_and(|c| !c.is_null(i) && c.value(i));
-                        Voice::new(s, Some(q.value(i)), cue).with_label(label)
-                    })
-                }
-                _ => None,
-            };
-            let embedding = emb.and_then(|e| {
-                (!e.is_null(i)).then(|| {
-                    let v = e.value(i);
-                    v.as_any()
-                        .downcast_ref::<Float32Array>()
-                        .map(|a| a.values().to_vec())
-                        .unwrap_or_default()
-                })
-            });
-            self.carry.push((
-                rows.value(i),
-                StoredClause {
-                    clause: idx.value(i),
-                    turn: (!turns.is_null(i)).then(|| turns.value(i)),
-                    customer: roles.value(i) == "customer",
-                    start: starts.value(i),
-                    end: ends.value(i),
-                    text: texts.value(i).to_owned(),
-                    language: languages.value(i).to_owned(),
-                    terms,
-                    sentiment,
-                    voice,
-                    embedding,
-                    codes: strings(list_values(codes, i)),
-                },
-            ));
+                break;
+            }
         }
-        Ok(())
+        if last - first + 1 > PART_RECORDS_MAX {
+            return None;
+        }
+        parts.push(part);
+    }
+    (c == clauses.len()).then_some(parts)
+}
+
+impl StoreParts {
+    /// Opens a store to read its parts; `None` when its row groups do not
+    /// make parts of at most 65,536 records.
+    pub fn open_with(dir: impl Into<PathBuf>, columns: Columns) -> Result<Option<StoreParts>> {
+        use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+        let dir = dir.into();
+        let manifest = Manifest::read(&dir)?;
+        let load = |name: &str| -> Result<ArrowReaderMetadata> {
+            let path = dir.join(name);
+            let f = File::open(&path).map_err(|e| Error::io(&path, e))?;
+            ArrowReaderMetadata::load(&f, ArrowReaderOptions::new()).map_err(|e| err(&path, e))
+        };
+        let records = load("records.parquet")?;
+        let clauses = load("clauses.parquet")?;
+        let parts = match (
+            row_ranges(records.metadata()),
+            row_ranges(clauses.metadata()),
+        ) {
+            (Some(r), Some(c)) => parts_of(&r, &c),
+            _ => None,
+        };
+        Ok(parts.map(|parts| StoreParts {
+            dir,
+            manifest,
+            columns,
+            records,
+            clauses,
+            parts,
+        }))
+    }
+
+    /// The manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Number of parts.
+    pub fn len(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// Whether the store has no parts (no records).
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    /// The records of part `i` with their clauses, in row order (the same
+    /// records, in the same order, as [`StoreReader`] gives for them).
+    pub fn read(&self, i: usize) -> Result<Vec<StoredRecord>> {
+        let part = self.parts.get(i).ok_or_else(|| {
+            err(
+                &self.dir,
+                format!("no part {i} (the store has {})", self.parts.len()),
+            )
+        })?;
+        let open = |name: &str,
+                    meta: &parquet::arrow::arrow_reader::ArrowReaderMetadata,
+                    groups: &[usize]|
+         -> Result<(PathBuf, ParquetRecordBatchReader)> {
+            let path = self.dir.join(name);
+            let records = name == "records.parquet";
+            // a File of its own: clones of one share the read offset
+            let f = File::open(&path).map_err(|e| Error::io(&path, e))?;
+            let b = ParquetRecordBatchReaderBuilder::new_with_metadata(f, meta.clone());
+            let mask = ProjectionMask::roots(
+                b.parquet_schema(),
+                self.columns.roots(b.parquet_schema(), records),
+            );
+            let reader = b
+                .with_projection(mask)
+                .with_row_groups(groups.to_vec())
+                .with_batch_size(8192)
+                .build()
+                .map_err(|e| err(&path, e))?;
+            Ok((path, reader))
+        };
+        let (rpath, rreader) = open("records.parquet", &self.records, &part.records)?;
+        let mut out = Vec::new();
+        for b in rreader {
+            let b = b.map_err(|e| err(&rpath, e))?;
+            out.extend(decode_records(&b, &rpath, self.columns)?);
+        }
+        let mut clauses = Vec::new();
+        if !part.clauses.is_empty() {
+            let (cpath, creader) = open("clauses.parquet", &self.clauses, &part.clauses)?;
+            for b in creader {
+                let b = b.map_err(|e| err(&cpath, e))?;
+                decode_clauses(&b, &cpath, self.manifest.dim, self.columns, &mut clauses)?;
+            }
+        }
+        attach(&mut out, clauses);
+        Ok(out)
+    }
+}
+
+/// Gives each record (consecutive rows) its clauses (in row order); clauses
+/// of rows not among the records are dropped.
+fn attach(records: &mut [StoredRecord], clauses: Vec<(u64, StoredClause)>) {
+    let Some(first) = records.first().map(|r| r.row) else {
+        return;
+    };
+    for (row, c) in clauses {
+        let Some(idx) = row.checked_sub(first).map(|d| d as usize) else {
+            continue;
+        };
+        if let Some(r) = records.get_mut(idx).filter(|r| r.row == row) {
+            r.clauses.push(c);
+        }
+    }
+}
+
+/// The records of one batch of `records.parquet` (no clauses yet).
+fn decode_records(batch: &RecordBatch, path: &Path, columns: Columns) -> Result<Vec<StoredRecord>> {
+    let rows = col::<UInt64Array>(batch, "row", path)?;
+    let ids = col::<StringArray>(batch, "id", path)?;
+    let id_jsons = col::<StringArray>(batch, "id_json", path)?;
+    let lines = col::<UInt64Array>(batch, "line", path)?;
+    let errors = col::<StringArray>(batch, "error", path)?;
+    let times = col::<StringArray>(batch, "time", path)?;
+    let jsons = match columns.json {
+        true => Some(col::<StringArray>(batch, "json", path)?),
+        false => None,
+    };
+    let codes = match columns.codes {
+        true => Some(col::<ListArray>(batch, "codes", path)?),
+        false => None,
+    };
+    let out: Vec<StoredRecord> = (0..batch.num_rows())
+        .map(|i| StoredRecord {
+            row: rows.value(i),
+            id: ids.value(i).to_owned(),
+            id_json: id_jsons.value(i).to_owned(),
+            line: lines.value(i),
+            time: (!times.is_null(i)).then(|| times.value(i).to_owned()),
+            error: (!errors.is_null(i)).then(|| errors.value(i).to_owned()),
+            json: jsons.map(|j| j.value(i).to_owned()).unwrap_or_default(),
+            codes: codes
+                .map(|c| strings(list_values(c, i)))
+                .unwrap_or_default(),
+            clauses: Vec::new(),
+        })
+        .collect();
+    Ok(out)
+}
+
+/// The clauses of one batch of `clauses.parquet`, with their record rows,
+/// appended to `out`.
+fn decode_clauses(
+    b: &RecordBatch,
+    path: &Path,
+    dim: usize,
+    columns: Columns,
+    out: &mut Vec<(u64, StoredClause)>,
+) -> Result<()> {
+    let rows = col::<UInt64Array>(b, "row", path)?;
+    let idx = col::<UInt32Array>(b, "clause", path)?;
+    let turns = col::<UInt32Array>(b, "turn", path)?;
+    let roles = col::<StringArray>(b, "role", path)?;
+    let starts = col::<UInt32Array>(b, "start", path)?;
+    let ends = col::<UInt32Array>(b, "end", path)?;
+    let texts = col::<StringArray>(b, "text", path)?;
+    let languages = col::<StringArray>(b, "language", path)?;
+    let sents = col::<StringArray>(b, "sentiment", path)?;
+    let pols = col::<Float32Array>(b, "polarity", path)?;
+    let pn = col::<Float32Array>(b, "p_negative", path)?;
+    let pu = col::<Float32Array>(b, "p_neutral", path)?;
+    let pp = col::<Float32Array>(b, "p_positive", path)?;
+    // voice columns: absent in stores written before them (then no voice)
+    let voices = b
+        .column_by_name("voice")
+        .and_then(|c| c.as_any().downcast_ref::<StringArray>());
+    let p_itch = b
+        .column_by_name("p_itch")
+        .and_then(|c| c.as_any().downcast_ref::<Float32Array>());
+    let cues = b
+        .column_by_name("voice_cue")
+        .and_then(|c| c.as_any().downcast_ref::<BooleanArray>());
+    let folded = col::<StringArray>(b, "folded", path)?;
+    let stems = col::<ListArray>(b, "token_stems", path)?;
+    let tstarts = col::<ListArray>(b, "token_starts", path)?;
+    let tends = col::<ListArray>(b, "token_ends", path)?;
+    let tneg = col::<ListArray>(b, "token_negated", path)?;
+    let codes = match columns.codes {
+        true => Some(col::<ListArray>(b, "codes", path)?),
+        false => None,
+    };
+    let emb = if dim > 0 && columns.embeddings {
+        Some(col::<FixedSizeListArray>(b, "embedding", path)?)
+    } else {
+        None
+    };
+    // the embeddings are views into the decoded column, not copies
+    let emb_values = match emb {
+        Some(e) => {
+            if e.value_length() as usize != dim {
+                return Err(err(
+                    path,
+                    format!(
+                        "embeddings of dimension {}, the manifest says {dim}",
+                        e.value_length()
+                    ),
+                ));
+            }
+            let v = e
+                .values()
+                .as_any()
+                .downcast_ref::<Float32Array>()
+                .ok_or_else(|| err(path, "column `embedding` does not hold float32 values"))?;
+            Some(v.values().clone())
+        }
+        None => None,
+    };
+    for i in 0..b.num_rows() {
+        let terms = if folded.is_null(i) {
+            None
+        } else {
+            let st = list_values(stems, i);
+            let ss = list_values(tstarts, i);
+            let se = list_values(tends, i);
+            let sn = list_values(tneg, i);
+            let mut tokens = Vec::new();
+            if let (Some(st), Some(ss), Some(se), Some(sn)) = (st, ss, se, sn) {
+                let (Some(st), Some(ss), Some(se), Some(sn)) = (
+                    st.as_any().downcast_ref::<StringArray>(),
+                    ss.as_any().downcast_ref::<UInt32Array>(),
+                    se.as_any().downcast_ref::<UInt32Array>(),
+                    sn.as_any().downcast_ref::<BooleanArray>(),
+                ) else {
+                    return Err(err(path, "token columns have the wrong types"));
+                };
+                tokens.reserve(st.len());
+                for k in 0..st.len() {
+                    tokens.push(TermToken {
+                        stem: st.value(k).to_owned(),
+                        start: ss.value(k),
+                        end: se.value(k),
+                        negated: sn.value(k),
+                    });
+                }
+            }
+            Some(ClauseTerms {
+                folded: folded.value(i).to_owned(),
+                tokens,
+            })
+        };
+        let sentiment = (!sents.is_null(i))
+            .then(|| Polarity::parse(sents.value(i)))
+            .flatten()
+            .map(|label| {
+                let probs = Probs {
+                    negative: pn.value(i),
+                    neutral: pu.value(i),
+                    positive: pp.value(i),
+                };
+                Sentiment {
+                    label,
+                    confidence: match label {
+                        Polarity::Negative => probs.negative,
+                        Polarity::Neutral => probs.neutral,
+                        Polarity::Positive => probs.positive,
+                    },
+                    polarity: pols.value(i),
+                    probs,
+                }
+            });
+        let voice = match (&sentiment, voices, p_itch) {
+            (Some(s), Some(v), Some(q)) if !v.is_null(i) && !q.is_null(i) => {
+                VoiceType::parse(v.value(i)).map(|label| {
+                    let cue = cues.is_some_and(|c| !c.is_null(i) && c.value(i));
+                    Voice::new(s, Some(q.value(i)), cue).with_label(label)
+                })
+            }
+            _ => None,
+        };
+        let embedding = match (emb, &emb_values) {
+            (Some(e), Some(v)) if !e.is_null(i) => {
+                let at = e.value_offset(i) as usize;
+                Some(StoredEmbedding(v.slice(at, dim)))
+            }
+            _ => None,
+        };
+        out.push((
+            rows.value(i),
+            StoredClause {
+                clause: idx.value(i),
+                turn: (!turns.is_null(i)).then(|| turns.value(i)),
+                customer: roles.value(i) == "customer",
+                start: starts.value(i),
+                end: ends.value(i),
+                text: texts.value(i).to_owned(),
+                language: languages.value(i).to_owned(),
+                terms,
+                sentiment,
+                voice,
+                embedding,
+                codes: codes
+                    .map(|c| strings(list_values(c, i)))
+                    .unwrap_or_default(),
+            },
+        ));
+    }
+    Ok(())
+}
+
+/// The batches of a [`StoreReader`] decoded ahead on a thread of its own
+/// ([`StoreReader::prefetch`]); dropping it stops and joins the thread.
+pub struct Prefetch {
+    dir: PathBuf,
+    rx: Option<std::sync::mpsc::Receiver<Result<Option<Vec<StoredRecord>>>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    done: bool,
+}
+
+impl std::fmt::Debug for Prefetch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prefetch").field("dir", &self.dir).finish()
+    }
+}
+
+impl Prefetch {
+    /// The next batch of records with their clauses (`None` at the end), as
+    /// [`StoreReader::next_batch`].
+    pub fn next_batch(&mut self) -> Result<Option<Vec<StoredRecord>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let got = self.rx.as_ref().map(|rx| rx.recv());
+        match got {
+            Some(Ok(Ok(Some(batch)))) => Ok(Some(batch)),
+            Some(Ok(Ok(None))) => {
+                self.done = true;
+                Ok(None)
+            }
+            Some(Ok(Err(e))) => {
+                self.done = true;
+                Err(e)
+            }
+            // The thread ended without saying so (it panicked): the rest of
+            // the store was not read, which must not pass for its end.
+            Some(Err(_)) | None => {
+                self.done = true;
+                Err(err(
+                    &self.dir,
+                    "the reader thread stopped before the end of the store",
+                ))
+            }
+        }
+    }
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread at its next send.
+        self.rx.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
 
@@ -841,4 +1274,50 @@ fn strings(a: Option<ArrayRef>) -> Vec<String> {
             .map(|s| s.iter().flatten().map(str::to_owned).collect())
     })
     .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parts_of, Part};
+
+    fn part(records: &[usize], clauses: &[usize]) -> Part {
+        Part {
+            records: records.to_vec(),
+            clauses: clauses.to_vec(),
+        }
+    }
+
+    #[test]
+    fn aligned_row_groups_make_one_part_each() {
+        let r = [(0, 4095), (4096, 8191), (8192, 9000)];
+        let c = [(0, 4095), (4096, 8190), (8192, 9000)];
+        assert_eq!(
+            parts_of(&r, &c),
+            Some(vec![part(&[0], &[0]), part(&[1], &[1]), part(&[2], &[2])])
+        );
+        // a record row group without clauses (all failed) has none
+        let c = [(0, 4095), (8192, 9000)];
+        assert_eq!(
+            parts_of(&r, &c),
+            Some(vec![part(&[0], &[0]), part(&[1], &[]), part(&[2], &[1])])
+        );
+    }
+
+    #[test]
+    fn a_clause_row_group_across_records_row_groups_merges_them() {
+        let r = [(0, 99), (100, 199), (200, 299)];
+        let c = [(0, 50), (51, 150), (151, 199), (200, 299)];
+        assert_eq!(
+            parts_of(&r, &c),
+            Some(vec![part(&[0, 1], &[0, 1, 2]), part(&[2], &[3])])
+        );
+    }
+
+    #[test]
+    fn orphan_or_oversized_clauses_are_no_parts() {
+        // clauses of rows no record has
+        assert_eq!(parts_of(&[(0, 9)], &[(0, 9), (20, 30)]), None);
+        // more than PART_RECORDS_MAX records in one part
+        assert_eq!(parts_of(&[(0, 99_999)], &[(0, 99_999)]), None);
+    }
 }

@@ -19,21 +19,9 @@ use serde_json::Value;
 
 #[path = "support/cli.rs"]
 mod cli_support;
-use cli_support::{assert_ok, bin, lines, root};
+use cli_support::{assert_ok, bin, lines, model_available, root};
 #[path = "support/noise.rs"]
 mod noise;
-
-fn model_available() -> bool {
-    let ok = root()
-        .join("models/multilingual-e5-small/model.onnx")
-        .is_file()
-        && vocmine::encoder::find_onnxruntime(None, &root()).is_ok();
-    assert!(
-        ok || std::env::var_os("CI").is_none(),
-        "CI without the default model: did `python3 models/setup.py` run?"
-    );
-    ok
-}
 
 macro_rules! require_model {
     () => {
@@ -235,7 +223,7 @@ fn stored_clauses(store: &Path) -> Vec<(Vec<f32>, String, Option<String>, String
         for rec in batch {
             for c in rec.clauses {
                 if let (true, Some(e)) = (c.customer, c.embedding) {
-                    out.push((e, c.language, c.codes.first().cloned(), c.text));
+                    out.push((e.to_vec(), c.language, c.codes.first().cloned(), c.text));
                 }
             }
         }

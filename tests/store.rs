@@ -4,7 +4,8 @@
 //! used at analysis time gives the same codes and points; `--full` gives the
 //! analysis lines back; `--diff` counts agree with two reclassifications;
 //! failed records keep their line; a missing or corrupt store is exit 2
-//! with its path. No neural model is needed (`--no-model`).
+//! with its path. No neural model is needed (`--no-model`), except for the
+//! one test of a codebook with exemplars and learned classifiers.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -17,7 +18,7 @@ use serde_json::Value;
 
 #[path = "support/cli.rs"]
 mod cli_support;
-use cli_support::{assert_ok, bin, lines, root};
+use cli_support::{assert_ok, bin, lines, model_available, root};
 
 fn codebook(name: &str) -> String {
     root()
@@ -263,6 +264,44 @@ fn store_has_the_manifest_and_parquet_tables_of_every_record_and_clause() {
     assert_eq!(seen, 359);
 }
 
+/// A reclassified line `r` has the record codes and points of the analysis
+/// line `x`, and exactly its coded clauses, with the same spans and codes
+/// (scores at f32 precision).
+fn assert_coded_as_analyzed(r: &Value, x: &Value) {
+    assert_eq!(
+        array_or_empty(&r["codes"]),
+        array_or_empty(&x["codes"]),
+        "record codes of {}",
+        x["id"]
+    );
+    assert_eq!(
+        array_or_empty(&r["points"]),
+        array_or_empty(&x["points"]),
+        "points of {}",
+        x["id"]
+    );
+    let want: Vec<(usize, &Value)> = clauses_of(x)
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !array_or_empty(&c["codes"]).is_empty())
+        .collect();
+    let got = array_or_empty(&r["clauses"]);
+    assert_eq!(got.len(), want.len(), "coded clauses of {}", x["id"]);
+    for (g, (ci, c)) in got.iter().zip(want) {
+        assert_eq!(g["clause"], ci);
+        assert_eq!(g["turn"], c["turn"]);
+        assert_eq!(g["start"], c["start"]);
+        assert_eq!(g["end"], c["end"]);
+        assert!(
+            same_f32(&g["codes"], &c["codes"]),
+            "{}: {} vs {}",
+            x["id"],
+            g["codes"],
+            c["codes"]
+        );
+    }
+}
+
 #[test]
 fn reclassify_with_the_same_codebook_gives_the_same_codes_and_points() {
     let dir = tempfile::tempdir().unwrap();
@@ -279,40 +318,7 @@ fn reclassify_with_the_same_codebook_gives_the_same_codes_and_points() {
         assert_eq!(r["row"], row);
         let x = by_id[&id_str(r)];
         assert_eq!(r["line"], x["line"]);
-        assert_eq!(
-            array_or_empty(&r["codes"]),
-            array_or_empty(&x["codes"]),
-            "record codes of {}",
-            x["id"]
-        );
-        assert_eq!(
-            array_or_empty(&r["points"]),
-            array_or_empty(&x["points"]),
-            "points of {}",
-            x["id"]
-        );
-        // The coded clauses: exactly those with codes in the analysis, with
-        // the same spans and codes (scores at f32 precision).
-        let want: Vec<(usize, &Value)> = clauses_of(x)
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| !array_or_empty(&c["codes"]).is_empty())
-            .collect();
-        let got = array_or_empty(&r["clauses"]);
-        assert_eq!(got.len(), want.len(), "coded clauses of {}", x["id"]);
-        for (g, (ci, c)) in got.iter().zip(want) {
-            assert_eq!(g["clause"], ci);
-            assert_eq!(g["turn"], c["turn"]);
-            assert_eq!(g["start"], c["start"]);
-            assert_eq!(g["end"], c["end"]);
-            assert!(
-                same_f32(&g["codes"], &c["codes"]),
-                "{}: {} vs {}",
-                x["id"],
-                g["codes"],
-                c["codes"]
-            );
-        }
+        assert_coded_as_analyzed(r, x);
         coded += usize::from(!array_or_empty(&r["codes"]).is_empty());
     }
     assert!(coded > 200, "most sample records are coded ({coded})");
@@ -629,8 +635,9 @@ fn compact_lines_keep_the_id_type_and_the_scores() {
     }
 }
 
-/// More records than one read batch (8,192): clauses join their records
-/// across batch boundaries.
+/// More records than one read batch (8,192) and than one row group (4,096):
+/// clauses join their records across batch boundaries, and every way of
+/// reading a store gives the same records.
 #[test]
 fn reclassify_joins_clauses_to_records_across_read_batches() {
     let dir = tempfile::tempdir().unwrap();
@@ -660,6 +667,62 @@ fn reclassify_joins_clauses_to_records_across_read_batches() {
     assert!(o.stderr.is_empty());
     let b = lines(&re);
     assert_eq!(b.len(), a.len());
+    // The three ways of reading a store give the same records: as a
+    // stream, decoded ahead on a thread, and part by part (row groups of
+    // 4,096 records: three parts here).
+    let mut streamed = Vec::new();
+    let mut reader = vocmine::store::StoreReader::open(&store).unwrap();
+    while let Some(batch) = reader.next_batch().unwrap() {
+        streamed.extend(batch);
+    }
+    let mut ahead = Vec::new();
+    let mut reader = vocmine::store::StoreReader::open(&store)
+        .unwrap()
+        .prefetch(1)
+        .unwrap();
+    while let Some(batch) = reader.next_batch().unwrap() {
+        ahead.extend(batch);
+    }
+    let parts = vocmine::store::StoreParts::open_with(&store, Default::default())
+        .unwrap()
+        .expect("row groups of both files line up");
+    assert_eq!(parts.len(), 3);
+    let by_part: Vec<_> = (0..parts.len())
+        .rev()
+        .map(|i| parts.read(i).unwrap())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .flatten()
+        .collect();
+    assert_eq!(streamed.len(), a.len());
+    assert!(streamed == ahead, "prefetched records differ");
+    assert!(streamed == by_part, "records read by part differ");
+    // Columns left out come back empty, and nothing else changes.
+    let lean = vocmine::store::Columns {
+        json: false,
+        embeddings: false,
+        codes: false,
+    };
+    let parts = vocmine::store::StoreParts::open_with(&store, lean)
+        .unwrap()
+        .unwrap();
+    let first = parts.read(0).unwrap();
+    assert_eq!(first.len(), 4096);
+    for (x, y) in streamed.iter().zip(&first) {
+        assert!(y.json.is_empty() && y.codes.is_empty());
+        assert_eq!(
+            (&x.id, x.row, x.clauses.len()),
+            (&y.id, y.row, y.clauses.len())
+        );
+        for (c, d) in x.clauses.iter().zip(&y.clauses) {
+            assert!(d.embedding.is_none() && d.codes.is_empty());
+            assert_eq!(
+                (&c.text, &c.terms, &c.sentiment),
+                (&d.text, &d.terms, &d.sentiment)
+            );
+        }
+    }
     for (i, (x, y)) in a.iter().zip(&b).enumerate() {
         assert_eq!(id_str(y), id_str(x), "row {i}");
         assert_eq!(
@@ -699,4 +762,82 @@ fn store_is_written_in_bounded_row_groups() {
             b.metadata().num_row_groups()
         );
     }
+}
+
+/// With the encoder and a codebook with rules, exemplars and learned
+/// classifiers (restaurant.yaml), reclassifying the store with that codebook
+/// gives every record the codes, points and clause codes (scores and
+/// evidence included) that `analyze` gave it, although reclassification
+/// reads the stored embeddings and the cached exemplar embeddings instead
+/// of running the encoder.
+#[test]
+fn reclassify_with_exemplars_and_learned_classifiers_equals_analyze() {
+    if !model_available() {
+        eprintln!("SKIPPED: default model not built; run `python3 models/setup.py`");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("input.jsonl");
+    let text = std::fs::read_to_string(sample()).unwrap();
+    let head: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(120)
+        .collect();
+    std::fs::write(&input, head.join("\n") + "\n").unwrap();
+    let store = dir.path().join("store");
+    let out = dir.path().join("out.jsonl");
+    let cache = dir.path().join("cache");
+    let cb = codebook("restaurant");
+    let with_cache = |args: &[&str]| {
+        let o = bin()
+            .current_dir(root())
+            .env("VOCMINE_CACHE_DIR", &cache)
+            .args(args)
+            .output()
+            .expect("run vocmine");
+        assert_ok(&o);
+    };
+    with_cache(&[
+        "analyze",
+        s(&input),
+        "--codebook",
+        &cb,
+        "--store",
+        s(&store),
+        "-o",
+        s(&out),
+        "-q",
+    ]);
+    let re = dir.path().join("re.jsonl");
+    with_cache(&[
+        "reclassify",
+        "--store",
+        s(&store),
+        "--codebook",
+        &cb,
+        "-o",
+        s(&re),
+        "-q",
+    ]);
+    let a = lines(&out);
+    let b = lines(&re);
+    assert_eq!(a.len(), 120);
+    assert_eq!(b.len(), a.len());
+    let (mut learned, mut exemplar) = (0, 0);
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(id_str(y), id_str(x));
+        assert_coded_as_analyzed(y, x);
+        for c in array_or_empty(&y["clauses"]) {
+            for code in array_or_empty(&c["codes"]) {
+                learned += code["evidence"].get("learned").is_some() as usize;
+                exemplar += code["evidence"].get("exemplar").is_some() as usize;
+            }
+        }
+    }
+    // the learned and exemplar evidence was really there to compare
+    assert!(
+        learned > 20 && exemplar > 20,
+        "learned {learned}, exemplar {exemplar}"
+    );
 }

@@ -722,6 +722,90 @@ impl PyEngine {
         report.map_err(|e| to_py_err(py, e))
     }
 
+    /// Codes every record of a store (written by `vocmine analyze --store`)
+    /// again with the codebook at `codebook`, as `vocmine reclassify` does,
+    /// with the engine's encoder for the codebook's exemplars (it must be the
+    /// encoder the store was written with; without one, rules and learned
+    /// classifiers over the stored embeddings only). The output lines go to
+    /// `output` (JSON Lines), or into the result when it is None. Returns
+    /// the summary as JSON (records, clauses, per code the records under the
+    /// new and the old (`diff`) codebook, gained and lost) and, without
+    /// `output`, the lines as one JSON array.
+    #[pyo3(signature = (store, codebook, diff=None, full=false, output=None))]
+    fn reclassify_json(
+        &self,
+        py: Python<'_>,
+        store: PathBuf,
+        codebook: PathBuf,
+        diff: Option<PathBuf>,
+        full: bool,
+        output: Option<PathBuf>,
+    ) -> PyResult<(String, Option<String>)> {
+        let engine = &self.engine;
+        let encoder = self.encoder.as_ref();
+        let result = guarded(py, || -> Result<(String, Option<String>), Error> {
+            let manifest = vocmine::store::Manifest::read(&store)?;
+            if let (Some(e), true) = (encoder, manifest.dim > 0) {
+                if manifest.encoder.as_deref() != Some(e.config().name.as_str()) {
+                    return Err(Error::Config(format!(
+                        "{}: the store was analyzed with encoder `{}`, this engine has `{}`",
+                        store.display(),
+                        manifest.encoder.as_deref().unwrap_or("none"),
+                        e.config().name
+                    )));
+                }
+            }
+            let compile = |p: &Path| engine.compile_codebook(vocmine::CodebookSpec::load(p)?);
+            let new = compile(&codebook)?;
+            let old = diff.as_deref().map(compile).transpose()?;
+            let mut lines: Vec<u8> = Vec::new();
+            let mut file = match &output {
+                Some(p) => Some(std::io::BufWriter::new(
+                    std::fs::File::create(p).map_err(|e| Error::io(p, e))?,
+                )),
+                None => None,
+            };
+            let summary = vocmine::reclassify::reclassify(
+                engine,
+                &store,
+                &new,
+                old.as_ref(),
+                full,
+                &mut |chunk| match (&mut file, &output) {
+                    (Some(f), Some(p)) => {
+                        use std::io::Write;
+                        f.write_all(chunk).map_err(|e| Error::io(p, e))
+                    }
+                    _ => {
+                        // the lines as the elements of a JSON array
+                        for line in chunk.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                            lines.push(if lines.is_empty() { b'[' } else { b',' });
+                            lines.extend_from_slice(line);
+                        }
+                        Ok(())
+                    }
+                },
+            )?;
+            if let (Some(mut f), Some(p)) = (file, &output) {
+                use std::io::Write;
+                f.flush().map_err(|e| Error::io(p, e))?;
+            }
+            let lines = match output {
+                Some(_) => None,
+                None => {
+                    if lines.is_empty() {
+                        lines.push(b'[');
+                    }
+                    lines.push(b']');
+                    // the lines are vocmine's own JSON: valid UTF-8
+                    Some(String::from_utf8_lossy(&lines).into_owned())
+                }
+            };
+            Ok((serde_json::to_string(&summary)?, lines))
+        })?;
+        result.map_err(|e| to_py_err(py, e))
+    }
+
     /// Fits the learned classifiers of the codebook at `codebook` on gold
     /// texts (as `vocmine codebook learn`), with the engine's encoder, and
     /// writes them to `out`. Returns a summary as JSON: per learned code its

@@ -121,3 +121,63 @@ def test_a_filled_review_sheet_is_gold(tmp_path):
     bad.write_text("id,clause,text,codes\nr1,0,x,a:angry\n", encoding="utf-8")
     with pytest.raises(vocmine.ResourceError, match="bad.csv:2"):
         vocmine.read_gold(bad)
+
+
+def test_reclassify_a_store_equals_the_cli(cli, model_dir, tmp_path):
+    """`Engine.reclassify` over a store gives the lines and the per-code
+    diff of `vocmine reclassify`, with exemplars (restaurant.yaml also has
+    learned classifiers) and without a model."""
+    import subprocess
+
+    store = tmp_path / "store"
+    subprocess.run(
+        [str(cli), "analyze", str(SAMPLE), "--codebook", str(CODEBOOKS / "automotive.yaml"),
+         "--store", str(store), "-o", str(tmp_path / "a.jsonl"), "-q"],
+        cwd=ROOT,
+        check=True,
+    )
+    new, old = CODEBOOKS / "restaurant.yaml", CODEBOOKS / "automotive.yaml"
+    cli_out = tmp_path / "cli.jsonl"
+    done = subprocess.run(
+        [str(cli), "reclassify", "--store", str(store), "--codebook", str(new), "--diff", str(old),
+         "-o", str(cli_out)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    engine = vocmine.Engine(model_dir)
+    r = engine.reclassify(store, new, diff=old)
+    with open(cli_out, encoding="utf-8") as f:
+        cli_lines = [json.loads(line) for line in f]
+    assert r["lines"] == cli_lines
+    assert r["records"] == len(cli_lines) == 359
+    # the CLI's diff table: code, old, new, +gained, -lost
+    table = {}
+    for line in done.stderr.splitlines()[2:]:
+        code, o, n, g, l = line.split()
+        table[code] = {"new": int(n), "old": int(o), "gained": int(g[1:]), "lost": int(l[1:])}
+    assert r["codes"] == table
+    assert any("learned" in cc["evidence"] for line in r["lines"] for c in line["clauses"] for cc in c["codes"])
+    # to a file: the CLI's bytes
+    py_out = tmp_path / "py.jsonl"
+    s = engine.reclassify(store, new, output=py_out)
+    assert "lines" not in s and s["records"] == 359
+    subprocess.run(
+        [str(cli), "reclassify", "--store", str(store), "--codebook", str(new), "-o", str(cli_out), "-q"],
+        cwd=ROOT,
+        check=True,
+    )
+    assert py_out.read_bytes() == cli_out.read_bytes()
+    # without a model: rules and learned classifiers over the stored embeddings, as --no-model
+    plain = vocmine.Engine(no_model=True).reclassify(store, new, full=True)
+    subprocess.run(
+        [str(cli), "reclassify", "--store", str(store), "--codebook", str(new), "--no-model", "--full",
+         "-o", str(cli_out), "-q"],
+        cwd=ROOT,
+        check=True,
+    )
+    with open(cli_out, encoding="utf-8") as f:
+        assert plain["lines"] == [json.loads(line) for line in f]
+    with pytest.raises(vocmine.VocmineIOError):
+        engine.reclassify(tmp_path / "missing", new)

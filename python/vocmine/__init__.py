@@ -488,6 +488,57 @@ class Engine:
             kw["lines"] = _gold_lines(gold)
         return _json.loads(self._native.learn_codebook_json(_os.fspath(codebook), _os.fspath(out), **kw))
 
+    def reclassify(
+        self,
+        store: Any,
+        codebook: Any,
+        *,
+        diff: Any = None,
+        full: bool = False,
+        output: Any = None,
+    ) -> dict:
+        """Codes every record of a result store again with ``codebook`` (a
+        path), as ``vocmine reclassify`` does: only the codebook and points
+        stages run, over the clauses, terms, sentiment and embeddings the
+        store keeps (``vocmine analyze --store DIR``), in parallel on the
+        engine's threads — the batch job that follows a codebook change.
+
+        The codebook's exemplars are embedded with this engine's encoder
+        (from the embedding cache when it has them), which must be the one
+        the store was written with; an engine without a model runs the
+        rules and the learned classifiers over the stored embeddings only.
+
+        Returns a dict: ``records``, ``clauses``, ``codes`` (per code id:
+        ``new`` and ``old`` record counts, ``gained``, ``lost``; ``old``,
+        ``gained`` and ``lost`` count against the ``diff`` codebook, a path)
+        and, unless ``output`` (a path) receives them as JSON Lines,
+        ``lines``: one dict per stored record, in record order — the compact
+        line (``row``, ``id``, ``line``, ``codes``, ``points``, coded
+        ``clauses``), or with ``full=True`` the stored analysis line with
+        the new codes.
+
+        Raises:
+            ResourceError: the store or a codebook is missing or not valid.
+            ConfigError: the store was written with another encoder.
+
+        Example:
+            >>> engine = Engine()                                           # doctest: +SKIP
+            >>> r = engine.reclassify("out/store", "new.yaml", diff="old.yaml")  # doctest: +SKIP
+            >>> r["codes"]["service.wait"]                                  # doctest: +SKIP
+            {'new': 41, 'old': 37, 'gained': 6, 'lost': 2}
+        """
+        summary, lines = self._native.reclassify_json(
+            _os.fspath(store),
+            _os.fspath(codebook),
+            diff=None if diff is None else _os.fspath(diff),
+            full=full,
+            output=None if output is None else _os.fspath(output),
+        )
+        out = _json.loads(summary)
+        if lines is not None:
+            out["lines"] = _json.loads(lines)
+        return out
+
     def cluster(self, data: Any, *, all_speakers: bool = False, **settings: Any) -> dict:
         """Hot issues: clusters the customer clauses of ``data`` by meaning.
 

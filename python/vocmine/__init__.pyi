@@ -88,6 +88,15 @@ class Engine:
         *,
         epochs: int = 300,
     ) -> dict[str, Any]: ...
+    def reclassify(
+        self,
+        store: Union[str, os.PathLike[str]],
+        codebook: Union[str, os.PathLike[str]],
+        *,
+        diff: Optional[Union[str, os.PathLike[str]]] = None,
+        full: bool = False,
+        output: Optional[Union[str, os.PathLike[str]]] = None,
+    ) -> dict[str, Any]: ...
     def cluster(
         self, data: Union[_Record, Iterable[_Record]], *, all_speakers: bool = False, **settings: Any
     ) -> dict[str, Any]: ...

@@ -88,6 +88,14 @@ class Engine:
         path: Optional[str] = ...,
         epochs: int = 300,
     ) -> str: ...
+    def reclassify_json(
+        self,
+        store: str,
+        codebook: str,
+        diff: Optional[str] = ...,
+        full: bool = False,
+        output: Optional[str] = ...,
+    ) -> tuple[str, Optional[str]]: ...
 
 def analyze_json(line: str) -> str: ...
 def output_schema() -> str: ...

@@ -656,11 +656,8 @@ impl Codebook {
     }
 
     fn centred(&self, m: &Matrix, emb: &[f32]) -> Vec<f32> {
-        let sims: Vec<f32> = m
-            .rows
-            .chunks_exact(self.dim)
-            .map(|row| learned::dot(row, emb))
-            .collect();
+        let mut sims = Vec::with_capacity(m.codes.len());
+        learned::dots(&m.rows, emb, &mut sims);
         let mean = sims.iter().sum::<f32>() / sims.len().max(1) as f32;
         sims.into_iter().map(|s| s - mean).collect()
     }
@@ -736,18 +733,14 @@ impl Codebook {
             }
         }
         if let Some(m) = &self.learned {
-            for (((&ci, row), &b), ex) in m
-                .codes
-                .iter()
-                .zip(m.rows.chunks_exact(self.dim))
-                .zip(&m.bias)
-                .zip(&m.extra)
-            {
+            let mut z = Vec::with_capacity(m.codes.len());
+            learned::dots(&m.rows, emb, &mut z);
+            for (((&ci, wx), &b), ex) in m.codes.iter().zip(z).zip(&m.bias).zip(&m.extra) {
                 let rule = evidence
                     .get(&ci)
                     .map(|e| if e.rule > 0.0 { 1.0 } else { 0.0 })
                     .unwrap_or(0.0);
-                let z = learned::dot(row, emb) + b + ex[0] * rule + ex[1] * centred[ci as usize];
+                let z = wx + b + ex[0] * rule + ex[1] * centred[ci as usize];
                 let p = sigmoid(z);
                 if p < 0.05 && !evidence.contains_key(&ci) {
                     continue;

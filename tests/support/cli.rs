@@ -18,6 +18,20 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Whether the default model is built (always under CI, where a missing one
+/// fails the test instead of skipping it).
+pub fn model_available() -> bool {
+    let ok = root()
+        .join("models/multilingual-e5-small/model.onnx")
+        .is_file()
+        && vocmine::encoder::find_onnxruntime(None, &root()).is_ok();
+    assert!(
+        ok || std::env::var_os("CI").is_none(),
+        "CI without the default model: did `python3 models/setup.py` run?"
+    );
+    ok
+}
+
 /// Asserts that a run succeeded, showing its stderr otherwise.
 pub fn assert_ok(out: &Output) {
     assert!(

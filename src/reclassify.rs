@@ -1,0 +1,265 @@
+//! Reclassification of a stored corpus: the codebook and points stages run
+//! again over a store written by `analyze --store` (no segmentation, no
+//! encoder), for the batch jobs that follow a codebook change.
+//!
+//! [`reclassify`] reads the store part by part ([`StoreParts`], row groups
+//! of both files holding the same records; a store whose row groups do not
+//! line up is read as a stream) decoding only the columns the codebooks
+//! need, codes several parts at once on the engine's thread pool, and hands
+//! the output lines to a sink in record order, with the same bytes whatever
+//! the thread count. A line is compact (row, id, line, record codes,
+//! points, coded clauses) or, with `full`, the analysis line as stored with
+//! the new codes in it. With an old codebook the summary counts, per code,
+//! the records that gain or lose it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::codebook::{ClauseCode, ClauseRef, Codebook};
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::store::{Columns, StoreParts, StoreReader, StoredRecord};
+
+/// Records coded with a code (not rolled up from a child) under the new and
+/// the old codebook, and how many records gained or lost it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CodeCounts {
+    /// Records with the code under the new codebook.
+    pub new: u64,
+    /// Records with the code under the old codebook (0 without one).
+    pub old: u64,
+    /// Records with the code under the new codebook only (0 without an old one).
+    pub gained: u64,
+    /// Records with the code under the old codebook only.
+    pub lost: u64,
+}
+
+/// What a reclassification read and coded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReclassifySummary {
+    /// Records read (failed ones included: they keep their line).
+    pub records: u64,
+    /// Clauses read.
+    pub clauses: u64,
+    /// Per code id (in id order): see [`CodeCounts`].
+    pub codes: BTreeMap<String, CodeCounts>,
+}
+
+/// Codes every record of the store in `store` with `new` (and `old`, to
+/// compare) and gives the output lines to `sink`, in record order, several
+/// complete lines per call. `full` writes the stored analysis lines with the
+/// new codes instead of compact ones. The codebooks must have been compiled
+/// with the encoder the store was written with (or without one: rules and
+/// learned classifiers over the stored embeddings only).
+pub fn reclassify(
+    engine: &Engine,
+    store: &Path,
+    new: &Codebook,
+    old: Option<&Codebook>,
+    full: bool,
+    sink: &mut dyn FnMut(&[u8]) -> Result<()>,
+) -> Result<ReclassifySummary> {
+    // only the columns this run uses are decoded
+    let columns = Columns {
+        json: full,
+        embeddings: new.uses_embeddings() || old.is_some_and(Codebook::uses_embeddings),
+        codes: false,
+    };
+    let mut summary = ReclassifySummary::default();
+    let code_record = |cb: &Codebook, rec: &StoredRecord| {
+        let coded: Vec<Vec<ClauseCode>> = rec
+            .clauses
+            .iter()
+            .map(|c| match (&c.terms, c.customer) {
+                (Some(t), true) => cb.classify_voiced(
+                    t,
+                    c.embedding.as_deref(),
+                    c.sentiment.as_ref(),
+                    c.voice.as_ref(),
+                ),
+                _ => Vec::new(),
+            })
+            .collect();
+        let (codes, points) = cb.roll_up(rec.clauses.iter().zip(&coded).map(|(c, cc)| ClauseRef {
+            turn: c.turn.map(|t| t as usize),
+            start: c.start as usize,
+            end: c.end as usize,
+            text: &c.text,
+            codes: cc,
+        }));
+        (coded, codes, points)
+    };
+    // per record: its output line, its new codes and its old codes
+    type Coded = (Vec<u8>, Vec<String>, Vec<String>);
+    let code_line = |rec: &StoredRecord| -> Result<Coded> {
+        let (coded, codes, points) = code_record(new, rec);
+        let mut line = if let Some(kind) = &rec.error {
+            if full {
+                rec.json.clone().into_bytes()
+            } else {
+                serde_json::to_vec(&serde_json::json!({
+                    "row": rec.row, "id": id_value(rec), "line": rec.line, "error": kind,
+                }))?
+            }
+        } else if full {
+            let mut v: serde_json::Value = serde_json::from_str(&rec.json)?;
+            if let Some(obj) = v.as_object_mut() {
+                // As `analyze`: empty lists are left out.
+                obj.remove("codes");
+                obj.remove("points");
+                if !codes.is_empty() {
+                    obj.insert("codes".into(), serde_json::to_value(&codes)?);
+                }
+                if !points.is_empty() {
+                    obj.insert("points".into(), serde_json::to_value(&points)?);
+                }
+                if let Some(cl) = obj.get_mut("clauses").and_then(|c| c.as_array_mut()) {
+                    for (c, sc) in rec.clauses.iter().zip(&coded) {
+                        if let Some(o) = cl
+                            .get_mut(c.clause as usize)
+                            .and_then(|x| x.as_object_mut())
+                        {
+                            if sc.is_empty() {
+                                o.remove("codes");
+                            } else {
+                                o.insert("codes".into(), serde_json::to_value(sc)?);
+                            }
+                        }
+                    }
+                }
+            }
+            serde_json::to_vec(&v)?
+        } else {
+            // serialized straight from the values, fields in this order
+            #[derive(serde::Serialize)]
+            struct Line<'a, C, P, K> {
+                row: u64,
+                id: serde_json::Value,
+                line: u64,
+                codes: &'a C,
+                points: &'a P,
+                clauses: Vec<Clause<'a, K>>,
+            }
+            #[derive(serde::Serialize)]
+            struct Clause<'a, K> {
+                clause: u32,
+                turn: Option<u32>,
+                start: u32,
+                end: u32,
+                codes: &'a K,
+            }
+            let clauses = rec
+                .clauses
+                .iter()
+                .zip(&coded)
+                .filter(|(_, cc)| !cc.is_empty())
+                .map(|(c, cc)| Clause {
+                    clause: c.clause,
+                    turn: c.turn,
+                    start: c.start,
+                    end: c.end,
+                    codes: cc,
+                })
+                .collect();
+            let mut line = Vec::with_capacity(256);
+            serde_json::to_writer(
+                &mut line,
+                &Line {
+                    row: rec.row,
+                    id: id_value(rec),
+                    line: rec.line,
+                    codes: &codes,
+                    points: &points,
+                    clauses,
+                },
+            )?;
+            line
+        };
+        line.push(b'\n');
+        let new_codes: Vec<String> = codes
+            .iter()
+            .filter(|c| !c.rolled_up)
+            .map(|c| c.code.to_string())
+            .collect();
+        let old_codes: Vec<String> = match old {
+            Some(cb) => code_record(cb, rec)
+                .1
+                .iter()
+                .filter(|c| !c.rolled_up)
+                .map(|c| c.code.to_string())
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok((line, new_codes, old_codes))
+    };
+    let code_batch = |batch: &[StoredRecord]| -> Vec<Result<Coded>> {
+        batch.par_iter().map(code_line).collect()
+    };
+    let mut write = |batch: &[StoredRecord], results: Vec<Result<Coded>>| -> Result<()> {
+        let mut buf = Vec::new();
+        for (rec, res) in batch.iter().zip(results) {
+            let (line, new_codes, old_codes) = res?;
+            buf.extend_from_slice(&line);
+            summary.records += 1;
+            summary.clauses += rec.clauses.len() as u64;
+            for c in &new_codes {
+                let e = summary.codes.entry(c.clone()).or_default();
+                e.new += 1;
+                if old.is_some() && !old_codes.contains(c) {
+                    e.gained += 1;
+                }
+            }
+            for c in &old_codes {
+                let e = summary.codes.entry(c.clone()).or_default();
+                e.old += 1;
+                if !new_codes.contains(c) {
+                    e.lost += 1;
+                }
+            }
+        }
+        sink(&buf)
+    };
+    // Parts of the store (row groups of both files holding the same
+    // records) are decoded and coded in parallel, a few at a time, and
+    // written in order; a store whose row groups do not line up is read as
+    // a stream, decoded on a thread of its own while the previous batch is
+    // coded. Both give the same lines.
+    match StoreParts::open_with(store, columns)? {
+        Some(parts) => {
+            let window = 2 * engine.install(rayon::current_num_threads).max(1);
+            let ids: Vec<usize> = (0..parts.len()).collect();
+            for chunk in ids.chunks(window) {
+                let done: Vec<Result<_>> = engine.install(|| {
+                    chunk
+                        .par_iter()
+                        .map(|&i| {
+                            let batch = parts.read(i)?;
+                            let coded = code_batch(&batch);
+                            Ok((batch, coded))
+                        })
+                        .collect()
+                });
+                for d in done {
+                    let (batch, coded) = d?;
+                    write(&batch, coded)?;
+                }
+            }
+        }
+        None => {
+            let mut reader = StoreReader::open_with(store, columns)?.prefetch(2)?;
+            while let Some(batch) = reader.next_batch()? {
+                let coded = engine.install(|| code_batch(&batch));
+                write(&batch, coded)?;
+            }
+        }
+    }
+    Ok(summary)
+}
+
+/// The stored id as JSON (a number stays a number).
+fn id_value(rec: &StoredRecord) -> serde_json::Value {
+    serde_json::from_str(&rec.id_json).unwrap_or_else(|_| serde_json::Value::String(rec.id.clone()))
+}
