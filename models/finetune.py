@@ -34,7 +34,7 @@ Model: the encoder's first `--start` layers are shared and frozen; layers
 start..11 are copied into a tuned branch with a rank-r LoRA on every linear
 map (query, key, value, attention output, FFN in and out) plus trainable
 biases and LayerNorms; the branch is mean-pooled and two linear heads read it
-(sentiment_logits [3], itch_logit [1]). Output: models/heads/encoder_tuned.npz
+(sentiment_logits [3], itch_logit [1]). Output: python/vocmine/_model/heads/encoder_tuned.npz
 (the delta and heads, float32) and encoder_tuned.json (configuration, data
 counts, dev figures, run time, reference logits that models/setup.py checks
 the merged graph against).
@@ -49,9 +49,10 @@ import time
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+MODEL_SRC = os.path.join(os.path.dirname(HERE), "python", "vocmine", "_model")  # build, graph builder, heads
 ROOT = os.path.dirname(HERE)
-OUT_NPZ = os.path.join(HERE, "heads", "encoder_tuned.npz")
-OUT_META = os.path.join(HERE, "heads", "encoder_tuned.json")
+OUT_NPZ = os.path.join(MODEL_SRC, "heads", "encoder_tuned.npz")
+OUT_META = os.path.join(MODEL_SRC, "heads", "encoder_tuned.json")
 LANGS = ["zh", "ru", "en"]
 LINEARS = ["q", "k", "v", "ao", "fi", "fo"]
 PREFIX = "query: "
@@ -104,7 +105,8 @@ def itch_rows():
 
 def cmd_pack(a):
     sys.path.insert(0, HERE)
-    import setup as st
+    sys.path.insert(0, MODEL_SRC)
+    import build as st
     import train_sentiment as ts
     from tokenizers import Tokenizer
     t0 = time.time()
@@ -491,7 +493,7 @@ def main():
     t.add_argument("--cpu", action="store_true", help="train on the CPU even if a GPU is there")
     t.add_argument("--no-save", action="store_true")
     t.add_argument("--out-dir", default=os.path.dirname(OUT_NPZ),
-                   help="where encoder_tuned.{npz,json} go (default models/heads)")
+                   help="where encoder_tuned.{npz,json} go (default python/vocmine/_model/heads)")
     a = ap.parse_args()
     if a.cmd == "pack":
         os.makedirs(a.out, exist_ok=True)

@@ -19,7 +19,7 @@ import time
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python", "vocmine", "_model"))
 from bert_onnx import pad_batch  # noqa: E402
 
 

@@ -7,7 +7,7 @@ Files (deterministic; a few KB, committed for the Rust tests of loading,
 batching and pooling):
   model.onnx      random fixed-seed weights: vocab of tokenizer.json, hidden 16,
                   2 layers, 2 heads, intermediate 32, 64 positions, opset 17;
-                  the same graph builder (models/bert_onnx.py) as the real
+                  the same graph builder (python/vocmine/_model/bert_onnx.py) as the real
                   encoder: int64 input_ids / attention_mask [batch, seq] ->
                   sentence_embedding [batch, 16], masked mean pooling + L2 norm
                   inside the graph
@@ -38,7 +38,7 @@ except ImportError:
     sys.exit("ERROR: numpy/onnxruntime/tokenizers missing; run `python3 models/setup.py --venv-only` "
              "first (creates .venv-models/)")
 
-sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "python", "vocmine", "_model"))
 import bert_onnx  # noqa: E402
 import onnx  # noqa: E402
 from onnx import TensorProto, helper  # noqa: E402

@@ -3,7 +3,7 @@
 suggestion or unmet need) from the frozen multilingual-e5-small sentence
 embedding; models/setup.py merges it into the graph as output `itch_logit`.
 
-    .venv-models/bin/python models/train_itch.py            # train + save models/heads/itch.npz
+    .venv-models/bin/python models/train_itch.py            # train + save python/vocmine/_model/heads/itch.npz
     .venv-models/bin/python models/train_itch.py --no-save  # metrics only
 
 Data (read in place from ../shared/corpora, never copied):
@@ -35,9 +35,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import train_sentiment as ts  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+MODEL_SRC = os.path.join(os.path.dirname(HERE), "python", "vocmine", "_model")  # build, graph builder, heads
 ROOT = os.path.dirname(HERE)
-OUT = os.path.join(HERE, "heads", "itch.npz")
-META = os.path.join(HERE, "heads", "itch.json")
+OUT = os.path.join(MODEL_SRC, "heads", "itch.npz")
+META = os.path.join(MODEL_SRC, "heads", "itch.json")
 
 
 def cues(lang):

@@ -6,7 +6,7 @@ or turn from its whole-text probabilities and its clause evidence.
     ./target/release/vocmine eval --records /tmp/vm-eval/sentiment.dev.jsonl \\
         --evidence /tmp/vm-eval/dev.evidence.jsonl
     .venv-models/bin/python models/train_record.py /tmp/vm-eval/dev.evidence.jsonl
-    python3 models/setup.py        # merges models/heads/record.json into config.json
+    python3 models/setup.py        # merges python/vocmine/_model/heads/record.json into config.json
 
 The features are exactly what the engine computes (`vocmine eval --evidence`
 writes them through the same code path as `analyze`; names in
@@ -29,7 +29,8 @@ import sys
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "heads", "record.json")
+MODEL_SRC = os.path.join(os.path.dirname(HERE), "python", "vocmine", "_model")  # build, graph builder, heads
+OUT = os.path.join(MODEL_SRC, "heads", "record.json")
 LABELS = ["negative", "neutral", "positive"]
 FEATURES = ["text_log_negative", "text_log_neutral", "text_log_positive", "mean_negative",
             "mean_neutral", "mean_positive", "min_polarity", "max_polarity", "share_negative",

@@ -18,8 +18,8 @@ models/.cache/sentiment_emb.{npy,json} so reruns are fast.
 The head (numpy only, deterministic): multinomial logistic regression and a
 384-256-3 ReLU MLP, both with class weights balanced per language; the one
 with the better macro-F1 on the dev split is kept, then a bias on the
-neutral logit is tuned on the dev split. Output: models/heads/sentiment.npz
-(layers W0,b0[,W1,b1], logits = x@W + b) and models/heads/sentiment.json.
+neutral logit is tuned on the dev split. Output: python/vocmine/_model/heads/sentiment.npz
+(layers W0,b0[,W1,b1], logits = x@W + b) and python/vocmine/_model/heads/sentiment.json.
 """
 import argparse
 import csv
@@ -39,11 +39,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bert_onnx import head_forward as forward, pad_batch  # noqa: E402  (shared with setup.py)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+MODEL_SRC = os.path.join(os.path.dirname(HERE), "python", "vocmine", "_model")  # build, graph builder, heads
 ROOT = os.path.dirname(HERE)
 CORPORA = os.path.normpath(os.path.join(ROOT, "..", "shared", "corpora"))
 MODEL_DIR = os.path.join(HERE, "multilingual-e5-small")
 CACHE = os.path.join(HERE, ".cache")
-HEADS = os.path.join(HERE, "heads")
+HEADS = os.path.join(MODEL_SRC, "heads")
 LABELS = ["negative", "neutral", "positive"]
 LID = {l: i for i, l in enumerate(LABELS)}
 SEED = 20261122

@@ -27,8 +27,44 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-/// The command that builds the default model.
-pub const SETUP_COMMAND: &str = "python3 models/setup.py";
+/// The commands that build the default model: in the repository, and from
+/// the Python wheel anywhere (into the per-user folder, [`user_home`]).
+pub const SETUP_COMMAND: &str =
+    "python3 models/setup.py` in the repository, or `python -m vocmine.model";
+
+/// The default model's directory name.
+pub const DEFAULT_MODEL: &str = "multilingual-e5-small";
+
+/// The per-user folder of vocmine's built model and its ONNX Runtime
+/// (`models/multilingual-e5-small`, `models/ort.env`, `.venv-models/`: the
+/// repository's layout, written by `python -m vocmine.model`):
+/// `VOCMINE_HOME`, else `$XDG_CACHE_HOME/vocmine`, else `~/.cache/vocmine`.
+pub fn user_home() -> Option<PathBuf> {
+    let nonempty = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    nonempty("VOCMINE_HOME")
+        .or_else(|| nonempty("XDG_CACHE_HOME").map(|c| c.join("vocmine")))
+        .or_else(|| nonempty("HOME").map(|h| h.join(".cache").join("vocmine")))
+}
+
+/// Where the default model is looked for, the first that has a
+/// `config.json`: `VOCMINE_MODEL`, `models/multilingual-e5-small` under the
+/// current directory, the per-user folder ([`user_home`]). When none has
+/// one, the relative path (whose error names the set-up commands).
+pub fn default_model_dir() -> PathBuf {
+    let local = Path::new("models").join(DEFAULT_MODEL);
+    if let Some(p) = std::env::var_os("VOCMINE_MODEL").filter(|v| !v.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let user = user_home().map(|h| h.join("models").join(DEFAULT_MODEL));
+    std::iter::once(local.clone())
+        .chain(user)
+        .find(|d| d.join("config.json").is_file())
+        .unwrap_or(local)
+}
 
 /// What a model computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

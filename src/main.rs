@@ -183,11 +183,10 @@ struct EvalArgs {
 #[derive(Args)]
 struct ModelArgs {
     /// Model directory (model.onnx + tokenizer.json + config.json).
-    #[arg(
-        long,
-        env = "VOCMINE_MODEL",
-        default_value = "models/multilingual-e5-small"
-    )]
+    /// Default: `models/multilingual-e5-small` under the current directory,
+    /// else the per-user one built by `python -m vocmine.model`
+    /// (`VOCMINE_HOME`, else `~/.cache/vocmine`).
+    #[arg(long, env = "VOCMINE_MODEL", default_value_os_t = vocmine::encoder::default_model_dir())]
     model: PathBuf,
     /// Texts per inference batch.
     #[arg(long, default_value_t = 32)]

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Callable, Optional, Sequence, Union
 
 from . import _vocmine
+from . import model
 from ._vocmine import (
     ConfigError,
     InputError,
@@ -63,8 +64,9 @@ __all__ = [
     "__version__",
 ]
 
-#: The default model directory, relative to the current directory
-#: (overridden by the ``VOCMINE_MODEL`` environment variable).
+#: The default model directory relative to the current directory; when it
+#: does not exist, the per-user one that ``python -m vocmine.model`` builds
+#: (see :mod:`vocmine.model`; ``VOCMINE_MODEL`` overrides both).
 DEFAULT_MODEL = "models/multilingual-e5-small"
 
 #: Records per call into the core (the CLI's batch size): bounds memory and
@@ -80,7 +82,7 @@ Progress = Union[bool, Callable[[int, int], Any], None]
 
 
 def _default_model() -> str:
-    return _os.environ.get("VOCMINE_MODEL") or DEFAULT_MODEL
+    return model.find() or DEFAULT_MODEL
 
 
 def output_schema() -> dict:
@@ -140,9 +142,10 @@ class Engine:
 
     Args:
         models: the model directory (``model.onnx`` + ``tokenizer.json`` +
-            ``config.json``); default ``$VOCMINE_MODEL`` or
+            ``config.json``); default ``$VOCMINE_MODEL``, else
             ``models/multilingual-e5-small`` relative to the current
-            directory. ONNX Runtime is found through ``ORT_DYLIB_PATH``,
+            directory, else the per-user one that ``python -m vocmine.model``
+            builds (:mod:`vocmine.model`). ONNX Runtime is found through ``ORT_DYLIB_PATH``,
             ``<root>/models/ort.env`` or ``<root>/.venv-models/``, where
             ``<root>`` is the model directory's grandparent (as in the CLI).
         languages: the language allowlist (ISO 639-1 codes, or ``"all"``).

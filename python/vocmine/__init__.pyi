@@ -16,6 +16,7 @@ from ._vocmine import (
     VocmineError as VocmineError,
     VocmineIOError as VocmineIOError,
 )
+from . import model as model
 
 __version__: str
 DEFAULT_MODEL: str
