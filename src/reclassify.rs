@@ -16,7 +16,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::codebook::{ClauseCode, ClauseRef, Codebook};
 use crate::engine::Engine;
@@ -105,33 +106,15 @@ pub fn reclassify(
                 }))?
             }
         } else if full {
-            let mut v: serde_json::Value = serde_json::from_str(&rec.json)?;
-            if let Some(obj) = v.as_object_mut() {
-                // As `analyze`: empty lists are left out.
-                obj.remove("codes");
-                obj.remove("points");
-                if !codes.is_empty() {
-                    obj.insert("codes".into(), serde_json::to_value(&codes)?);
+            let mut by_clause: Vec<&[ClauseCode]> = Vec::new();
+            for (c, cc) in rec.clauses.iter().zip(&coded) {
+                let i = c.clause as usize;
+                if by_clause.len() <= i {
+                    by_clause.resize(i + 1, &[]);
                 }
-                if !points.is_empty() {
-                    obj.insert("points".into(), serde_json::to_value(&points)?);
-                }
-                if let Some(cl) = obj.get_mut("clauses").and_then(|c| c.as_array_mut()) {
-                    for (c, sc) in rec.clauses.iter().zip(&coded) {
-                        if let Some(o) = cl
-                            .get_mut(c.clause as usize)
-                            .and_then(|x| x.as_object_mut())
-                        {
-                            if sc.is_empty() {
-                                o.remove("codes");
-                            } else {
-                                o.insert("codes".into(), serde_json::to_value(sc)?);
-                            }
-                        }
-                    }
-                }
+                by_clause[i] = cc;
             }
-            serde_json::to_vec(&v)?
+            full_line(&rec.json, &codes, &points, &by_clause)?
         } else {
             // serialized straight from the values, fields in this order
             #[derive(serde::Serialize)]
@@ -257,6 +240,110 @@ pub fn reclassify(
         }
     }
     Ok(summary)
+}
+
+/// The members of a JSON object in their order, the values as their JSON
+/// text (borrowed from the line, not parsed).
+struct Members<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Members<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Members<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Members<'de>, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, &'de RawValue>()? {
+                    out.push((k, v));
+                }
+                Ok(Members(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Writes one member (`,"key":value`, no comma first) of an object.
+fn member(out: &mut Vec<u8>, first: &mut bool, key: &str, value: &[u8]) -> Result<()> {
+    if !*first {
+        out.push(b',');
+    }
+    *first = false;
+    serde_json::to_writer(&mut *out, key)?;
+    out.push(b':');
+    out.extend_from_slice(value);
+    Ok(())
+}
+
+/// The stored analysis line with the new codes: the record's `codes` and
+/// `points` right after `clauses` and each clause's `codes` last, where
+/// `analyze` writes them (left out when empty, as `analyze` does), every
+/// other member byte for byte as stored. With the codebook of the analysis
+/// the line is the stored one.
+fn full_line(
+    json: &str,
+    codes: &impl Serialize,
+    points: &impl Serialize,
+    clause_codes: &[&[ClauseCode]],
+) -> Result<Vec<u8>> {
+    let top: Members<'_> = serde_json::from_str(json)?;
+    let mut out = Vec::with_capacity(json.len() + 256);
+    out.push(b'{');
+    let mut first = true;
+    let record_codes = serde_json::to_vec(codes)?;
+    let record_points = serde_json::to_vec(points)?;
+    let mut placed = false;
+    for (k, v) in &top.0 {
+        match k.as_str() {
+            "codes" | "points" => continue,
+            "clauses" => {
+                let clauses: Vec<Members<'_>> = serde_json::from_str(v.get())?;
+                let mut arr = Vec::with_capacity(v.get().len() + 128);
+                arr.push(b'[');
+                for (i, c) in clauses.iter().enumerate() {
+                    if i > 0 {
+                        arr.push(b',');
+                    }
+                    arr.push(b'{');
+                    let mut first_member = true;
+                    for (ck, cv) in c.0.iter().filter(|(ck, _)| ck != "codes") {
+                        member(&mut arr, &mut first_member, ck, cv.get().as_bytes())?;
+                    }
+                    if let Some(cc) = clause_codes.get(i).filter(|cc| !cc.is_empty()) {
+                        member(
+                            &mut arr,
+                            &mut first_member,
+                            "codes",
+                            &serde_json::to_vec(cc)?,
+                        )?;
+                    }
+                    arr.push(b'}');
+                }
+                arr.push(b']');
+                member(&mut out, &mut first, k, &arr)?;
+                placed = true;
+            }
+            _ => member(&mut out, &mut first, k, v.get().as_bytes())?,
+        }
+        if placed {
+            placed = false;
+            // empty lists are left out, as `analyze` does
+            if record_codes != b"[]" {
+                member(&mut out, &mut first, "codes", &record_codes)?;
+            }
+            if record_points != b"[]" {
+                member(&mut out, &mut first, "points", &record_points)?;
+            }
+        }
+    }
+    out.push(b'}');
+    Ok(out)
 }
 
 /// The stored id as JSON (a number stays a number).
