@@ -671,6 +671,20 @@ fn reclassify_joins_clauses_to_records_across_read_batches() {
     assert!(o.stderr.is_empty());
     let b = lines(&re);
     assert_eq!(b.len(), a.len());
+    // three parts coded at once or one after the other: the same bytes
+    for threads in ["1", "3"] {
+        let other = dir.path().join(format!("re-{threads}.jsonl"));
+        reclassify(
+            &store,
+            &codebook("automotive"),
+            &other,
+            &["-q", "--threads", threads],
+        );
+        assert!(
+            std::fs::read(&other).unwrap() == std::fs::read(&re).unwrap(),
+            "--threads {threads} changes the output"
+        );
+    }
     // The three ways of reading a store give the same records: as a
     // stream, decoded ahead on a thread, and part by part (row groups of
     // 4,096 records: three parts here).
