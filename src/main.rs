@@ -831,14 +831,7 @@ pub(crate) fn check_store_encoder(
         encoder(model)?;
     }
     let config = vocmine::encoder::ModelConfig::load(&model.model.join("config.json"))?;
-    if manifest.encoder.as_deref() != Some(config.name.as_str()) {
-        return Err(Error::Config(format!(
-            "the store was analyzed with encoder `{}`, --model is `{}`",
-            manifest.encoder.as_deref().unwrap_or("none"),
-            config.name
-        )));
-    }
-    Ok(())
+    manifest.check_encoder(&config.name)
 }
 
 fn reclassify(r: ReclassifyArgs) -> Result<(), Error> {

@@ -298,52 +298,53 @@ fn full_line(
     let mut first = true;
     let record_codes = serde_json::to_vec(codes)?;
     let record_points = serde_json::to_vec(points)?;
-    let mut placed = false;
     for (k, v) in &top.0 {
         match k.as_str() {
-            "codes" | "points" => continue,
+            "codes" | "points" => {}
             "clauses" => {
-                let clauses: Vec<Members<'_>> = serde_json::from_str(v.get())?;
-                let mut arr = Vec::with_capacity(v.get().len() + 128);
-                arr.push(b'[');
-                for (i, c) in clauses.iter().enumerate() {
-                    if i > 0 {
-                        arr.push(b',');
-                    }
-                    arr.push(b'{');
-                    let mut first_member = true;
-                    for (ck, cv) in c.0.iter().filter(|(ck, _)| ck != "codes") {
-                        member(&mut arr, &mut first_member, ck, cv.get().as_bytes())?;
-                    }
-                    if let Some(cc) = clause_codes.get(i).filter(|cc| !cc.is_empty()) {
-                        member(
-                            &mut arr,
-                            &mut first_member,
-                            "codes",
-                            &serde_json::to_vec(cc)?,
-                        )?;
-                    }
-                    arr.push(b'}');
+                member(
+                    &mut out,
+                    &mut first,
+                    k,
+                    &clauses_with(v.get(), clause_codes)?,
+                )?;
+                // empty lists are left out, as `analyze` does
+                if record_codes != b"[]" {
+                    member(&mut out, &mut first, "codes", &record_codes)?;
                 }
-                arr.push(b']');
-                member(&mut out, &mut first, k, &arr)?;
-                placed = true;
+                if record_points != b"[]" {
+                    member(&mut out, &mut first, "points", &record_points)?;
+                }
             }
             _ => member(&mut out, &mut first, k, v.get().as_bytes())?,
-        }
-        if placed {
-            placed = false;
-            // empty lists are left out, as `analyze` does
-            if record_codes != b"[]" {
-                member(&mut out, &mut first, "codes", &record_codes)?;
-            }
-            if record_points != b"[]" {
-                member(&mut out, &mut first, "points", &record_points)?;
-            }
         }
     }
     out.push(b'}');
     Ok(out)
+}
+
+/// The stored `clauses` array (JSON text) with each clause's `codes`
+/// replaced by `clause_codes` (by position; last, left out when empty).
+fn clauses_with(json: &str, clause_codes: &[&[ClauseCode]]) -> Result<Vec<u8>> {
+    let clauses: Vec<Members<'_>> = serde_json::from_str(json)?;
+    let mut arr = Vec::with_capacity(json.len() + 128);
+    arr.push(b'[');
+    for (i, c) in clauses.iter().enumerate() {
+        if i > 0 {
+            arr.push(b',');
+        }
+        arr.push(b'{');
+        let mut first = true;
+        for (k, v) in c.0.iter().filter(|(k, _)| k != "codes") {
+            member(&mut arr, &mut first, k, v.get().as_bytes())?;
+        }
+        if let Some(cc) = clause_codes.get(i).filter(|cc| !cc.is_empty()) {
+            member(&mut arr, &mut first, "codes", &serde_json::to_vec(cc)?)?;
+        }
+        arr.push(b'}');
+    }
+    arr.push(b']');
+    Ok(arr)
 }
 
 /// The stored id as JSON (a number stays a number).

@@ -71,6 +71,19 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// Checks that the store was written with the encoder named `encoder`
+    /// (the `name` of its config.json), which must embed new texts (a
+    /// codebook's exemplars) in the same space as the stored clauses.
+    pub fn check_encoder(&self, encoder: &str) -> Result<()> {
+        if self.encoder.as_deref() == Some(encoder) {
+            return Ok(());
+        }
+        Err(Error::Config(format!(
+            "the store was analyzed with encoder `{}`, the model given is `{encoder}`",
+            self.encoder.as_deref().unwrap_or("none")
+        )))
+    }
+
     /// Reads and checks the manifest of the store in `dir` (`store.json`).
     pub fn read(dir: &Path) -> Result<Manifest> {
         let mpath = dir.join("store.json");
@@ -724,15 +737,9 @@ impl StoreReader {
         let manifest = Manifest::read(&dir)?;
         let open = |name: &str| -> Result<ParquetRecordBatchReader> {
             let path = dir.join(name);
-            let records = name == "records.parquet";
             let f = File::open(&path).map_err(|e| Error::io(&path, e))?;
-            ParquetRecordBatchReaderBuilder::try_new(f)
-                .and_then(|b| {
-                    let roots = columns.roots(b.parquet_schema(), records);
-                    let mask = ProjectionMask::roots(b.parquet_schema(), roots);
-                    b.with_projection(mask).with_batch_size(8192).build()
-                })
-                .map_err(|e| err(&path, e))
+            let b = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| err(&path, e))?;
+            projected(b, columns, name == "records.parquet", None, &path)
         };
         Ok(StoreReader {
             records: open("records.parquet")?,
@@ -809,6 +816,27 @@ impl StoreReader {
             done: false,
         })
     }
+}
+
+/// A reader of the columns `columns` asks for (of `records.parquet` when
+/// `records`, else of `clauses.parquet`), in batches of 8,192 rows, over
+/// the row groups `groups` (all when `None`).
+fn projected(
+    b: ParquetRecordBatchReaderBuilder<File>,
+    columns: Columns,
+    records: bool,
+    groups: Option<&[usize]>,
+    path: &Path,
+) -> Result<ParquetRecordBatchReader> {
+    let mask = ProjectionMask::roots(
+        b.parquet_schema(),
+        columns.roots(b.parquet_schema(), records),
+    );
+    let mut b = b.with_projection(mask).with_batch_size(8192);
+    if let Some(g) = groups {
+        b = b.with_row_groups(g.to_vec());
+    }
+    b.build().map_err(|e| err(path, e))
 }
 
 /// Records in one part of a [`StoreParts`] at most: a store whose row groups
@@ -967,20 +995,11 @@ impl StoreParts {
                     groups: &[usize]|
          -> Result<(PathBuf, ParquetRecordBatchReader)> {
             let path = self.dir.join(name);
-            let records = name == "records.parquet";
             // a File of its own: clones of one share the read offset
             let f = File::open(&path).map_err(|e| Error::io(&path, e))?;
             let b = ParquetRecordBatchReaderBuilder::new_with_metadata(f, meta.clone());
-            let mask = ProjectionMask::roots(
-                b.parquet_schema(),
-                self.columns.roots(b.parquet_schema(), records),
-            );
-            let reader = b
-                .with_projection(mask)
-                .with_row_groups(groups.to_vec())
-                .with_batch_size(8192)
-                .build()
-                .map_err(|e| err(&path, e))?;
+            let records = name == "records.parquet";
+            let reader = projected(b, self.columns, records, Some(groups), &path)?;
             Ok((path, reader))
         };
         let (rpath, rreader) = open("records.parquet", &self.records, &part.records)?;

@@ -746,14 +746,7 @@ impl PyEngine {
         let result = guarded(py, || -> Result<(String, Option<String>), Error> {
             let manifest = vocmine::store::Manifest::read(&store)?;
             if let (Some(e), true) = (encoder, manifest.dim > 0) {
-                if manifest.encoder.as_deref() != Some(e.config().name.as_str()) {
-                    return Err(Error::Config(format!(
-                        "{}: the store was analyzed with encoder `{}`, this engine has `{}`",
-                        store.display(),
-                        manifest.encoder.as_deref().unwrap_or("none"),
-                        e.config().name
-                    )));
-                }
+                manifest.check_encoder(&e.config().name)?;
             }
             let compile = |p: &Path| engine.compile_codebook(vocmine::CodebookSpec::load(p)?);
             let new = compile(&codebook)?;
