@@ -480,6 +480,7 @@ fn crosslingual() -> Res<()> {
             .collect();
         items.push(ItemMeta {
             id: format!("t{i}"),
+            clauses: 1,
             text: t.to_string(),
             language: a.language.code().to_string(),
             tokens,

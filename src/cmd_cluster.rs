@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use clap::Args;
 use vocmine::cluster::{
-    ClusterConfig, ClusterItems, ClusterModel, DraftOptions, ReportOptions, Weighting,
+    ClusterConfig, ClusterItems, ClusterLevel, ClusterModel, DraftOptions, ReportOptions, Weighting,
 };
 use vocmine::codebook::CodebookSpec;
 use vocmine::{Engine, Error, Outcome};
@@ -66,9 +66,20 @@ pub(crate) struct ClusterArgs {
     /// Cluster the clauses of every speaker, not only the customer's.
     #[arg(long)]
     all_speakers: bool,
+    /// What an item is: `clause`; `record` (every text record whole);
+    /// `auto` (a text record of up to 4 clauses that reads as one issue —
+    /// no positive and negative clause together, no disjoint codes — is
+    /// one item, the clauses of the others are items). Conversations are
+    /// clustered by clause.
+    #[arg(long, default_value = "auto", value_parser = parse_level)]
+    level: ClusterLevel,
     /// Clusters listed in the summary on stderr.
     #[arg(long, default_value_t = 10)]
     top: usize,
+}
+
+fn parse_level(s: &str) -> Result<ClusterLevel, String> {
+    ClusterLevel::parse(s).ok_or_else(|| format!("`{s}` is not clause, record or auto"))
 }
 
 fn is_store(p: &Path) -> bool {
@@ -106,10 +117,10 @@ pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
     // 1. Items: clause embeddings and what the report needs.
     let t = Instant::now();
     let Gathered {
-        items,
+        mut items,
         records,
         failed,
-    } = gather(&c.common, &c.model, spec.as_ref(), c.all_speakers)?;
+    } = gather(&c.common, &c.model, spec.as_ref(), c.all_speakers, c.level)?;
     let gather_s = t.elapsed().as_secs_f64();
     if items.is_empty() && c.extend.is_none() {
         return Err(Error::Config(format!(
@@ -129,7 +140,7 @@ pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
             let ext = if items.is_empty() {
                 None
             } else {
-                let v = items.vectors()?;
+                let v = items.take_vectors()?;
                 let langs: Vec<String> = items.languages().iter().map(|s| s.to_string()).collect();
                 let langs: Vec<&str> = langs.iter().map(String::as_str).collect();
                 Some(model.extend_with_languages(v, &langs)?)
@@ -138,7 +149,7 @@ pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
             (model, old, Some(dir.clone()), ext)
         }
         None => {
-            let v = items.vectors()?;
+            let v = items.take_vectors()?;
             let langs: Vec<String> = items.languages().iter().map(|s| s.to_string()).collect();
             let langs: Vec<&str> = langs.iter().map(String::as_str).collect();
             let model = ClusterModel::fit_with_languages(v, &langs, config)?;
@@ -172,9 +183,10 @@ pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
     if !c.common.quiet {
         let s = &report.summary;
         eprintln!(
-            "{records} records ({failed} failed), {} clauses clustered of {} ({} without embedding): {} clusters, {} outliers ({:.1}%)",
+            "{records} records ({failed} failed), {} items clustered of {} ({} of them records clustered whole; {} clauses without embedding): {} clusters, {} outliers ({:.1}%)",
             s.clustered,
             s.items,
+            items.whole_records(),
             items.skipped(),
             s.clusters,
             s.outliers,
@@ -182,7 +194,7 @@ pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
         );
         if let Some(e) = &extension {
             eprintln!(
-                "extended: {new_items} new clauses, {} assigned to existing clusters, {} new clusters, {} outliers",
+                "extended: {new_items} new items, {} assigned to existing clusters, {} new clusters, {} outliers",
                 e.assigned,
                 e.opened.len(),
                 e.outliers
@@ -192,7 +204,7 @@ pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
         for id in s.hottest.iter().take(c.top) {
             if let Some(cl) = report.clusters.get(*id as usize) {
                 eprintln!(
-                    "  #{:<4} {:>7.2}  {:>5} clauses{}{}  {}",
+                    "  #{:<4} {:>7.2}  {:>5} items{}{}  {}",
                     cl.id,
                     cl.hotness.score,
                     cl.size,
@@ -244,6 +256,7 @@ pub(crate) fn gather(
     model: &ModelArgs,
     spec: Option<&CodebookSpec>,
     all_speakers: bool,
+    level: ClusterLevel,
 ) -> Result<Gathered, Error> {
     let input = common.input.clone();
     let store = is_store(&input);
@@ -253,7 +266,7 @@ pub(crate) fn gather(
             input.display()
         )));
     }
-    let mut items = ClusterItems::new().all_speakers(all_speakers);
+    let mut items = ClusterItems::new().all_speakers(all_speakers).level(level);
     let mut records = 0u64;
     let mut failed = 0u64;
     if store {
@@ -266,6 +279,7 @@ pub(crate) fn gather(
                 json: false,
                 embeddings: true,
                 codes: spec.is_none(),
+                text_embeddings: level != ClusterLevel::Clause,
             };
             let mut reader = vocmine::store::StoreReader::open_with(&input, columns)?;
             if reader.manifest().dim == 0 {
@@ -421,7 +435,14 @@ pub(crate) fn draft(d: DraftArgs) -> Result<(), Error> {
         items,
         records,
         failed,
-    } = gather(&d.common, &d.model, None, d.all_speakers)?;
+    } = gather(
+        &d.common,
+        &d.model,
+        None,
+        d.all_speakers,
+        // codes are given to clauses: a draft's exemplars are clauses
+        ClusterLevel::Clause,
+    )?;
     if items.is_empty() {
         return Err(Error::Config(format!(
             "{}: no clause with an embedding to draft from ({records} records, {failed} failed)",

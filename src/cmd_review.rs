@@ -61,6 +61,7 @@ pub(crate) fn review(r: ReviewArgs) -> Result<(), Error> {
         json: false,
         embeddings: true,
         codes: false,
+        text_embeddings: false,
     };
     let mut reader = vocmine::store::StoreReader::open_with(&r.store, columns)?;
     let manifest = reader.manifest().clone();

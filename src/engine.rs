@@ -562,6 +562,7 @@ impl Engine {
             conversation: None,
             alerts: Vec::new(),
             warnings: record.warnings.clone(),
+            text_embedding: None,
         })
     }
 
@@ -707,16 +708,24 @@ impl Engine {
                 let mut it = encoded.into_iter();
                 for (o, texts) in outcomes.iter_mut().zip(&units) {
                     if let Outcome::Ok(a) = o {
+                        let mut record_text = None;
                         let probs: Vec<Option<crate::sentiment::Probs>> = texts
                             .iter()
-                            .map(|t| {
-                                t.as_ref().and_then(|_| it.next()).and_then(|e| {
-                                    e.logits
-                                        .as_deref()
-                                        .and_then(|l| crate::sentiment::text_probs(&map, l))
-                                })
+                            .enumerate()
+                            .map(|(k, t)| {
+                                let e = t.as_ref().and_then(|_| it.next())?;
+                                let p = e
+                                    .logits
+                                    .as_deref()
+                                    .and_then(|l| crate::sentiment::text_probs(&map, l));
+                                // the record's own text (turns are not kept)
+                                if k == 0 && a.turns.is_none() {
+                                    record_text = Some(e.clone());
+                                }
+                                p
                             })
                             .collect();
+                        a.text_embedding = record_text;
                         aggregate_sentiment(a, &probs, self.inner.record_model.as_ref());
                     }
                 }

@@ -99,6 +99,14 @@ pub struct Analysis {
     /// Problems with optional fields that were dropped.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<RecordError>,
+    /// The embedding of the whole text: text records of two or more
+    /// encoded customer clauses, from the encoder input that gives the
+    /// record sentiment its whole-text evidence (`None` otherwise: a record
+    /// of one clause has that clause's embedding). Not written to JSON
+    /// Lines; kept in a store; what clustering uses for a record clustered
+    /// whole ([`crate::cluster::ClusterLevel`]).
+    #[serde(skip)]
+    pub text_embedding: Option<Embedding>,
 }
 
 /// One analyzed turn of a conversation.

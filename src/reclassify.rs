@@ -68,6 +68,7 @@ pub fn reclassify(
         json: full,
         embeddings: new.uses_embeddings() || old.is_some_and(Codebook::uses_embeddings),
         codes: false,
+        text_embeddings: false,
     };
     let mut summary = ReclassifySummary::default();
     let code_record = |cb: &Codebook, rec: &StoredRecord| {

@@ -6,7 +6,9 @@
 //! ```text
 //! DIR/store.json        manifest: format version, encoder, dimension, counts
 //! DIR/records.parquet   one row per input record (incl. failures), with the
-//!                       output line as written (`json`)
+//!                       output line as written (`json`) and the whole
+//!                       text's embedding (`embedding`, float32[dim]; text
+//!                       records of two or more encoded clauses)
 //! DIR/clauses.parquet   one row per clause: spans, turn, role, language,
 //!                       sentiment, folded text, tokens (stems, char spans,
 //!                       negation), embedding (float32[dim]), codes, points
@@ -122,8 +124,22 @@ fn list_of(name: &str, item: DataType) -> Field {
     )
 }
 
-fn records_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
+/// The `embedding` column: float32[dim], the list nullable (no embedding),
+/// its items not (a whole embedding or none: decoding then needs no
+/// validity per value, about 30% of reading a store).
+fn embedding_field(dim: usize) -> Field {
+    Field::new(
+        "embedding",
+        DataType::FixedSizeList(
+            Arc::new(Field::new("item", DataType::Float32, false)),
+            dim as i32,
+        ),
+        true,
+    )
+}
+
+fn records_schema(dim: usize) -> SchemaRef {
+    let mut fields = vec![
         Field::new("row", DataType::UInt64, false),
         Field::new("id", DataType::Utf8, false),
         Field::new("id_json", DataType::Utf8, false),
@@ -142,7 +158,12 @@ fn records_schema() -> SchemaRef {
         list_of("codes", DataType::Utf8),
         Field::new("error", DataType::Utf8, true),
         Field::new("json", DataType::Utf8, false),
-    ]))
+    ];
+    if dim > 0 {
+        // the whole text's embedding (`Analysis::text_embedding`)
+        fields.push(embedding_field(dim));
+    }
+    Arc::new(Schema::new(fields))
 }
 
 fn clauses_schema(dim: usize) -> SchemaRef {
@@ -174,16 +195,7 @@ fn clauses_schema(dim: usize) -> SchemaRef {
         list_of("points", DataType::Utf8),
     ];
     if dim > 0 {
-        fields.push(Field::new(
-            "embedding",
-            // items not nullable (a whole embedding is, or none): decoding
-            // then needs no validity per value, about 30% of reading a store
-            DataType::FixedSizeList(
-                Arc::new(Field::new("item", DataType::Float32, false)),
-                dim as i32,
-            ),
-            true,
-        ));
+        fields.push(embedding_field(dim));
     }
     Arc::new(Schema::new(fields))
 }
@@ -210,6 +222,23 @@ impl std::fmt::Debug for StoreWriter {
     }
 }
 
+/// Appends one embedding (`None`, or one of another dimension: a null
+/// entry, its required items zeros).
+fn push_embedding(b: &mut FixedSizeListBuilder<Float32Builder>, e: Option<&[f32]>, dim: usize) {
+    match e.filter(|e| e.len() == dim && dim > 0) {
+        Some(e) => {
+            b.values().append_slice(e);
+            b.append(true);
+        }
+        None => {
+            for _ in 0..dim.max(1) {
+                b.values().append_value(0.0);
+            }
+            b.append(false);
+        }
+    }
+}
+
 impl StoreWriter {
     /// Creates (or replaces) a store in `dir`. `dim` is the embedding
     /// dimension (0 without an encoder).
@@ -233,7 +262,7 @@ impl StoreWriter {
             ArrowWriter::try_new(f, schema, Some(props())).map_err(|e| err(&path, e))
         };
         Ok(StoreWriter {
-            records: Some(open("records.parquet", records_schema())?),
+            records: Some(open("records.parquet", records_schema(dim))?),
             clauses: Some(open("clauses.parquet", clauses_schema(dim))?),
             dir,
             encoder,
@@ -317,8 +346,13 @@ impl StoreWriter {
         let mut c_codes = ListBuilder::new(StringBuilder::new());
         let mut c_points = ListBuilder::new(StringBuilder::new());
         let dim = self.dim.max(1) as i32;
-        let mut c_emb = FixedSizeListBuilder::new(Float32Builder::new(), dim)
-            .with_field(Arc::new(Field::new("item", DataType::Float32, false)));
+        let emb_builder =
+            || {
+                FixedSizeListBuilder::new(Float32Builder::new(), dim)
+                    .with_field(Arc::new(Field::new("item", DataType::Float32, false)))
+            };
+        let mut c_emb = emb_builder();
+        let mut r_emb = emb_builder();
 
         let str_of = |v: serde_json::Value| match v {
             serde_json::Value::String(s) => s,
@@ -352,6 +386,7 @@ impl StoreWriter {
                     r_pol.append_null();
                     r_codes.append(true);
                     r_error.append_value(f.error.kind.as_str());
+                    push_embedding(&mut r_emb, None, self.dim);
                 }
                 Outcome::Ok(a) => {
                     let id = a.id.to_string();
@@ -384,6 +419,11 @@ impl StoreWriter {
                     }
                     r_codes.append(true);
                     r_error.append_null();
+                    #[cfg(feature = "onnx")]
+                    let emb = a.text_embedding.as_ref().map(|e| e.embedding.as_slice());
+                    #[cfg(not(feature = "onnx"))]
+                    let emb = a.text_embedding.as_ref().map(|e| e.as_slice());
+                    push_embedding(&mut r_emb, emb, self.dim);
                     for (ci, c) in a.clauses.iter().enumerate() {
                         self.clause_count += 1;
                         c_row.append_value(row);
@@ -447,27 +487,14 @@ impl StoreWriter {
                         let emb = c.embedding.as_ref().map(|e| e.embedding.as_slice());
                         #[cfg(not(feature = "onnx"))]
                         let emb = c.embedding.as_ref().map(|e| e.as_slice());
-                        match emb.filter(|e| e.len() == self.dim && self.dim > 0) {
-                            Some(e) => {
-                                c_emb.values().append_slice(e);
-                                c_emb.append(true);
-                            }
-                            None => {
-                                // a null embedding; its (required) items are zeros
-                                for _ in 0..dim {
-                                    c_emb.values().append_value(0.0);
-                                }
-                                c_emb.append(false);
-                            }
-                        }
+                        push_embedding(&mut c_emb, emb, self.dim);
                     }
                 }
             }
         }
         let path = self.dir.clone();
-        let records = RecordBatch::try_new(
-            records_schema(),
-            vec![
+        let records = RecordBatch::try_new(records_schema(self.dim), {
+            let mut cols: Vec<ArrayRef> = vec![
                 Arc::new(r_row.finish()) as ArrayRef,
                 Arc::new(r_id.finish()),
                 Arc::new(r_id_json.finish()),
@@ -486,8 +513,12 @@ impl StoreWriter {
                 Arc::new(r_codes.finish()),
                 Arc::new(r_error.finish()),
                 Arc::new(r_json.finish()),
-            ],
-        )
+            ];
+            if self.dim > 0 {
+                cols.push(Arc::new(r_emb.finish()));
+            }
+            cols
+        })
         .map_err(|e| err(&path, e))?;
         let mut cols: Vec<ArrayRef> = vec![
             Arc::new(c_row.finish()),
@@ -630,6 +661,11 @@ pub struct StoredRecord {
     pub json: String,
     /// Codes at analysis time (record level).
     pub codes: Vec<String>,
+    /// The whole text's embedding ([`crate::Analysis::text_embedding`]:
+    /// text records of two or more encoded customer clauses; `None` for
+    /// the others, when [`Columns::text_embeddings`] is off, and in stores
+    /// written before vocmine kept it).
+    pub embedding: Option<StoredEmbedding>,
     /// The clauses.
     pub clauses: Vec<StoredClause>,
 }
@@ -647,6 +683,9 @@ pub struct Columns {
     /// The codes given at analysis time ([`StoredRecord::codes`] and
     /// [`StoredClause::codes`]; empty when off).
     pub codes: bool,
+    /// The whole texts' embeddings ([`StoredRecord::embedding`]; `None`
+    /// when off).
+    pub text_embeddings: bool,
 }
 
 impl Default for Columns {
@@ -655,6 +694,7 @@ impl Default for Columns {
             json: true,
             embeddings: true,
             codes: true,
+            text_embeddings: true,
         }
     }
 }
@@ -681,6 +721,7 @@ impl Columns {
         match (records, name) {
             (_, "codes") => self.codes,
             (true, "json") => self.json,
+            (true, "embedding") => self.text_embeddings,
             (true, n) => matches!(n, "row" | "id" | "id_json" | "line" | "time" | "error"),
             (false, "embedding") => self.embeddings,
             (false, n) => !matches!(n, "id" | "speaker" | "points"),
@@ -764,7 +805,8 @@ impl StoreReader {
             return Ok(None);
         };
         let batch = batch.map_err(|e| err(&rpath, e))?;
-        let mut out = decode_records(&batch, &rpath, self.columns)?;
+        let dim = self.manifest.dim;
+        let mut out = decode_records(&batch, &rpath, dim, self.columns)?;
         let Some(last) = out.last().map(|r| r.row) else {
             return Ok(Some(out));
         };
@@ -1006,7 +1048,7 @@ impl StoreParts {
         let mut out = Vec::new();
         for b in rreader {
             let b = b.map_err(|e| err(&rpath, e))?;
-            out.extend(decode_records(&b, &rpath, self.columns)?);
+            out.extend(decode_records(&b, &rpath, self.manifest.dim, self.columns)?);
         }
         let mut clauses = Vec::new();
         if !part.clauses.is_empty() {
@@ -1038,7 +1080,58 @@ fn attach(records: &mut [StoredRecord], clauses: Vec<(u64, StoredClause)>) {
 }
 
 /// The records of one batch of `records.parquet` (no clauses yet).
-fn decode_records(batch: &RecordBatch, path: &Path, columns: Columns) -> Result<Vec<StoredRecord>> {
+/// The embedding column of a batch, if read, with its values (checked
+/// against the manifest's `dim`).
+fn embedding_column<'a>(
+    b: &'a RecordBatch,
+    path: &Path,
+    dim: usize,
+) -> Result<Option<(&'a FixedSizeListArray, arrow::buffer::ScalarBuffer<f32>)>> {
+    let Some(c) = b.column_by_name("embedding") else {
+        return Ok(None);
+    };
+    let e = c
+        .as_any()
+        .downcast_ref::<FixedSizeListArray>()
+        .ok_or_else(|| err(path, "column `embedding` has the wrong type"))?;
+    if e.value_length() as usize != dim {
+        return Err(err(
+            path,
+            format!(
+                "embeddings of dimension {}, the manifest says {dim}",
+                e.value_length()
+            ),
+        ));
+    }
+    let v = e
+        .values()
+        .as_any()
+        .downcast_ref::<Float32Array>()
+        .ok_or_else(|| err(path, "column `embedding` does not hold float32 values"))?;
+    Ok(Some((e, v.values().clone())))
+}
+
+/// Row `i` of an embedding column (a view, not a copy).
+fn embedding_at(
+    col: &Option<(&FixedSizeListArray, arrow::buffer::ScalarBuffer<f32>)>,
+    i: usize,
+    dim: usize,
+) -> Option<StoredEmbedding> {
+    match col {
+        Some((e, v)) if !e.is_null(i) => {
+            let at = e.value_offset(i) as usize;
+            Some(StoredEmbedding(v.slice(at, dim)))
+        }
+        _ => None,
+    }
+}
+
+fn decode_records(
+    batch: &RecordBatch,
+    path: &Path,
+    dim: usize,
+    columns: Columns,
+) -> Result<Vec<StoredRecord>> {
     let rows = col::<UInt64Array>(batch, "row", path)?;
     let ids = col::<StringArray>(batch, "id", path)?;
     let id_jsons = col::<StringArray>(batch, "id_json", path)?;
@@ -1053,6 +1146,12 @@ fn decode_records(batch: &RecordBatch, path: &Path, columns: Columns) -> Result<
         true => Some(col::<ListArray>(batch, "codes", path)?),
         false => None,
     };
+    // stores written before the whole-text embeddings have no such column
+    let emb = if dim > 0 && columns.text_embeddings {
+        embedding_column(batch, path, dim)?
+    } else {
+        None
+    };
     let out: Vec<StoredRecord> = (0..batch.num_rows())
         .map(|i| StoredRecord {
             row: rows.value(i),
@@ -1065,6 +1164,7 @@ fn decode_records(batch: &RecordBatch, path: &Path, columns: Columns) -> Result<
             codes: codes
                 .map(|c| strings(list_values(c, i)))
                 .unwrap_or_default(),
+            embedding: embedding_at(&emb, i, dim),
             clauses: Vec::new(),
         })
         .collect();
@@ -1113,30 +1213,12 @@ fn decode_clauses(
         false => None,
     };
     let emb = if dim > 0 && columns.embeddings {
-        Some(col::<FixedSizeListArray>(b, "embedding", path)?)
+        Some(
+            embedding_column(b, path, dim)?
+                .ok_or_else(|| err(path, "column `embedding` is missing or has the wrong type"))?,
+        )
     } else {
         None
-    };
-    // the embeddings are views into the decoded column, not copies
-    let emb_values = match emb {
-        Some(e) => {
-            if e.value_length() as usize != dim {
-                return Err(err(
-                    path,
-                    format!(
-                        "embeddings of dimension {}, the manifest says {dim}",
-                        e.value_length()
-                    ),
-                ));
-            }
-            let v = e
-                .values()
-                .as_any()
-                .downcast_ref::<Float32Array>()
-                .ok_or_else(|| err(path, "column `embedding` does not hold float32 values"))?;
-            Some(v.values().clone())
-        }
-        None => None,
     };
     for i in 0..b.num_rows() {
         let terms = if folded.is_null(i) {
@@ -1200,13 +1282,7 @@ fn decode_clauses(
             }
             _ => None,
         };
-        let embedding = match (emb, &emb_values) {
-            (Some(e), Some(v)) if !e.is_null(i) => {
-                let at = e.value_offset(i) as usize;
-                Some(StoredEmbedding(v.slice(at, dim)))
-            }
-            _ => None,
-        };
+        let embedding = embedding_at(&emb, i, dim);
         out.push((
             rows.value(i),
             StoredClause {

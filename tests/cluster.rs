@@ -11,7 +11,7 @@
 //! Needs the default model built by `python3 models/setup.py` (required
 //! under CI, skipped elsewhere when missing).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -138,15 +138,130 @@ fn every_customer_clause_is_assigned_and_outliers_are_few_and_counted() {
         .collect();
     assert_eq!(got, expected, "one assignment per customer clause");
     let sum = &r["summary"];
+    // Items are clauses or whole records: never more than the clauses, and
+    // every outlier item leaves at least one clause without a cluster.
     let outliers = assignments(&r).iter().filter(|a| a.2.is_none()).count();
-    assert_eq!(sum["outliers"].as_u64().unwrap() as usize, outliers);
-    assert_eq!(sum["items"].as_u64().unwrap() as usize, expected.len());
+    assert!(sum["outliers"].as_u64().unwrap() as usize <= outliers);
+    assert!(sum["items"].as_u64().unwrap() as usize <= expected.len());
     assert!(sum["outlier_share"].as_f64().unwrap() < 0.10, "{sum}");
     let clusters = r["clusters"].as_array().unwrap();
     assert_eq!(sum["clusters"].as_u64().unwrap() as usize, clusters.len());
     // Sizes add up to the clustered clauses.
     let sizes: u64 = clusters.iter().map(|c| c["size"].as_u64().unwrap()).sum();
     assert_eq!(sizes, sum["clustered"].as_u64().unwrap());
+}
+
+/// `--level auto` (the default) clusters a text record of 2–4 customer
+/// clauses whole when it reads as one issue (no positive clause beside a
+/// negative one, no two clauses with disjoint codes), and its clauses share
+/// its cluster; `--level clause` makes every clause an item.
+#[test]
+fn short_records_of_one_issue_are_one_item_and_their_clauses_share_its_cluster() {
+    require_model!();
+    let dir = tempfile::tempdir().unwrap();
+    let (store, auto) = sample_cluster(dir.path(), &[]);
+    let by_clause = cluster(&[
+        "cluster",
+        s(&store),
+        "-o",
+        s(&dir.path().join("by-clause.json")),
+        "--codebook",
+        &automotive(),
+        "--level",
+        "clause",
+        "-q",
+    ]);
+    let clauses = customer_clauses(&dir.path().join("out.jsonl")).len();
+    assert_eq!(
+        by_clause["summary"]["items"].as_u64().unwrap() as usize,
+        clauses
+    );
+    // The records that the rule makes whole, from the analysis lines.
+    let mut whole: BTreeMap<String, usize> = BTreeMap::new();
+    for l in lines(&dir.path().join("out.jsonl")) {
+        let Some(cs) = l["clauses"].as_array() else {
+            continue;
+        };
+        if l.get("turns").is_some() || !(2..=4).contains(&cs.len()) {
+            continue;
+        }
+        let label = |c: &Value| c["sentiment"]["label"].as_str().unwrap_or("").to_owned();
+        let mixed =
+            cs.iter().any(|c| label(c) == "positive") && cs.iter().any(|c| label(c) == "negative");
+        let codes: Vec<BTreeSet<String>> = cs
+            .iter()
+            .map(|c| {
+                c["codes"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|x| x["code"].as_str().unwrap().to_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            })
+            .filter(|k: &BTreeSet<String>| !k.is_empty())
+            .collect();
+        let disjoint = codes
+            .iter()
+            .enumerate()
+            .any(|(i, a)| codes[i + 1..].iter().any(|b| a.is_disjoint(b)));
+        if !mixed && !disjoint {
+            let id = match &l["id"] {
+                Value::String(x) => x.clone(),
+                v => v.to_string(),
+            };
+            whole.insert(id, cs.len());
+        }
+    }
+    assert!(whole.len() >= 20, "the sample has short one-issue records");
+    let merged: usize = whole.values().map(|n| n - 1).sum();
+    assert_eq!(
+        auto["summary"]["items"].as_u64().unwrap() as usize,
+        clauses - merged
+    );
+    let mut cluster_of: BTreeMap<String, BTreeSet<Option<u64>>> = BTreeMap::new();
+    for (id, _, c) in assignments(&auto) {
+        cluster_of.entry(id).or_default().insert(c);
+    }
+    for id in whole.keys() {
+        assert_eq!(
+            cluster_of[id].len(),
+            1,
+            "{id}: its clauses share one cluster"
+        );
+    }
+}
+
+/// The store keeps the whole text's embedding of every text record of two
+/// or more clauses (what `--level auto` clusters), none for the others.
+#[test]
+fn the_store_keeps_the_whole_text_embedding_of_multi_clause_texts() {
+    require_model!();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_of(&root().join("corpora/sample.jsonl"), dir.path());
+    let mut reader = vocmine::store::StoreReader::open(&store).unwrap();
+    let dim = reader.manifest().dim;
+    let (mut whole, mut none) = (0, 0);
+    while let Some(batch) = reader.next_batch().unwrap() {
+        for r in batch {
+            let text = r.clauses.iter().all(|c| c.turn.is_none());
+            match &r.embedding {
+                Some(e) => {
+                    assert!(text && r.clauses.len() >= 2, "record {}", r.id);
+                    assert_eq!(e.len(), dim);
+                    let norm: f32 = e.iter().map(|x| x * x).sum::<f32>().sqrt();
+                    assert!((norm - 1.0).abs() < 1e-3, "record {}: norm {norm}", r.id);
+                    whole += 1;
+                }
+                None => {
+                    assert!(!text || r.clauses.len() < 2, "record {}", r.id);
+                    none += 1;
+                }
+            }
+        }
+    }
+    assert!(whole >= 20 && none >= 100, "{whole} whole, {none} without");
 }
 
 #[test]
@@ -466,11 +581,11 @@ fn the_model_is_saved_beside_the_store_and_extend_assigns_without_reclustering()
         "clusters.model.json",
         "clusters.vectors.npy",
         "clusters.items.jsonl",
-        "clusters.index.hnsw.graph",
-        "clusters.index.hnsw.data",
     ] {
         assert!(model.join(f).is_file(), "{f} beside the store");
     }
+    // The HNSW index is built when the model is first extended.
+    assert!(!model.join("clusters.index.hnsw.graph").exists());
     let o2 = dir.path().join("c2.json");
     let r2 = cluster(&[
         "cluster",
@@ -495,7 +610,10 @@ fn the_model_is_saved_beside_the_store_and_extend_assigns_without_reclustering()
     let saved: Value =
         serde_json::from_str(&std::fs::read_to_string(model.join("clusters.model.json")).unwrap())
             .unwrap();
-    assert_eq!(saved["items"].as_u64().unwrap() as usize, a2.len());
+    assert_eq!(saved["items"], r2["summary"]["items"]);
+    for f in ["clusters.index.hnsw.graph", "clusters.index.hnsw.data"] {
+        assert!(model.join(f).is_file(), "{f} written by --extend");
+    }
 }
 
 #[test]

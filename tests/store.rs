@@ -721,6 +721,7 @@ fn reclassify_joins_clauses_to_records_across_read_batches() {
         json: false,
         embeddings: false,
         codes: false,
+        text_embeddings: false,
     };
     let parts = vocmine::store::StoreParts::open_with(&store, lean)
         .unwrap()

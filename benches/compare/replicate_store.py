@@ -12,7 +12,12 @@ changes nothing a throughput measurement depends on. Row groups are written
 as `vocmine analyze --store` writes them: every 4,096 records, the clauses
 of those records together.
 
-    python replicate_store.py SRC_DIR DST_DIR --copies 100
+    python replicate_store.py SRC_DIR DST_DIR --copies 100 [--noise 0.05]
+
+With `--noise X` every copy after the first has its embeddings (clauses' and
+records') perturbed — uniform ±X/2 per coordinate, re-normalized, cosine
+about 0.96 to the source at 0.05 — so that a clustering benchmark sees
+distinct near-duplicates rather than exact copies.
 
 Needs pyarrow (`pip install pyarrow`).
 """
@@ -30,6 +35,7 @@ def main():
     ap.add_argument("src")
     ap.add_argument("dst")
     ap.add_argument("--copies", type=int, default=100)
+    ap.add_argument("--noise", type=float, default=0.0)
     args = ap.parse_args()
     try:
         import pyarrow as pa
@@ -47,6 +53,18 @@ def main():
     shutil.rmtree(args.dst, ignore_errors=True)
     os.makedirs(args.dst)
 
+    def perturbed(col, k):
+        import numpy as np
+
+        dim = col.type.list_size
+        flat = col.values.slice(col.offset * dim, len(col) * dim)
+        x = flat.to_numpy(zero_copy_only=False).reshape(-1, dim).astype(np.float32)
+        rng = np.random.default_rng(k)
+        y = x + args.noise * (rng.random(x.shape, dtype=np.float32) - 0.5)
+        y /= np.maximum(np.linalg.norm(y, axis=1, keepdims=True), 1e-12)
+        values = pa.array(y.reshape(-1), pa.float32())
+        return pa.FixedSizeListArray.from_arrays(values, type=col.type, mask=col.is_null())
+
     def shifted(table, k, with_ids):
         cols = {}
         for name in table.column_names:
@@ -55,6 +73,8 @@ def main():
                 col = pc.cast(pc.add(col, pa.scalar(k * n, col.type)), col.type)
             elif with_ids and name == "id":
                 col = pc.binary_join_element_wise(col, pa.scalar(f"#{k}"), "")
+            elif name == "embedding" and args.noise > 0 and k > 0:
+                col = perturbed(col.combine_chunks(), k)
             elif with_ids and name == "id_json":
                 # a JSON string or number becomes the JSON string "ID#k"
                 ids = pc.binary_join_element_wise(records["id"], pa.scalar(f"#{k}"), "")

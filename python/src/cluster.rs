@@ -3,7 +3,9 @@
 //! `vocmine::cluster`; this only converts.
 
 use pyo3::prelude::*;
-use vocmine::cluster::{ClusterConfig, ClusterItems, ClusterModel, ReportOptions, Vectors};
+use vocmine::cluster::{
+    ClusterConfig, ClusterItems, ClusterLevel, ClusterModel, ReportOptions, Vectors,
+};
 use vocmine::Error;
 
 use super::{convert_all, guarded, to_py_err, PyEngine};
@@ -22,14 +24,23 @@ fn config(json: &str) -> Result<ClusterConfig, Error> {
 /// takes them) analyzed by `engine` (which needs a model): the report as
 /// JSON (`summary`, `clusters`, `assignments`).
 #[pyfunction]
-#[pyo3(signature = (engine, items, config_json="", all_speakers=false))]
+#[pyo3(signature = (engine, items, config_json="", all_speakers=false, level="auto"))]
 pub(crate) fn cluster_records_json(
     py: Python<'_>,
     engine: PyRef<'_, PyEngine>,
     items: &Bound<'_, PyAny>,
     config_json: &str,
     all_speakers: bool,
+    level: &str,
 ) -> PyResult<String> {
+    let level = ClusterLevel::parse(level).ok_or_else(|| {
+        to_py_err(
+            py,
+            Error::Config(format!(
+                "level must be clause, record or auto, got `{level}`"
+            )),
+        )
+    })?;
     if engine.encoder.is_none() {
         return Err(to_py_err(
             py,
@@ -44,7 +55,7 @@ pub(crate) fn cluster_records_json(
     let outcomes = engine.run_chunk(py, converted, 1, false)?;
     let eng = &engine.engine;
     let result = guarded(py, move || -> Result<String, Error> {
-        let mut items = ClusterItems::new().all_speakers(all_speakers);
+        let mut items = ClusterItems::new().all_speakers(all_speakers).level(level);
         for o in &outcomes {
             if let Some(a) = o.analysis() {
                 items.add_analysis(a, eng.segmenter())?;

@@ -542,7 +542,9 @@ class Engine:
             out["lines"] = _json.loads(lines)
         return out
 
-    def cluster(self, data: Any, *, all_speakers: bool = False, **settings: Any) -> dict:
+    def cluster(
+        self, data: Any, *, all_speakers: bool = False, level: str = "auto", **settings: Any
+    ) -> dict:
         """Hot issues: clusters the customer clauses of ``data`` by meaning.
 
         ``data`` holds records as :meth:`analyze` takes them (dicts, JSON
@@ -556,6 +558,14 @@ class Engine:
         ``assignments`` (one ``{id, clause, cluster}`` per clause; ``cluster``
         is ``None`` for outliers).
 
+        ``level``: what one item is — ``"clause"``; ``"record"`` (every text
+        record whole, by its whole-text embedding); ``"auto"`` (the default:
+        a text record of up to 4 clauses that reads as one issue, with no
+        positive and negative clause together and no disjoint codes, is one
+        item; the clauses of the others are items). Conversations are
+        clustered by clause. The clauses of a record clustered whole share
+        its cluster in ``assignments``.
+
         Build the engine with ``pos=True`` for the CLI's Chinese labels
         (nouns, verbs, adjectives only); the clusters do not depend on it.
 
@@ -565,7 +575,8 @@ class Engine:
 
         Raises:
             ConfigError: the engine has no model, no clause could be
-                clustered, or a setting is unknown or out of range.
+                clustered, ``level`` is unknown, or a setting is unknown or
+                out of range.
 
         Example:
             >>> engine = Engine()                                   # doctest: +SKIP
@@ -575,7 +586,7 @@ class Engine:
         records = _as_records(data)
         return _json.loads(
             _vocmine.cluster_records_json(
-                self._native, records, _json.dumps(settings), all_speakers
+                self._native, records, _json.dumps(settings), all_speakers, level
             )
         )
 

@@ -1,7 +1,7 @@
 """Type stubs of the ``vocmine`` package."""
 
 import os
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Literal, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -99,7 +99,12 @@ class Engine:
         output: Optional[Union[str, os.PathLike[str]]] = None,
     ) -> dict[str, Any]: ...
     def cluster(
-        self, data: Union[_Record, Iterable[_Record]], *, all_speakers: bool = False, **settings: Any
+        self,
+        data: Union[_Record, Iterable[_Record]],
+        *,
+        all_speakers: bool = False,
+        level: Literal["clause", "record", "auto"] = "auto",
+        **settings: Any,
     ) -> dict[str, Any]: ...
 
 def read_gold(path: Union[str, os.PathLike[str]]) -> list[dict[str, Any]]: ...

@@ -110,7 +110,11 @@ def compare_json(before: str, after: str, path: Optional[str] = None, lines: Opt
 def _raise(kind: str, message: str = "test") -> None: ...
 def read_gold_json(path: str) -> str: ...
 def cluster_records_json(
-    engine: Engine, items: Sequence[Any], config_json: str = "", all_speakers: bool = False
+    engine: Engine,
+    items: Sequence[Any],
+    config_json: str = "",
+    all_speakers: bool = False,
+    level: str = "auto",
 ) -> str: ...
 def cluster_vectors_json(
     data: bytes, dim: int, languages: Optional[Sequence[str]] = None, config_json: str = ""

@@ -1,5 +1,7 @@
 //! The HNSW index over unit vectors (`hnsw_rs`), with a deterministic build
-//! and dump/reload beside a store.
+//! and dump/reload beside a store: what assigns new vectors to a model's
+//! clusters (`ClusterModel::extend`, `assign`). Fitting does not need it
+//! (its kNN graph comes from `knn.rs`), so it is built when first needed.
 //!
 //! * **Distance**: `1 − a·b` on unit vectors ([`UnitCosine`]). `hnsw_rs`'s own
 //!   `DistDot` asserts `a·b ≤ 1`, which rounding breaks for near-duplicates
@@ -25,6 +27,9 @@ use serde::{Deserialize, Serialize};
 
 use super::vectors::dot;
 use crate::error::{Error, Result};
+
+/// Extensions of a saved index's files (`hnsw_rs`'s dump), graph first.
+const FILES: [&str; 2] = ["hnsw.graph", "hnsw.data"];
 
 /// `1 − a·b` for unit vectors, never below 0.
 #[derive(Debug, Default, Clone, Copy)]
@@ -218,16 +223,32 @@ impl VectorIndex {
         out
     }
 
-    /// Writes `BASENAME.hnsw.graph` and `BASENAME.hnsw.data` into `dir`
-    /// (which must exist), replacing earlier files of that name.
-    pub fn save(&self, dir: &Path, basename: &str) -> Result<()> {
-        let tmp = format!("{basename}.tmp");
-        for ext in ["hnsw.graph", "hnsw.data"] {
-            let p = dir.join(format!("{tmp}.{ext}"));
+    /// The files of an index saved as `basename` in `dir`.
+    fn files(dir: &Path, basename: &str) -> [std::path::PathBuf; 2] {
+        FILES.map(|ext| dir.join(format!("{basename}.{ext}")))
+    }
+
+    /// Whether an index was saved as `basename` in `dir` (its graph file
+    /// exists; [`load`](Self::load) checks the rest).
+    pub fn exists(dir: &Path, basename: &str) -> bool {
+        Self::files(dir, basename)[0].exists()
+    }
+
+    /// Removes the files of an index saved as `basename` in `dir`, if any.
+    pub fn remove(dir: &Path, basename: &str) -> Result<()> {
+        for p in Self::files(dir, basename) {
             if p.exists() {
                 std::fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
             }
         }
+        Ok(())
+    }
+
+    /// Writes `BASENAME.hnsw.graph` and `BASENAME.hnsw.data` into `dir`
+    /// (which must exist), replacing earlier files of that name.
+    pub fn save(&self, dir: &Path, basename: &str) -> Result<()> {
+        let tmp = format!("{basename}.tmp");
+        Self::remove(dir, &tmp)?;
         let dumped = catch_unwind(AssertUnwindSafe(|| self.hnsw.file_dump(dir, &tmp)))
             .map_err(|p| Error::Resource {
                 path: dir.join(&tmp),
@@ -239,9 +260,10 @@ impl VectorIndex {
                 line: 0,
                 message: format!("cannot write the HNSW index: {e}"),
             })?;
-        for ext in ["hnsw.graph", "hnsw.data"] {
-            let from = dir.join(format!("{dumped}.{ext}"));
-            let to = dir.join(format!("{basename}.{ext}"));
+        for (from, to) in Self::files(dir, &dumped)
+            .into_iter()
+            .zip(Self::files(dir, basename))
+        {
             std::fs::rename(&from, &to).map_err(|e| Error::io(&to, e))?;
         }
         Ok(())
@@ -260,8 +282,9 @@ impl VectorIndex {
         dim: usize,
         params: HnswParams,
     ) -> Result<VectorIndex> {
-        let graph = dir.join(format!("{basename}.hnsw.graph"));
-        for p in [&graph, &dir.join(format!("{basename}.hnsw.data"))] {
+        let files = Self::files(dir, basename);
+        let graph = files[0].clone();
+        for p in &files {
             if !p.is_file() {
                 return Err(Error::io(
                     p,

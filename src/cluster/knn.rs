@@ -451,22 +451,12 @@ pub(crate) fn projected(v: &Vectors, k: usize, r: usize, candidates: usize, seed
 /// banking77 (10k, 1,000 sampled points; `recall_probe` below): no round
 /// 0.8725, one round 0.9907 (0.14 s), two 0.9932, where one HNSW search per
 /// point (ef = 48) reaches 0.9976 in 0.35 s.
+#[cfg(test)]
 pub(crate) fn from_links(v: &Vectors, links: &[Vec<u32>], k: usize, rounds: usize) -> Knn {
     let n = v.len();
     let k = k.min(n.saturating_sub(1));
     let adj = links;
-    let score = |i: usize, cands: &mut Vec<u32>| -> Vec<(f32, u32)> {
-        cands.sort_unstable();
-        cands.dedup();
-        let mut top = TopK::new(k);
-        let q = v.row(i);
-        for &j in cands.iter() {
-            if j as usize != i && (j as usize) < n {
-                top.push(super::vectors::dot(q, v.row(j as usize)), j);
-            }
-        }
-        top.into_sorted()
-    };
+    let score = |i: usize, cands: &mut Vec<u32>| best_of(v, i, k, cands);
     let mut rows: Vec<Vec<(f32, u32)>> = (0..n)
         .into_par_iter()
         .map_init(Vec::new, |cands, i| {
@@ -491,6 +481,171 @@ pub(crate) fn from_links(v: &Vectors, links: &[Vec<u32>], k: usize, rounds: usiz
                 score(i, cands)
             })
             .collect();
+    }
+    flatten(rows, k)
+}
+
+/// The `k` most similar of the candidate rows `cands` to row `i` (itself
+/// and ids beyond `v` left out), best first; `cands` is sorted and
+/// deduplicated in place.
+fn best_of(v: &Vectors, i: usize, k: usize, cands: &mut Vec<u32>) -> Vec<(f32, u32)> {
+    cands.sort_unstable();
+    cands.dedup();
+    let mut top = TopK::new(k);
+    let q = v.row(i);
+    for &j in cands.iter() {
+        if j as usize != i && (j as usize) < v.len() {
+            top.push(super::vectors::dot(q, v.row(j as usize)), j);
+        }
+    }
+    top.into_sorted()
+}
+
+/// The leaves (≤ `leaf` rows each) of one random-projection tree over
+/// `rows`: each node splits its rows at the median of their projections on
+/// the difference of two of its rows drawn by a generator seeded from its
+/// parent's seed, ties broken by row; so the tree does not depend on the
+/// thread count that builds it.
+fn rp_leaves(v: &Vectors, mut rows: Vec<u32>, leaf: usize, seed: u64) -> Vec<Vec<u32>> {
+    if rows.len() <= leaf.max(2) {
+        return vec![rows];
+    }
+    let mut rng = super::rng::Rng::new(seed);
+    let ia = rng.below(rows.len());
+    let mut ib = rng.below(rows.len() - 1);
+    if ib >= ia {
+        ib += 1;
+    }
+    let (a, b) = (rows[ia] as usize, rows[ib] as usize);
+    let dir: Vec<f32> = v.row(a).iter().zip(v.row(b)).map(|(a, b)| a - b).collect();
+    let mut keyed: Vec<(f32, u32)> = rows
+        .iter()
+        .map(|&r| (super::vectors::dot(v.row(r as usize), &dir), r))
+        .collect();
+    let mid = keyed.len() / 2;
+    keyed.select_nth_unstable_by(mid, |x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+    let right: Vec<u32> = keyed[mid..].iter().map(|x| x.1).collect();
+    rows.clear();
+    rows.extend(keyed[..mid].iter().map(|x| x.1));
+    let child = |salt: u64| rng_child(seed, salt);
+    let (mut l, r) = rayon::join(
+        || rp_leaves(v, rows, leaf, child(1)),
+        || rp_leaves(v, right, leaf, child(2)),
+    );
+    l.extend(r);
+    l
+}
+
+fn rng_child(seed: u64, salt: u64) -> u64 {
+    super::rng::Rng::new(seed.wrapping_mul(31).wrapping_add(salt)).next_u64()
+}
+
+/// Approximate kNN without an index (NN-descent from a random-projection
+/// forest): every row's first candidates are the rows sharing a leaf with
+/// it in `trees` random-projection trees (leaves of ≤ `leaf` rows); then
+/// each of `rounds` rounds scores the neighbours of its neighbours and the
+/// rows that list it (at most `k` of them, the most similar) and keeps the
+/// k best. Each round reads only the previous round's lists, and the
+/// trees do not depend on the thread count, so neither does the result.
+/// Everything runs in parallel, and memory is a few lists per row.
+pub(crate) fn descent(
+    v: &Vectors,
+    k: usize,
+    trees: usize,
+    leaf: usize,
+    rounds: usize,
+    seed: u64,
+) -> Knn {
+    let n = v.len();
+    let k = k.min(n.saturating_sub(1));
+    let forest: Vec<Vec<Vec<u32>>> = (0..trees)
+        .into_par_iter()
+        .map(|t| {
+            rp_leaves(
+                v,
+                (0..n as u32).collect(),
+                leaf,
+                rng_child(seed, 1000 + t as u64),
+            )
+        })
+        .collect();
+    // Rows are visited in the order of the first tree's leaves: rows close
+    // in that order are close in space, so the rows one compares itself
+    // with are mostly those its predecessor just read (in cache).
+    let order: Vec<u32> = forest.first().map_or_else(
+        || (0..n as u32).collect(),
+        |leaves| leaves.iter().flatten().copied().collect(),
+    );
+    // First lists: the pairs within each leaf of each tree (a leaf's rows
+    // gathered once, every pair scored once).
+    let mut tops: Vec<TopK> = (0..n).map(|_| TopK::new(k)).collect();
+    for leaves in &forest {
+        let lists: Vec<Vec<(u32, TopK)>> = leaves
+            .par_iter()
+            .map(|members| {
+                let m = members.len();
+                let d = v.dim();
+                let mut buf = Vec::with_capacity(m * d);
+                for &r in members {
+                    buf.extend_from_slice(v.row(r as usize));
+                }
+                let mut local: Vec<TopK> = (0..m).map(|_| TopK::new(k)).collect();
+                for a in 0..m {
+                    for b in a + 1..m {
+                        let s =
+                            super::vectors::dot(&buf[a * d..(a + 1) * d], &buf[b * d..(b + 1) * d]);
+                        local[a].push(s, members[b]);
+                        local[b].push(s, members[a]);
+                    }
+                }
+                members.iter().copied().zip(local).collect()
+            })
+            .collect();
+        for (r, list) in lists.into_iter().flatten() {
+            let t = &mut tops[r as usize];
+            for (s, j) in list.items {
+                // the same pair may share a leaf in several trees
+                if !t.items.iter().any(|x| x.1 == j) {
+                    t.push(s, j);
+                }
+            }
+        }
+    }
+    drop(forest);
+    let mut rows: Vec<Vec<(f32, u32)>> = tops.into_iter().map(TopK::into_sorted).collect();
+    let score = |i: usize, cands: &mut Vec<u32>| best_of(v, i, k, cands);
+    for _ in 0..rounds {
+        // Reverse lists: the rows that list i, the k most similar (ties by
+        // row), in a fixed order.
+        let mut reverse: Vec<Vec<(f32, u32)>> = vec![Vec::new(); n];
+        for (i, r) in rows.iter().enumerate() {
+            for &(s, j) in r {
+                reverse[j as usize].push((s, i as u32));
+            }
+        }
+        reverse.par_iter_mut().for_each(|r| {
+            r.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            r.truncate(k);
+        });
+        let prev = &rows;
+        let reverse = &reverse;
+        let next: Vec<(u32, Vec<(f32, u32)>)> = order
+            .par_iter()
+            .map_init(Vec::new, |cands, &i| {
+                let i = i as usize;
+                cands.clear();
+                for &(_, j) in prev[i].iter().chain(&reverse[i]) {
+                    cands.push(j);
+                    cands.extend(prev[j as usize].iter().map(|x| x.1));
+                }
+                (i as u32, score(i, cands))
+            })
+            .collect();
+        let mut fresh = vec![Vec::new(); n];
+        for (i, r) in next {
+            fresh[i as usize] = r;
+        }
+        rows = fresh;
     }
     flatten(rows, k)
 }
@@ -577,6 +732,48 @@ mod tests {
     }
 
     #[test]
+    fn descent_recalls_and_is_the_same_on_any_thread_count() {
+        // 2,000 points in 16 dimensions around 20 directions.
+        let mut rng = crate::cluster::rng::Rng::new(3);
+        let centres: Vec<Vec<f32>> = (0..20)
+            .map(|_| (0..16).map(|_| rng.next_f64() as f32 - 0.5).collect())
+            .collect();
+        let rows: Vec<Vec<f32>> = (0..2000)
+            .map(|i| {
+                centres[i % 20]
+                    .iter()
+                    .map(|c| c + 0.3 * (rng.next_f64() as f32 - 0.5))
+                    .collect()
+            })
+            .collect();
+        let v = Vectors::from_rows(&rows).unwrap();
+        let truth = exact(&v, 10);
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| descent(&v, 10, 8, 32, 2, 42))
+        };
+        let one = run(1);
+        for t in [2, 3] {
+            let other = run(t);
+            assert_eq!(one.ids, other.ids, "{t} threads");
+            assert_eq!(one.sims, other.sims, "{t} threads");
+        }
+        let mut hit = 0;
+        for i in 0..v.len() {
+            let sa: Vec<usize> = truth.row(i).map(|x| x.0).collect();
+            hit += one.row(i).filter(|x| sa.contains(&x.0)).count();
+        }
+        let recall = hit as f64 / (10.0 * v.len() as f64);
+        assert!(recall > 0.95, "{recall}");
+        // Tiny inputs: every row is one leaf.
+        let two = descent(&Vectors::from_rows(&rows[..3]).unwrap(), 10, 8, 32, 2, 1);
+        assert_eq!((two.k, two.row(0).count()), (2, 2));
+    }
+
+    #[test]
     fn index_knn_recalls() {
         let v = points();
         let mut idx = VectorIndex::new(4, v.len(), HnswParams::default()).unwrap();
@@ -630,6 +827,23 @@ mod recall_probe {
             }
             hit as f64 / (15.0 * sample.len() as f64)
         };
+        // VOCMINE_KNN_DESCENT="trees,leaf,rounds;…": only these.
+        if let Ok(cfg) = std::env::var("VOCMINE_KNN_DESCENT") {
+            for c in cfg.split(';') {
+                let x: Vec<usize> = c.split(',').map(|x| x.parse().unwrap()).collect();
+                let t = std::time::Instant::now();
+                let a = descent(&v, 15, x[0], x[1], x[2], 42);
+                println!(
+                    "descent trees={} leaf={} rounds={}: {:.2}s recall={:.4}",
+                    x[0],
+                    x[1],
+                    x[2],
+                    t.elapsed().as_secs_f64(),
+                    recall(&a)
+                );
+            }
+            return;
+        }
         let t = std::time::Instant::now();
         let p = projected(&v, 15, 128, 45, 42);
         println!(

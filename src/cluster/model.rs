@@ -29,6 +29,17 @@ pub const INDEX_BASENAME: &str = "clusters.index";
 const PROJECT_ABOVE: usize = 4096;
 const PROJECTION: usize = 128;
 
+/// Above `exact_limit`: NN-descent from this many random-projection trees
+/// with leaves of at most `DESCENT_LEAF` rows, refined `DESCENT_ROUNDS`
+/// times (`knn::descent`; recall@15 in its documentation).
+const DESCENT_TREES: usize = 8;
+const DESCENT_LEAF: usize = 32;
+const DESCENT_ROUNDS: usize = 2;
+
+/// Assigning more vectors than this to a model of more than `exact_limit`
+/// items without an index builds one for the call (brute force below).
+const ASSIGN_BRUTE_MAX: usize = 256;
+
 const FORMAT: &str = "vocmine-clusters";
 const FORMAT_VERSION: u32 = 1;
 
@@ -108,11 +119,15 @@ pub(crate) fn fit(
     // 1. kNN.
     let t = Instant::now();
     let (knn, index, method): (Knn, Option<VectorIndex>, KnnMethod) = if n > cfg.exact_limit {
-        let all: Vec<usize> = (0..n).collect();
-        let idx = build_index(&sub, &all, cfg)?;
-        timings.index = t.elapsed().as_secs_f64();
-        let knn = knn::from_links(&sub, &idx.links(), cfg.k, 1);
-        (knn, Some(idx), KnnMethod::Hnsw)
+        let knn = knn::descent(
+            &sub,
+            cfg.k,
+            DESCENT_TREES,
+            DESCENT_LEAF,
+            DESCENT_ROUNDS,
+            cfg.seed,
+        );
+        (knn, None, KnnMethod::Descent)
     } else if n > PROJECT_ABOVE && sub.dim() > 2 * PROJECTION {
         let knn = knn::projected(&sub, cfg.k, PROJECTION, 3 * cfg.k, cfg.seed);
         (knn, None, KnnMethod::Projected)
@@ -408,6 +423,8 @@ impl ClusterModel {
         }
         let c = LanguageCentering::fit(&vectors, languages)?;
         let centred = c.apply(&vectors, Some(languages))?;
+        // the model keeps the centred rows: one copy in memory, not two
+        drop(vectors);
         // Language groups: the languages with a mean of their own.
         let own: Vec<&str> = c.languages().collect();
         let groups: Vec<Option<u32>> = languages
@@ -537,8 +554,9 @@ impl ClusterModel {
         self.assign_threshold
     }
 
-    /// Whether the HNSW index has been built (always after `fit` on more
-    /// than `exact_limit` vectors, after `build_index`, `save` or `load`).
+    /// Whether the HNSW index has been built ([`build_index`](Self::build_index),
+    /// [`extend`](Self::extend), or [`load`](Self::load) of a model saved
+    /// with one). Fitting builds none: its kNN graph needs no index.
     pub fn has_index(&self) -> bool {
         self.index.is_some()
     }
@@ -555,10 +573,10 @@ impl ClusterModel {
         Ok(t.elapsed().as_secs_f64())
     }
 
-    /// The `k` nearest items (row, similarity) of `q`: through the index when
-    /// built, by brute force otherwise.
-    fn neighbours(&self, q: &[f32], k: usize) -> Vec<(usize, f32)> {
-        match &self.index {
+    /// The `k` nearest items (row, similarity) of `q`: through `index` when
+    /// given, by brute force otherwise.
+    fn neighbours(&self, q: &[f32], k: usize, index: Option<&VectorIndex>) -> Vec<(usize, f32)> {
+        match index {
             Some(idx) => {
                 // Similarities recomputed exactly, so that index and brute
                 // force give the same numbers.
@@ -599,7 +617,7 @@ impl ClusterModel {
     /// each vector's language.
     pub fn assign(&self, new: &Vectors) -> Result<Vec<Assignment>> {
         let new = self.prepare(new, None)?;
-        Ok(self.assign_prepared(&new))
+        self.assign_prepared(&new)
     }
 
     /// [`assign`](Self::assign) with the language of each new vector.
@@ -609,12 +627,26 @@ impl ClusterModel {
         languages: &[&str],
     ) -> Result<Vec<Assignment>> {
         let new = self.prepare(new, Some(languages))?;
-        Ok(self.assign_prepared(&new))
+        self.assign_prepared(&new)
     }
 
-    fn assign_prepared(&self, new: &Vectors) -> Vec<Assignment> {
+    fn assign_prepared(&self, new: &Vectors) -> Result<Vec<Assignment>> {
         let k = self.config.k;
-        (0..new.len())
+        // A large model without an index: one for this call when there is
+        // much to assign, brute force otherwise.
+        let built;
+        let index = match &self.index {
+            Some(i) => Some(i),
+            None if self.index_rows.len() > self.config.exact_limit
+                && new.len() > ASSIGN_BRUTE_MAX =>
+            {
+                let rows: Vec<usize> = self.index_rows.iter().map(|&r| r as usize).collect();
+                built = build_index(&self.vectors, &rows, &self.config)?;
+                Some(&built)
+            }
+            None => None,
+        };
+        Ok((0..new.len())
             .into_par_iter()
             .map(|i| {
                 if !new.is_valid(i) {
@@ -623,7 +655,7 @@ impl ClusterModel {
                         similarity: 0.0,
                     };
                 }
-                let nb = self.neighbours(new.row(i), k);
+                let nb = self.neighbours(new.row(i), k, index);
                 let mut votes: Vec<(u32, f32, f32)> = Vec::new(); // (cluster, sum, max)
                 for &(r, s) in &nb {
                     if let Some(l) = self.labels[r] {
@@ -658,7 +690,7 @@ impl ClusterModel {
                     },
                 }
             })
-            .collect()
+            .collect())
     }
 
     /// Adds new vectors: each is assigned to an existing cluster when close
@@ -696,7 +728,7 @@ impl ClusterModel {
             )));
         }
         self.build_index()?;
-        let assigned = self.assign_prepared(&new);
+        let assigned = self.assign_prepared(&new)?;
         let mut labels: Vec<Option<u32>> = assigned.iter().map(|a| a.cluster).collect();
         let n_assigned = labels.iter().filter(|l| l.is_some()).count();
         let far: Vec<usize> = (0..new.len())
@@ -750,19 +782,21 @@ impl ClusterModel {
     }
 
     /// Writes the model into `dir` (created if missing): `clusters.model.json`,
-    /// `clusters.vectors.npy` and the HNSW dump `clusters.index.hnsw.*`
-    /// (the index is built first if missing).
+    /// `clusters.vectors.npy` and, when the index has been built, its dump
+    /// `clusters.index.hnsw.*` (an index of an earlier model there is
+    /// removed). A model saved without its index builds it when it is
+    /// first extended (and saved again) or assigned many vectors.
     pub fn save(&mut self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        self.build_index()?;
         let vpath = dir.join(VECTORS_FILE);
         let mut w = crate::npy::NpyWriter::create(&vpath, self.vectors.dim())?;
         for i in 0..self.vectors.len() {
             w.push(self.vectors.row(i))?;
         }
         w.finish()?;
-        if let Some(idx) = &self.index {
-            idx.save(dir, INDEX_BASENAME)?;
+        match &self.index {
+            Some(idx) => idx.save(dir, INDEX_BASENAME)?,
+            None => VectorIndex::remove(dir, INDEX_BASENAME)?,
         }
         let saved = Saved {
             format: FORMAT.into(),
@@ -833,13 +867,18 @@ impl ClusterModel {
             .filter(|&i| vectors.is_valid(i))
             .map(|i| i as u32)
             .collect();
-        let index = VectorIndex::load(
-            dir,
-            INDEX_BASENAME,
-            index_rows.len(),
-            saved.dim,
-            saved.config.hnsw,
-        )?;
+        // saved without its index when none had been built
+        let index = if VectorIndex::exists(dir, INDEX_BASENAME) {
+            Some(VectorIndex::load(
+                dir,
+                INDEX_BASENAME,
+                index_rows.len(),
+                saved.dim,
+                saved.config.hnsw,
+            )?)
+        } else {
+            None
+        };
         let mut m = ClusterModel {
             config: saved.config,
             vectors,
@@ -847,7 +886,7 @@ impl ClusterModel {
             centroids: Vec::new(),
             sizes: Vec::new(),
             assign_threshold: saved.assign_threshold,
-            index: Some(index),
+            index,
             index_rows,
             stats: saved.stats,
             centering: saved.centering,

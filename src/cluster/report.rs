@@ -14,15 +14,20 @@ use crate::codebook::CodebookSpec;
 use crate::error::{Error, Result};
 use crate::sentiment::Polarity;
 
-/// What the report needs to know about one clustered item (a clause), in
+/// What the report needs to know about one clustered item (a clause, or a
+/// record clustered whole: see [`ClusterLevel`](super::ClusterLevel)), in
 /// the order of the model's vectors. Everything but `id` may be empty.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ItemMeta {
     /// Record id.
     pub id: String,
-    /// Clause number within the record.
+    /// Clause number within the record (the first one of a record
+    /// clustered whole).
     pub clause: usize,
-    /// Clause text.
+    /// Clauses the item covers from `clause` on: 1 for a clause, more for
+    /// a record clustered whole (0 counts as 1).
+    pub clauses: usize,
+    /// Clause text (a record clustered whole: its text).
     pub text: String,
     /// Language code (`zh`, `ru`, `en`, …).
     pub language: String,
@@ -218,7 +223,8 @@ pub struct ClusterReport {
     pub summary: ReportSummary,
     /// One entry per cluster, by id.
     pub clusters: Vec<ClusterSummary>,
-    /// One entry per item, in input order.
+    /// One entry per clustered clause, in input order (every clause of a
+    /// record clustered whole has its own entry, with the record's cluster).
     pub assignments: Vec<AssignmentOut>,
 }
 
@@ -528,13 +534,17 @@ impl ClusterModel {
                 .then(a.cmp(&b))
         });
         hottest.truncate(20);
+        // one line per clause: the clauses of a record clustered whole
+        // share its cluster
         let assignments: Vec<AssignmentOut> = items
             .iter()
             .zip(labels)
-            .map(|(m, l)| AssignmentOut {
-                id: m.id.clone(),
-                clause: m.clause,
-                cluster: *l,
+            .flat_map(|(m, l)| {
+                (m.clause..m.clause + m.clauses.max(1)).map(move |clause| AssignmentOut {
+                    id: m.id.clone(),
+                    clause,
+                    cluster: *l,
+                })
             })
             .collect();
         let clustered = labels.iter().filter(|l| l.is_some()).count();

@@ -55,15 +55,31 @@ fn recovers_separated_blobs_exactly() {
 }
 
 #[test]
-fn hnsw_path_recovers_blobs_too() {
+fn descent_path_recovers_blobs_too_and_builds_no_index() {
     let (v, truth) = blobs(5, 80, 24, 0.08, 4);
     let cfg = ClusterConfig {
         exact_limit: 100,
         ..config()
     };
     let (labels, stats) = cluster(&v, &cfg).unwrap();
-    assert_eq!(stats.knn, KnnMethod::Hnsw);
+    assert_eq!(stats.knn, KnnMethod::Descent);
     assert!((nmi(&truth, &labels) - 1.0).abs() < 1e-9, "{stats:?}");
+    // The index is built when a model is assigned much or extended.
+    let mut model = ClusterModel::fit(v.clone(), cfg).unwrap();
+    assert!(!model.has_index());
+    let rows: Vec<Vec<f32>> = (0..300).map(|i| v.row(i % 400).to_vec()).collect();
+    let a = model.assign(&Vectors::from_rows(&rows).unwrap()).unwrap();
+    for (i, x) in a.iter().enumerate() {
+        assert_eq!(x.cluster, model.labels()[i % 400], "row {i}");
+    }
+    assert!(
+        !model.has_index(),
+        "assign builds an index for the call only"
+    );
+    model
+        .extend(Vectors::from_rows(&rows[..3]).unwrap())
+        .unwrap();
+    assert!(model.has_index());
 }
 
 #[test]
@@ -269,6 +285,7 @@ fn report_labels_hotness_and_gaps() {
             ItemMeta {
                 id: format!("r{i}"),
                 clause: 0,
+                clauses: 1,
                 text: text.into(),
                 language: lang.into(),
                 tokens,
