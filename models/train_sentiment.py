@@ -36,6 +36,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python", "vocmine", "_model"))
 from bert_onnx import head_forward as forward, pad_batch  # noqa: E402  (shared with setup.py)
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -17,7 +17,7 @@ cargo test --all-targets --no-fail-fast
 cargo test --doc
 
 echo "==> Python package: Rust tests, wheel, pytest" >&2
-python3 -m pip install --quiet --disable-pip-version-check maturin pytest numpy pandas pyarrow
+python3 -m pip install --quiet --disable-pip-version-check maturin pytest numpy pandas pyarrow "pyspark==4.0.1"
 cargo test -p vocmine-python
 maturin build --release --quiet -m python/Cargo.toml -o target/wheels
 python3 -m pip install --quiet --force-reinstall --no-deps --no-index --find-links target/wheels vocmine

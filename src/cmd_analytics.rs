@@ -19,7 +19,8 @@ use vocmine::{Error, Outcome};
 
 #[derive(Args)]
 pub struct MetricsArgs {
-    /// Output of `vocmine analyze` (JSON Lines; `-` for stdin).
+    /// Output of `vocmine analyze` (JSON Lines; `-` for stdin), or a
+    /// result store's directory (`analyze --store`, `vocmine.spark`).
     input: PathBuf,
     /// Slices, separated by commas: channel, touchpoint, period, owner, code
     /// (or day, week, month).
@@ -50,7 +51,8 @@ pub struct MetricsArgs {
 
 #[derive(Args)]
 pub struct CompareArgs {
-    /// Output of `vocmine analyze` (JSON Lines; `-` for stdin).
+    /// Output of `vocmine analyze` (JSON Lines; `-` for stdin), or a
+    /// result store's directory (`analyze --store`, `vocmine.spark`).
     input: PathBuf,
     /// The first date range, `FROM..TO` (inclusive; either end may be
     /// left open: `..TO`, `FROM..`).

@@ -340,7 +340,14 @@ impl EncoderBuilder {
         self
     }
 
-    /// Texts per inference batch (default 32).
+    /// Texts per inference batch (default 1). At 1 each text is encoded
+    /// alone, so its embedding and head outputs do not depend on the texts
+    /// around it: the int8 graph quantizes the activations of a whole batch
+    /// (padding included) with one scale, and at 32 about 3% of the sample
+    /// corpus' clause labels changed with the records analyzed beside them
+    /// (a file cut into chunks, a Spark partition). Larger batches are
+    /// faster on corpora of long texts (≈ 20% on a quarter of long
+    /// reviews) and slower on short ones (BENCHMARKS.md).
     pub fn batch_size(mut self, n: usize) -> Self {
         self.batch_size = n;
         self
@@ -558,7 +565,7 @@ impl Encoder {
         EncoderBuilder {
             dir: dir.into(),
             dylib: None,
-            batch_size: 32,
+            batch_size: 1,
             intra_threads: 1,
             sessions: std::thread::available_parallelism()
                 .map(|n| n.get())

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::codebook::{ClauseCode, ClauseRef, Codebook};
+use crate::codebook::{ClauseCode, ClauseRef, Codebook, Point, RecordCode};
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::store::{Columns, StoreParts, StoreReader, StoredRecord};
@@ -71,114 +71,9 @@ pub fn reclassify(
         text_embeddings: false,
     };
     let mut summary = ReclassifySummary::default();
-    let code_record = |cb: &Codebook, rec: &StoredRecord| {
-        let coded: Vec<Vec<ClauseCode>> = rec
-            .clauses
-            .iter()
-            .map(|c| match (&c.terms, c.customer) {
-                (Some(t), true) => cb.classify_voiced(
-                    t,
-                    c.embedding.as_deref(),
-                    c.sentiment.as_ref(),
-                    c.voice.as_ref(),
-                ),
-                _ => Vec::new(),
-            })
-            .collect();
-        let (codes, points) = cb.roll_up(rec.clauses.iter().zip(&coded).map(|(c, cc)| ClauseRef {
-            turn: c.turn.map(|t| t as usize),
-            start: c.start as usize,
-            end: c.end as usize,
-            text: &c.text,
-            codes: cc,
-        }));
-        (coded, codes, points)
-    };
-    // per record: its output line, its new codes and its old codes
     type Coded = (Vec<u8>, Vec<String>, Vec<String>);
-    let code_line = |rec: &StoredRecord| -> Result<Coded> {
-        let (coded, codes, points) = code_record(new, rec);
-        let mut line = if let Some(kind) = &rec.error {
-            if full {
-                rec.json.clone().into_bytes()
-            } else {
-                serde_json::to_vec(&serde_json::json!({
-                    "row": rec.row, "id": id_value(rec), "line": rec.line, "error": kind,
-                }))?
-            }
-        } else if full {
-            let mut by_clause: Vec<&[ClauseCode]> = Vec::new();
-            for (c, cc) in rec.clauses.iter().zip(&coded) {
-                let i = c.clause as usize;
-                if by_clause.len() <= i {
-                    by_clause.resize(i + 1, &[]);
-                }
-                by_clause[i] = cc;
-            }
-            full_line(&rec.json, &codes, &points, &by_clause)?
-        } else {
-            // serialized straight from the values, fields in this order
-            #[derive(serde::Serialize)]
-            struct Line<'a, C, P, K> {
-                row: u64,
-                id: serde_json::Value,
-                line: u64,
-                codes: &'a C,
-                points: &'a P,
-                clauses: Vec<Clause<'a, K>>,
-            }
-            #[derive(serde::Serialize)]
-            struct Clause<'a, K> {
-                clause: u32,
-                turn: Option<u32>,
-                start: u32,
-                end: u32,
-                codes: &'a K,
-            }
-            let clauses = rec
-                .clauses
-                .iter()
-                .zip(&coded)
-                .filter(|(_, cc)| !cc.is_empty())
-                .map(|(c, cc)| Clause {
-                    clause: c.clause,
-                    turn: c.turn,
-                    start: c.start,
-                    end: c.end,
-                    codes: cc,
-                })
-                .collect();
-            let mut line = Vec::with_capacity(256);
-            serde_json::to_writer(
-                &mut line,
-                &Line {
-                    row: rec.row,
-                    id: id_value(rec),
-                    line: rec.line,
-                    codes: &codes,
-                    points: &points,
-                    clauses,
-                },
-            )?;
-            line
-        };
-        line.push(b'\n');
-        let new_codes: Vec<String> = codes
-            .iter()
-            .filter(|c| !c.rolled_up)
-            .map(|c| c.code.to_string())
-            .collect();
-        let old_codes: Vec<String> = match old {
-            Some(cb) => code_record(cb, rec)
-                .1
-                .iter()
-                .filter(|c| !c.rolled_up)
-                .map(|c| c.code.to_string())
-                .collect(),
-            None => Vec::new(),
-        };
-        Ok((line, new_codes, old_codes))
-    };
+    let code_line = |rec: &StoredRecord| -> Result<Coded> { coded_line(rec, new, old, full) };
+
     let code_batch = |batch: &[StoredRecord]| -> Vec<Result<Coded>> {
         batch.par_iter().map(code_line).collect()
     };
@@ -241,6 +136,141 @@ pub fn reclassify(
         }
     }
     Ok(summary)
+}
+
+fn code_record(
+    cb: &Codebook,
+    rec: &StoredRecord,
+) -> (Vec<Vec<ClauseCode>>, Vec<RecordCode>, Vec<Point>) {
+    let coded: Vec<Vec<ClauseCode>> = rec
+        .clauses
+        .iter()
+        .map(|c| match (&c.terms, c.customer) {
+            (Some(t), true) => cb.classify_voiced(
+                t,
+                c.embedding.as_deref(),
+                c.sentiment.as_ref(),
+                c.voice.as_ref(),
+            ),
+            _ => Vec::new(),
+        })
+        .collect();
+    let (codes, points) = cb.roll_up(rec.clauses.iter().zip(&coded).map(|(c, cc)| ClauseRef {
+        turn: c.turn.map(|t| t as usize),
+        start: c.start as usize,
+        end: c.end as usize,
+        text: &c.text,
+        codes: cc,
+    }));
+    (coded, codes, points)
+}
+/// One record coded with `new`: its output line (compact, or `full`), its
+/// new codes and (with `old`) its old codes, leaf codes only.
+fn coded_line(
+    rec: &StoredRecord,
+    new: &Codebook,
+    old: Option<&Codebook>,
+    full: bool,
+) -> Result<(Vec<u8>, Vec<String>, Vec<String>)> {
+    let (coded, codes, points) = code_record(new, rec);
+    let mut line = if let Some(kind) = &rec.error {
+        if full {
+            rec.json.clone().into_bytes()
+        } else {
+            serde_json::to_vec(&serde_json::json!({
+                "row": rec.row, "id": id_value(rec), "line": rec.line, "error": kind,
+            }))?
+        }
+    } else if full {
+        let mut by_clause: Vec<&[ClauseCode]> = Vec::new();
+        for (c, cc) in rec.clauses.iter().zip(&coded) {
+            let i = c.clause as usize;
+            if by_clause.len() <= i {
+                by_clause.resize(i + 1, &[]);
+            }
+            by_clause[i] = cc;
+        }
+        full_line(&rec.json, &codes, &points, &by_clause)?
+    } else {
+        // serialized straight from the values, fields in this order
+        #[derive(serde::Serialize)]
+        struct Line<'a, C, P, K> {
+            row: u64,
+            id: serde_json::Value,
+            line: u64,
+            codes: &'a C,
+            points: &'a P,
+            clauses: Vec<Clause<'a, K>>,
+        }
+        #[derive(serde::Serialize)]
+        struct Clause<'a, K> {
+            clause: u32,
+            turn: Option<u32>,
+            start: u32,
+            end: u32,
+            codes: &'a K,
+        }
+        let clauses = rec
+            .clauses
+            .iter()
+            .zip(&coded)
+            .filter(|(_, cc)| !cc.is_empty())
+            .map(|(c, cc)| Clause {
+                clause: c.clause,
+                turn: c.turn,
+                start: c.start,
+                end: c.end,
+                codes: cc,
+            })
+            .collect();
+        let mut line = Vec::with_capacity(256);
+        serde_json::to_writer(
+            &mut line,
+            &Line {
+                row: rec.row,
+                id: id_value(rec),
+                line: rec.line,
+                codes: &codes,
+                points: &points,
+                clauses,
+            },
+        )?;
+        line
+    };
+    line.push(b'\n');
+    let new_codes: Vec<String> = codes
+        .iter()
+        .filter(|c| !c.rolled_up)
+        .map(|c| c.code.to_string())
+        .collect();
+    let old_codes: Vec<String> = match old {
+        Some(cb) => code_record(cb, rec)
+            .1
+            .iter()
+            .filter(|c| !c.rolled_up)
+            .map(|c| c.code.to_string())
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok((line, new_codes, old_codes))
+}
+
+/// The output lines (each ending in a newline) of `records` coded again with
+/// `new`, as [`reclassify`] writes them for a store, in the records' order,
+/// coded in parallel on the engine's pool: what `vocmine.spark` runs on each
+/// batch of a store read by Spark ([`crate::store::decode_nested`]).
+pub fn reclassify_records(
+    engine: &Engine,
+    records: &[StoredRecord],
+    new: &Codebook,
+    full: bool,
+) -> Result<Vec<Vec<u8>>> {
+    engine.install(|| {
+        records
+            .par_iter()
+            .map(|rec| coded_line(rec, new, None, full).map(|c| c.0))
+            .collect()
+    })
 }
 
 /// The members of a JSON object in their order, the values as their JSON

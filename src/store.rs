@@ -73,6 +73,33 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// The manifest of a store of this vocmine version.
+    pub fn new(
+        encoder: Option<String>,
+        dim: usize,
+        codebook: Option<String>,
+        records: u64,
+        clauses: u64,
+    ) -> Manifest {
+        Manifest {
+            format: "vocmine-store".into(),
+            version: STORE_VERSION,
+            vocmine: env!("CARGO_PKG_VERSION").into(),
+            encoder,
+            dim,
+            codebook,
+            records,
+            clauses,
+        }
+    }
+
+    /// Writes the manifest as `dir/store.json`.
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        let path = dir.join("store.json");
+        let json = serde_json::to_string_pretty(self)?;
+        std::fs::write(&path, json + "\n").map_err(|e| Error::io(&path, e))
+    }
+
     /// Checks that the store was written with the encoder named `encoder`
     /// (the `name` of its config.json), which must embed new texts (a
     /// codebook's exemplars) in the same space as the stored clauses.
@@ -138,7 +165,9 @@ fn embedding_field(dim: usize) -> Field {
     )
 }
 
-fn records_schema(dim: usize) -> SchemaRef {
+/// The schema of `records.parquet` for embeddings of dimension `dim` (0:
+/// no embedding column).
+pub fn records_schema(dim: usize) -> SchemaRef {
     let mut fields = vec![
         Field::new("row", DataType::UInt64, false),
         Field::new("id", DataType::Utf8, false),
@@ -166,7 +195,9 @@ fn records_schema(dim: usize) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-fn clauses_schema(dim: usize) -> SchemaRef {
+/// The schema of `clauses.parquet` for embeddings of dimension `dim` (0:
+/// no embedding column).
+pub fn clauses_schema(dim: usize) -> SchemaRef {
     let mut fields = vec![
         Field::new("row", DataType::UInt64, false),
         Field::new("id", DataType::Utf8, false),
@@ -209,15 +240,14 @@ pub struct StoreWriter {
     records: Option<ArrowWriter<File>>,
     clauses: Option<ArrowWriter<File>>,
     pending: Vec<Outcome>,
-    next_row: u64,
-    clause_count: u64,
+    batcher: StoreBatcher,
 }
 
 impl std::fmt::Debug for StoreWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StoreWriter")
             .field("dir", &self.dir)
-            .field("records", &self.next_row)
+            .field("records", &self.batcher.next_row)
             .finish()
     }
 }
@@ -269,8 +299,7 @@ impl StoreWriter {
             codebook,
             dim,
             pending: Vec::new(),
-            next_row: 0,
-            clause_count: 0,
+            batcher: StoreBatcher::new(dim, 0),
         })
     }
 
@@ -288,7 +317,7 @@ impl StoreWriter {
             return Ok(());
         }
         let pending = std::mem::take(&mut self.pending);
-        let (rb, cb) = self.batches(&pending)?;
+        let (rb, cb) = self.batcher.batches(&pending)?;
         let path = self.dir.clone();
         // One row group per flush: memory stays bounded by ROW_GROUP_RECORDS.
         for (w, b) in [(self.records.as_mut(), &rb), (self.clauses.as_mut(), &cb)] {
@@ -300,7 +329,64 @@ impl StoreWriter {
         Ok(())
     }
 
-    fn batches(&mut self, outcomes: &[Outcome]) -> Result<(RecordBatch, RecordBatch)> {
+    /// Writes the remaining rows, closes the files and writes the manifest.
+    pub fn finish(mut self) -> Result<Manifest> {
+        self.flush()?;
+        let dir = self.dir.clone();
+        for w in [self.records.take(), self.clauses.take()]
+            .into_iter()
+            .flatten()
+        {
+            w.close().map_err(|e| err(&dir, e))?;
+        }
+        let m = Manifest::new(
+            self.encoder.clone(),
+            self.dim,
+            self.codebook.clone(),
+            self.batcher.next_row,
+            self.batcher.clause_count,
+        );
+        m.write(&dir)?;
+        Ok(m)
+    }
+}
+
+/// Turns outcomes into the rows of a store's two tables, numbering the
+/// records from a first row: what [`StoreWriter`] writes, and what a
+/// distributed writer (one batcher per partition, each with its partition's
+/// first row) hands to its own Parquet writer (`vocmine.spark`).
+#[derive(Debug, Clone)]
+pub struct StoreBatcher {
+    dim: usize,
+    next_row: u64,
+    clause_count: u64,
+}
+
+impl StoreBatcher {
+    /// A batcher for embeddings of dimension `dim` (0: none) whose first
+    /// record gets row `first_row`.
+    pub fn new(dim: usize, first_row: u64) -> StoreBatcher {
+        StoreBatcher {
+            dim,
+            next_row: first_row,
+            clause_count: 0,
+        }
+    }
+
+    /// The row the next record gets.
+    pub fn next_row(&self) -> u64 {
+        self.next_row
+    }
+
+    /// Clauses batched so far.
+    pub fn clauses(&self) -> u64 {
+        self.clause_count
+    }
+
+    /// The rows of `outcomes` (the next records in input order) in the
+    /// store's two tables: `(records, clauses)`, with the schemas of
+    /// [`records_schema`] and [`clauses_schema`].
+    pub fn batches(&mut self, outcomes: &[Outcome]) -> Result<(RecordBatch, RecordBatch)> {
         let mut r_row = UInt64Builder::new();
         let mut r_id = StringBuilder::new();
         let mut r_id_json = StringBuilder::new();
@@ -492,7 +578,7 @@ impl StoreWriter {
                 }
             }
         }
-        let path = self.dir.clone();
+        let path = PathBuf::from("<store batch>");
         let records = RecordBatch::try_new(records_schema(self.dim), {
             let mut cols: Vec<ArrayRef> = vec![
                 Arc::new(r_row.finish()) as ArrayRef,
@@ -553,32 +639,6 @@ impl StoreWriter {
         let clauses =
             RecordBatch::try_new(clauses_schema(self.dim), cols).map_err(|e| err(&path, e))?;
         Ok((records, clauses))
-    }
-
-    /// Writes the remaining rows, closes the files and writes the manifest.
-    pub fn finish(mut self) -> Result<Manifest> {
-        self.flush()?;
-        let dir = self.dir.clone();
-        for w in [self.records.take(), self.clauses.take()]
-            .into_iter()
-            .flatten()
-        {
-            w.close().map_err(|e| err(&dir, e))?;
-        }
-        let m = Manifest {
-            format: "vocmine-store".into(),
-            version: STORE_VERSION,
-            vocmine: env!("CARGO_PKG_VERSION").into(),
-            encoder: self.encoder.clone(),
-            dim: self.dim,
-            codebook: self.codebook.clone(),
-            records: self.next_row,
-            clauses: self.clause_count,
-        };
-        let path = dir.join("store.json");
-        let json = serde_json::to_string_pretty(&m)?;
-        std::fs::write(&path, json + "\n").map_err(|e| Error::io(&path, e))?;
-        Ok(m)
     }
 }
 
@@ -733,11 +793,198 @@ impl Columns {
 pub struct StoreReader {
     dir: PathBuf,
     manifest: Manifest,
-    records: ParquetRecordBatchReader,
-    clauses: ParquetRecordBatchReader,
+    records: Chain,
+    clauses: Chain,
     carry: Vec<(u64, StoredClause)>,
     clauses_done: bool,
     columns: Columns,
+    last_row: Option<u64>,
+}
+
+/// One Parquet file of a store table, with its footer.
+#[derive(Clone)]
+struct TableFile {
+    path: PathBuf,
+    meta: parquet::arrow::arrow_reader::ArrowReaderMetadata,
+    /// `row` range of each row group (`None`: no statistics).
+    ranges: Option<Vec<(u64, u64)>>,
+}
+
+/// The files of one table of the store in `dir` (`name`: `records.parquet`
+/// or `clauses.parquet`): the file itself, or, when `name` is a directory
+/// (a store written by Spark or another distributed writer, one file per
+/// partition), the `.parquet` files in it, in the order of their rows. Empty
+/// files are left out; files whose rows overlap are an error.
+fn table_files(dir: &Path, name: &str) -> Result<Vec<TableFile>> {
+    use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+    let root = dir.join(name);
+    let paths = if root.is_dir() {
+        let mut paths = Vec::new();
+        for entry in std::fs::read_dir(&root).map_err(|e| Error::io(&root, e))? {
+            let entry = entry.map_err(|e| Error::io(&root, e))?;
+            let fname = entry.file_name();
+            let fname = fname.to_string_lossy();
+            // Spark's _SUCCESS and .crc side files, hidden and temporary files
+            if fname.starts_with('_') || fname.starts_with('.') || !fname.ends_with(".parquet") {
+                continue;
+            }
+            paths.push(entry.path());
+        }
+        paths.sort();
+        paths
+    } else {
+        vec![root.clone()]
+    };
+    let mut files = Vec::with_capacity(paths.len());
+    for path in paths {
+        let f = File::open(&path).map_err(|e| Error::io(&path, e))?;
+        let meta =
+            ArrowReaderMetadata::load(&f, ArrowReaderOptions::new()).map_err(|e| err(&path, e))?;
+        let ranges = row_ranges(meta.metadata());
+        files.push(TableFile { path, meta, ranges });
+    }
+    // empty files carry no rows; the others go in the order of their first row
+    files.retain(|f| f.meta.metadata().file_metadata().num_rows() > 0);
+    if files.iter().all(|f| f.ranges.is_some()) {
+        files.sort_by_key(|f| f.ranges.as_ref().and_then(|r| r.first()).map(|r| r.0));
+        for w in files.windows(2) {
+            let last = w[0]
+                .ranges
+                .as_ref()
+                .and_then(|r| r.iter().map(|r| r.1).max());
+            let first = w[1]
+                .ranges
+                .as_ref()
+                .and_then(|r| r.iter().map(|r| r.0).min());
+            if let (Some(last), Some(first)) = (last, first) {
+                if first <= last {
+                    return Err(err(
+                        &w[1].path,
+                        format!(
+                            "its rows (from {first}) overlap those of {} (to {last}): \
+                             each file of a store must hold its own range of rows",
+                            w[0].path.display()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// The batches of one store table over its files in row order, each cast
+/// to the store's own column types ([`canonical`]).
+struct Chain {
+    files: std::vec::IntoIter<TableFile>,
+    current: Option<(PathBuf, ParquetRecordBatchReader)>,
+    columns: Columns,
+    records: bool,
+    schema: SchemaRef,
+}
+
+impl Chain {
+    fn new(files: Vec<TableFile>, columns: Columns, records: bool, dim: usize) -> Chain {
+        Chain {
+            files: files.into_iter(),
+            current: None,
+            columns,
+            records,
+            schema: if records {
+                records_schema(dim)
+            } else {
+                clauses_schema(dim)
+            },
+        }
+    }
+
+    /// The next batch and the file it came from (`None` at the end).
+    fn next(&mut self) -> Option<Result<(RecordBatch, PathBuf)>> {
+        loop {
+            if let Some((path, reader)) = self.current.as_mut() {
+                match reader.next() {
+                    Some(b) => {
+                        let path = path.clone();
+                        return Some(
+                            b.map_err(|e| err(&path, e))
+                                .and_then(|b| canonical(b, &self.schema, &path))
+                                .map(|b| (b, path)),
+                        );
+                    }
+                    None => self.current = None,
+                }
+            }
+            let file = self.files.next()?;
+            let f = match File::open(&file.path) {
+                Ok(f) => f,
+                Err(e) => return Some(Err(Error::io(&file.path, e))),
+            };
+            let b = ParquetRecordBatchReaderBuilder::new_with_metadata(f, file.meta);
+            match projected(b, self.columns, self.records, None, &file.path) {
+                Ok(r) => self.current = Some((file.path, r)),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+/// Whether a column of type `have` decodes as the store's type `want`
+/// without a cast: the same type, up to the names and nullability of list
+/// items (fixed-size lists of any item field: the dimension is checked on
+/// decoding).
+fn decodes_as(have: &DataType, want: &DataType) -> bool {
+    match (have, want) {
+        (DataType::List(a), DataType::List(b)) => decodes_as(a.data_type(), b.data_type()),
+        (DataType::FixedSizeList(a, _), DataType::FixedSizeList(b, _)) => {
+            decodes_as(a.data_type(), b.data_type())
+        }
+        (a, b) => a == b,
+    }
+}
+
+/// `b` with every column the store knows cast to the store's own type where
+/// it differs: Spark has no unsigned integers and no fixed-size lists, so a
+/// store it wrote has `row` as int64 and embeddings as variable lists. A
+/// value that does not fit (a negative row, an embedding of another length)
+/// is an error naming the file.
+fn canonical(b: RecordBatch, schema: &Schema, path: &Path) -> Result<RecordBatch> {
+    let bschema = b.schema();
+    let casts: Vec<(usize, &DataType)> = bschema
+        .fields()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| {
+            let want = schema.field_with_name(f.name()).ok()?.data_type();
+            (!decodes_as(f.data_type(), want)).then_some((i, want))
+        })
+        .collect();
+    if casts.is_empty() {
+        return Ok(b);
+    }
+    let options = arrow::compute::CastOptions {
+        safe: false,
+        ..Default::default()
+    };
+    let mut fields: Vec<Field> = bschema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    let mut cols = b.columns().to_vec();
+    for (i, want) in casts {
+        cols[i] = arrow::compute::cast_with_options(&cols[i], want, &options).map_err(|e| {
+            err(
+                path,
+                format!(
+                    "column `{}` ({}): {e}",
+                    fields[i].name(),
+                    fields[i].data_type()
+                ),
+            )
+        })?;
+        fields[i] = Field::new(fields[i].name(), want.clone(), true);
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).map_err(|e| err(path, e))
 }
 
 impl std::fmt::Debug for StoreReader {
@@ -776,20 +1023,16 @@ impl StoreReader {
     pub fn open_with(dir: impl Into<PathBuf>, columns: Columns) -> Result<StoreReader> {
         let dir = dir.into();
         let manifest = Manifest::read(&dir)?;
-        let open = |name: &str| -> Result<ParquetRecordBatchReader> {
-            let path = dir.join(name);
-            let f = File::open(&path).map_err(|e| Error::io(&path, e))?;
-            let b = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| err(&path, e))?;
-            projected(b, columns, name == "records.parquet", None, &path)
-        };
+        let dim = manifest.dim;
         Ok(StoreReader {
-            records: open("records.parquet")?,
-            clauses: open("clauses.parquet")?,
+            records: Chain::new(table_files(&dir, "records.parquet")?, columns, true, dim),
+            clauses: Chain::new(table_files(&dir, "clauses.parquet")?, columns, false, dim),
             columns,
             dir,
             manifest,
             carry: Vec::new(),
             clauses_done: false,
+            last_row: None,
         })
     }
 
@@ -800,13 +1043,25 @@ impl StoreReader {
 
     /// The next batch of records with their clauses (`None` at the end).
     pub fn next_batch(&mut self) -> Result<Option<Vec<StoredRecord>>> {
-        let rpath = self.dir.join("records.parquet");
         let Some(batch) = self.records.next() else {
             return Ok(None);
         };
-        let batch = batch.map_err(|e| err(&rpath, e))?;
+        let (batch, rpath) = batch?;
         let dim = self.manifest.dim;
         let mut out = decode_records(&batch, &rpath, dim, self.columns)?;
+        for r in &out {
+            if self.last_row.is_some_and(|last| r.row <= last) {
+                return Err(err(
+                    &rpath,
+                    format!(
+                        "row {} comes after row {}: a store's records must be in row order",
+                        r.row,
+                        self.last_row.unwrap_or_default()
+                    ),
+                ));
+            }
+            self.last_row = Some(r.row);
+        }
         let Some(last) = out.last().map(|r| r.row) else {
             return Ok(Some(out));
         };
@@ -818,8 +1073,7 @@ impl StoreReader {
             match self.clauses.next() {
                 None => self.clauses_done = true,
                 Some(b) => {
-                    let cpath = self.dir.join("clauses.parquet");
-                    let b = b.map_err(|e| err(&cpath, e))?;
+                    let (b, cpath) = b?;
                     decode_clauses(&b, &cpath, self.manifest.dim, self.columns, &mut self.carry)?;
                 }
             }
@@ -903,9 +1157,32 @@ pub struct StoreParts {
     dir: PathBuf,
     manifest: Manifest,
     columns: Columns,
-    records: parquet::arrow::arrow_reader::ArrowReaderMetadata,
-    clauses: parquet::arrow::arrow_reader::ArrowReaderMetadata,
+    records: Vec<TableFile>,
+    clauses: Vec<TableFile>,
+    /// (file, row group) of each entry of the parts' `records`
+    record_groups: Vec<(usize, usize)>,
+    /// (file, row group) of each entry of the parts' `clauses`
+    clause_groups: Vec<(usize, usize)>,
     parts: Vec<Part>,
+    schemas: (SchemaRef, SchemaRef),
+}
+
+/// The `row` range of each row group of a table, and where it is: (file,
+/// row group).
+type FlatRanges = (Vec<(u64, u64)>, Vec<(usize, usize)>);
+
+/// The row ranges of all row groups of `files` in file order, with the
+/// (file, row group) of each; `None` when some lack statistics.
+fn flat_ranges(files: &[TableFile]) -> Option<FlatRanges> {
+    let mut ranges = Vec::new();
+    let mut groups = Vec::new();
+    for (fi, f) in files.iter().enumerate() {
+        for (gi, r) in f.ranges.as_ref()?.iter().enumerate() {
+            ranges.push(*r);
+            groups.push((fi, gi));
+        }
+    }
+    Some((ranges, groups))
 }
 
 impl std::fmt::Debug for StoreParts {
@@ -981,30 +1258,29 @@ impl StoreParts {
     /// Opens a store to read its parts; `None` when its row groups do not
     /// make parts of at most 65,536 records.
     pub fn open_with(dir: impl Into<PathBuf>, columns: Columns) -> Result<Option<StoreParts>> {
-        use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
         let dir = dir.into();
         let manifest = Manifest::read(&dir)?;
-        let load = |name: &str| -> Result<ArrowReaderMetadata> {
-            let path = dir.join(name);
-            let f = File::open(&path).map_err(|e| Error::io(&path, e))?;
-            ArrowReaderMetadata::load(&f, ArrowReaderOptions::new()).map_err(|e| err(&path, e))
+        let records = table_files(&dir, "records.parquet")?;
+        let clauses = table_files(&dir, "clauses.parquet")?;
+        let (Some((r, record_groups)), Some((c, clause_groups))) =
+            (flat_ranges(&records), flat_ranges(&clauses))
+        else {
+            return Ok(None);
         };
-        let records = load("records.parquet")?;
-        let clauses = load("clauses.parquet")?;
-        let parts = match (
-            row_ranges(records.metadata()),
-            row_ranges(clauses.metadata()),
-        ) {
-            (Some(r), Some(c)) => parts_of(&r, &c),
-            _ => None,
+        let Some(parts) = parts_of(&r, &c) else {
+            return Ok(None);
         };
-        Ok(parts.map(|parts| StoreParts {
+        let dim = manifest.dim;
+        Ok(Some(StoreParts {
             dir,
             manifest,
             columns,
             records,
             clauses,
+            record_groups,
+            clause_groups,
             parts,
+            schemas: (records_schema(dim), clauses_schema(dim)),
         }))
     }
 
@@ -1032,35 +1308,108 @@ impl StoreParts {
                 format!("no part {i} (the store has {})", self.parts.len()),
             )
         })?;
-        let open = |name: &str,
-                    meta: &parquet::arrow::arrow_reader::ArrowReaderMetadata,
-                    groups: &[usize]|
-         -> Result<(PathBuf, ParquetRecordBatchReader)> {
-            let path = self.dir.join(name);
-            // a File of its own: clones of one share the read offset
-            let f = File::open(&path).map_err(|e| Error::io(&path, e))?;
-            let b = ParquetRecordBatchReaderBuilder::new_with_metadata(f, meta.clone());
-            let records = name == "records.parquet";
-            let reader = projected(b, self.columns, records, Some(groups), &path)?;
-            Ok((path, reader))
-        };
-        let (rpath, rreader) = open("records.parquet", &self.records, &part.records)?;
+        let dim = self.manifest.dim;
         let mut out = Vec::new();
-        for b in rreader {
-            let b = b.map_err(|e| err(&rpath, e))?;
-            out.extend(decode_records(&b, &rpath, self.manifest.dim, self.columns)?);
-        }
         let mut clauses = Vec::new();
-        if !part.clauses.is_empty() {
-            let (cpath, creader) = open("clauses.parquet", &self.clauses, &part.clauses)?;
-            for b in creader {
-                let b = b.map_err(|e| err(&cpath, e))?;
-                decode_clauses(&b, &cpath, self.manifest.dim, self.columns, &mut clauses)?;
+        for records in [true, false] {
+            let (files, groups, entries, schema) = if records {
+                (
+                    &self.records,
+                    &self.record_groups,
+                    &part.records,
+                    &self.schemas.0,
+                )
+            } else {
+                (
+                    &self.clauses,
+                    &self.clause_groups,
+                    &part.clauses,
+                    &self.schemas.1,
+                )
+            };
+            // the part's row groups, file by file (consecutive in the flat list)
+            let mut k = 0;
+            while k < entries.len() {
+                let fi = groups[entries[k]].0;
+                let mut rgs = Vec::new();
+                while k < entries.len() && groups[entries[k]].0 == fi {
+                    rgs.push(groups[entries[k]].1);
+                    k += 1;
+                }
+                let file = &files[fi];
+                // a File of its own: clones of one share the read offset
+                let f = File::open(&file.path).map_err(|e| Error::io(&file.path, e))?;
+                let b = ParquetRecordBatchReaderBuilder::new_with_metadata(f, file.meta.clone());
+                let reader = projected(b, self.columns, records, Some(&rgs), &file.path)?;
+                for b in reader {
+                    let b = b.map_err(|e| err(&file.path, e))?;
+                    let b = canonical(b, schema, &file.path)?;
+                    if records {
+                        out.extend(decode_records(&b, &file.path, dim, self.columns)?);
+                    } else {
+                        decode_clauses(&b, &file.path, dim, self.columns, &mut clauses)?;
+                    }
+                }
             }
         }
         attach(&mut out, clauses);
         Ok(out)
     }
+}
+
+/// The records of one batch in the shape `vocmine.spark` hands around:
+/// the columns of `records.parquet` and `clauses`, a list of each record's
+/// rows of `clauses.parquet` (structs), as [`StoreReader`] gives them for
+/// `columns`. Columns in other types (Spark's signed integers and decimals,
+/// variable-length embedding lists) are cast to the store's own.
+pub fn decode_nested(
+    batch: &RecordBatch,
+    dim: usize,
+    columns: Columns,
+) -> Result<Vec<StoredRecord>> {
+    let path = Path::new("<nested batch>");
+    let idx = batch
+        .schema()
+        .index_of("clauses")
+        .map_err(|_| err(path, "column `clauses` is missing"))?;
+    let list = batch
+        .column(idx)
+        .as_any()
+        .downcast_ref::<ListArray>()
+        .ok_or_else(|| err(path, "column `clauses` is not a list"))?;
+    let offsets = list.value_offsets();
+    let first = offsets.first().copied().unwrap_or(0) as usize;
+    let last = offsets.last().copied().unwrap_or(0) as usize;
+    let values = list.values().slice(first, last - first);
+    let structs = values
+        .as_any()
+        .downcast_ref::<arrow::array::StructArray>()
+        .ok_or_else(|| err(path, "column `clauses` is not a list of structs"))?;
+    let mut records = batch.clone();
+    records.remove_column(idx);
+    let records = canonical(records, &records_schema(dim), path)?;
+    let clauses = canonical(
+        RecordBatch::from(structs.clone()),
+        &clauses_schema(dim),
+        path,
+    )?;
+    let mut out = decode_records(&records, path, dim, columns)?;
+    let mut decoded = Vec::with_capacity(clauses.num_rows());
+    decode_clauses(&clauses, path, dim, columns, &mut decoded)?;
+    let mut decoded = decoded.into_iter();
+    for (i, r) in out.iter_mut().enumerate() {
+        let n = (offsets[i + 1] - offsets[i]).max(0) as usize;
+        for (row, c) in decoded.by_ref().take(n) {
+            if row != r.row {
+                return Err(err(
+                    path,
+                    format!("a clause of row {row} is listed under row {}", r.row),
+                ));
+            }
+            r.clauses.push(c);
+        }
+    }
+    Ok(out)
 }
 
 /// Gives each record (consecutive rows) its clauses (in row order); clauses

@@ -860,3 +860,126 @@ fn reclassify_with_exemplars_and_learned_classifiers_equals_analyze() {
         "learned {learned}, exemplar {exemplar}"
     );
 }
+
+/// `table` of `store` rewritten as a directory of part files the way Spark
+/// writes one: signed integers instead of unsigned, each file a range of
+/// rows (`cuts`: the first row of each file after the first), the files
+/// named in the reverse order of their rows, and a `_SUCCESS` marker.
+fn split_spark_like(store: &Path, out: &Path, table: &str, cuts: &[u64]) {
+    use arrow::datatypes::{DataType, Field, Schema};
+    let batches = read_parquet(&store.join(table));
+    let batch = arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
+    let signed = |t: &DataType| -> DataType {
+        match t {
+            DataType::UInt64 => DataType::Int64,
+            DataType::UInt32 => DataType::Int32,
+            DataType::List(f) if f.data_type() == &DataType::UInt32 => DataType::List(
+                std::sync::Arc::new(Field::new("element", DataType::Int32, true)),
+            ),
+            other => other.clone(),
+        }
+    };
+    let schema = std::sync::Arc::new(Schema::new(
+        batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| Field::new(f.name(), signed(f.data_type()), true))
+            .collect::<Vec<_>>(),
+    ));
+    let cols = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, f)| arrow::compute::cast(c, f.data_type()).unwrap())
+        .collect();
+    let batch = RecordBatch::try_new(schema.clone(), cols).unwrap();
+    let rows = column::<UInt64Array>(&batches[0], "row");
+    assert!(!rows.is_empty());
+    let all_rows: Vec<u64> = batches
+        .iter()
+        .flat_map(|b| column::<UInt64Array>(b, "row").values().to_vec())
+        .collect();
+    let dir = out.join(table);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("_SUCCESS"), "").unwrap();
+    let mut bounds = vec![0usize];
+    for c in cuts {
+        bounds.push(all_rows.partition_point(|r| r < c));
+    }
+    bounds.push(all_rows.len());
+    let n = bounds.len() - 1;
+    for k in 0..n {
+        let part = batch.slice(bounds[k], bounds[k + 1] - bounds[k]);
+        let path = dir.join(format!("part-{:05}-x.snappy.parquet", n - 1 - k));
+        let mut w =
+            parquet::arrow::ArrowWriter::try_new(File::create(path).unwrap(), schema.clone(), None)
+                .unwrap();
+        w.write(&part).unwrap();
+        w.close().unwrap();
+    }
+}
+
+#[test]
+fn a_store_in_part_files_with_sparks_types_reads_as_the_original() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, out) = analyze(&sample(), dir.path());
+    let split = dir.path().join("split");
+    split_spark_like(&store, &split, "records.parquet", &[100, 250]);
+    split_spark_like(&store, &split, "clauses.parquet", &[100, 250]);
+    std::fs::copy(store.join("store.json"), split.join("store.json")).unwrap();
+
+    let read_all = |s: &Path| {
+        let mut all = Vec::new();
+        let mut reader = vocmine::store::StoreReader::open(s).unwrap();
+        while let Some(batch) = reader.next_batch().unwrap() {
+            all.extend(batch);
+        }
+        all
+    };
+    let original = read_all(&store);
+    assert_eq!(original.len(), 359);
+    assert!(read_all(&split) == original, "streamed records differ");
+    let parts = vocmine::store::StoreParts::open_with(&split, Default::default())
+        .unwrap()
+        .expect("the files' row ranges make parts");
+    assert_eq!(parts.len(), 3);
+    let by_part: Vec<_> = (0..parts.len())
+        .flat_map(|i| parts.read(i).unwrap())
+        .collect();
+    assert!(by_part == original, "records read by part differ");
+
+    // The CLI reads it as the original: reclassify and metrics.
+    let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
+    reclassify(&store, &codebook("ecommerce"), &a, &["-q", "--full"]);
+    reclassify(&split, &codebook("ecommerce"), &b, &["-q", "--full"]);
+    assert!(std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap());
+    let metrics = |input: &Path| -> Value {
+        let o = run(&["metrics", s(input), "--drivers", "--json", "-"]);
+        assert_ok(&o);
+        let mut v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        v.as_object_mut().unwrap().remove("input");
+        v
+    };
+    assert_eq!(metrics(&split), metrics(&out));
+    assert_eq!(metrics(&store), metrics(&out));
+
+    // Files whose rows overlap are an error naming the file.
+    let bad = dir.path().join("bad");
+    split_spark_like(&store, &bad, "records.parquet", &[100]);
+    split_spark_like(&store, &bad, "clauses.parquet", &[100]);
+    std::fs::copy(store.join("store.json"), bad.join("store.json")).unwrap();
+    let recs = bad.join("records.parquet");
+    std::fs::copy(
+        recs.join("part-00001-x.snappy.parquet"),
+        recs.join("part-00009-x.snappy.parquet"),
+    )
+    .unwrap();
+    let e = vocmine::store::StoreReader::open(&bad)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("overlap") && e.contains("part-0000"), "{e}");
+    let o = run(&["metrics", s(&bad)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("overlap"));
+}

@@ -19,7 +19,9 @@ use std::path::{Path, PathBuf};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyByteArray, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple,
+};
 use serde_json::{Map, Number, Value};
 use vocmine::analytics::{
     compare_report, metrics_report, Dataset, DateRange, MetricsOptions, Period,
@@ -377,13 +379,30 @@ impl PyEngine {
         start_line: u64,
         strict: bool,
     ) -> PyResult<Vec<Outcome>> {
+        self.run_parsed(py, strict, move || {
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| parse_item(item, start_line + i as u64))
+                .collect()
+        })
+    }
+
+    /// Analyzes the records `parse` gives (parsed without the GIL, a
+    /// failure in place of each bad one); the outcomes are in input order.
+    fn run_parsed(
+        &self,
+        py: Python<'_>,
+        strict: bool,
+        parse: impl FnOnce() -> Vec<Result<Record, Failure>> + Send,
+    ) -> PyResult<Vec<Outcome>> {
         let engine = &self.engine;
         let result = guarded(py, move || -> Result<Vec<Outcome>, Error> {
-            let mut records = Vec::with_capacity(items.len());
+            let parsed = parse();
+            let mut records = Vec::with_capacity(parsed.len());
             let mut failures: Vec<(usize, Failure)> = Vec::new();
-            for (i, item) in items.into_iter().enumerate() {
-                let line = start_line + i as u64;
-                match parse_item(item, line) {
+            for (i, p) in parsed.into_iter().enumerate() {
+                match p {
                     Ok(r) => records.push(r),
                     Err(f) => {
                         if strict {
@@ -463,6 +482,17 @@ fn outcomes_json(outcomes: &[Outcome]) -> Result<String, Error> {
     Ok(s)
 }
 
+/// One record batch as the bytes of an Arrow IPC stream.
+fn ipc_bytes(b: &arrow::array::RecordBatch) -> Result<Vec<u8>, Error> {
+    let ipc = |e: arrow::error::ArrowError| Error::Config(format!("Arrow IPC: {e}"));
+    let mut out = Vec::new();
+    let mut w = arrow::ipc::writer::StreamWriter::try_new(&mut out, &b.schema()).map_err(ipc)?;
+    w.write(b).map_err(ipc)?;
+    w.finish().map_err(ipc)?;
+    drop(w);
+    Ok(out)
+}
+
 fn role_str(r: Role) -> &'static str {
     match r {
         Role::Customer => "customer",
@@ -508,10 +538,10 @@ fn i64_bytes(v: &[i64]) -> Vec<u8> {
 impl PyEngine {
     #[new]
     #[pyo3(signature = (
-        languages=None, threads=None, tokens=false, model=None, batch_size=32,
+        languages=None, threads=None, tokens=false, model=None, batch_size=1,
         sessions=None, intra_threads=None, onnxruntime=None, user_dicts=None,
         words=None, hmm=true, pos=false, encode_all_speakers=false, codebook=None,
-        alerts=None
+        alerts=None, keep_terms=false
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -531,6 +561,7 @@ impl PyEngine {
         encode_all_speakers: bool,
         codebook: Option<PathBuf>,
         alerts: Option<PathBuf>,
+        keep_terms: bool,
     ) -> PyResult<Self> {
         let model_dir = model.clone();
         let built = guarded(
@@ -565,7 +596,8 @@ impl PyEngine {
                     .tokens(tokens)
                     .hmm(hmm)
                     .pos_tags(pos)
-                    .encode_all_speakers(encode_all_speakers);
+                    .encode_all_speakers(encode_all_speakers)
+                    .keep_terms(keep_terms);
                 if let Some(l) = languages {
                     b = b.languages(l);
                 }
@@ -660,6 +692,113 @@ impl PyEngine {
         let outcomes = self.run_chunk(py, items, start_line, strict)?;
         let json = guarded(py, || outcomes_json(&outcomes))?;
         json.map_err(|e| to_py_err(py, e))
+    }
+
+    /// Analyzes records (as `analyze_json`) and returns their rows in a
+    /// store's two tables, `(records, clauses)`, each as the bytes of an
+    /// Arrow IPC stream with the schema of `analyze --store`; the records
+    /// get rows `first_row`, `first_row + 1`, ... (`vocmine.spark` writes
+    /// one such part per partition). Terms (folded text, tokens) are stored
+    /// only by an engine made with `keep_terms=True`.
+    ///
+    /// With `lines=True` each record is one line of JSON Lines input (a
+    /// str), parsed exactly as the CLI parses a line of its input file.
+    #[pyo3(signature = (records, first_row=0, start_line=1, lines=false))]
+    fn store_batches<'py>(
+        &self,
+        py: Python<'py>,
+        records: &Bound<'py, PyAny>,
+        first_row: u64,
+        start_line: u64,
+        lines: bool,
+    ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+        let outcomes = if lines {
+            let texts: Vec<String> = records.extract()?;
+            self.run_parsed(py, false, move || {
+                texts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| Record::from_json_str(t, start_line + i as u64))
+                    .collect()
+            })?
+        } else {
+            let items = convert_all(records)?;
+            self.run_chunk(py, items, start_line, false)?
+        };
+        let dim = self.dimension().unwrap_or(0);
+        let bytes = guarded(py, move || -> Result<(Vec<u8>, Vec<u8>), Error> {
+            let mut batcher = vocmine::store::StoreBatcher::new(dim, first_row);
+            let (r, c) = batcher.batches(&outcomes)?;
+            Ok((ipc_bytes(&r)?, ipc_bytes(&c)?))
+        })?;
+        let (r, c) = bytes.map_err(|e| to_py_err(py, e))?;
+        Ok((PyBytes::new(py, &r), PyBytes::new(py, &c)))
+    }
+
+    /// Codes the records of an Arrow IPC stream in `vocmine.spark`'s nested
+    /// store shape (the columns of `records.parquet` and `clauses`, the
+    /// records' clause rows; Spark's types) again with the engine's
+    /// codebook, as `vocmine reclassify` does (`full`: the full analysis
+    /// lines); returns an Arrow IPC stream of `row: int64, line: utf8`.
+    /// `dim` is the store's embedding dimension.
+    fn reclassify_batch<'py>(
+        &self,
+        py: Python<'py>,
+        ipc: Vec<u8>,
+        dim: usize,
+        full: bool,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let engine = &self.engine;
+        let out = guarded(py, move || -> Result<Vec<u8>, Error> {
+            let cb = engine.codebook().ok_or_else(|| {
+                Error::Config("reclassify_batch: the engine has no codebook".into())
+            })?;
+            let columns = vocmine::store::Columns {
+                json: full,
+                embeddings: cb.uses_embeddings(),
+                codes: false,
+                text_embeddings: false,
+            };
+            let ipc_err = |e: arrow::error::ArrowError| Error::Config(format!("Arrow IPC: {e}"));
+            let reader = arrow::ipc::reader::StreamReader::try_new(std::io::Cursor::new(ipc), None)
+                .map_err(ipc_err)?;
+            let mut rows = Vec::new();
+            let mut lines = Vec::new();
+            for batch in reader {
+                let batch = batch.map_err(ipc_err)?;
+                let records = vocmine::store::decode_nested(&batch, dim, columns)?;
+                let coded = vocmine::reclassify::reclassify_records(engine, &records, cb, full)?;
+                for (r, mut line) in records.iter().zip(coded) {
+                    if line.last() == Some(&b'\n') {
+                        line.pop();
+                    }
+                    rows.push(r.row as i64);
+                    // the lines are vocmine's own JSON: valid UTF-8
+                    lines.push(String::from_utf8_lossy(&line).into_owned());
+                }
+            }
+            let schema = std::sync::Arc::new(arrow::datatypes::Schema::new(vec![
+                arrow::datatypes::Field::new("row", arrow::datatypes::DataType::Int64, false),
+                arrow::datatypes::Field::new("line", arrow::datatypes::DataType::Utf8, false),
+            ]));
+            let batch = arrow::array::RecordBatch::try_new(
+                schema,
+                vec![
+                    std::sync::Arc::new(arrow::array::Int64Array::from(rows)),
+                    std::sync::Arc::new(arrow::array::StringArray::from(lines)),
+                ],
+            )
+            .map_err(ipc_err)?;
+            ipc_bytes(&batch)
+        })?;
+        let out = out.map_err(|e| to_py_err(py, e))?;
+        Ok(PyBytes::new(py, &out))
+    }
+
+    /// The name of the engine's codebook, if it has one.
+    #[getter]
+    fn codebook_name(&self) -> Option<String> {
+        self.engine.codebook().map(|c| c.name().to_owned())
     }
 
     /// Scores labelled records through the same path as `analyze`, as
@@ -1099,6 +1238,39 @@ fn compare_json(
 }
 
 /// The JSON Schema of one output record.
+/// The schemas of a store's two tables for embeddings of dimension `dim`
+/// (0: none), as the bytes of two Arrow IPC streams without batches.
+#[pyfunction]
+fn store_schemas<'py>(
+    py: Python<'py>,
+    dim: usize,
+) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+    let empty = |schema: arrow::datatypes::SchemaRef| -> Result<Vec<u8>, Error> {
+        ipc_bytes(&arrow::array::RecordBatch::new_empty(schema))
+    };
+    let r = empty(vocmine::store::records_schema(dim)).map_err(|e| to_py_err(py, e))?;
+    let c = empty(vocmine::store::clauses_schema(dim)).map_err(|e| to_py_err(py, e))?;
+    Ok((PyBytes::new(py, &r), PyBytes::new(py, &c)))
+}
+
+/// The manifest (`store.json`) of a store of `records` records and
+/// `clauses` clauses whose embeddings (dimension `dim`, 0: none) come from
+/// the encoder named `encoder`, coded with the codebook named `codebook`;
+/// as JSON.
+#[pyfunction]
+#[pyo3(signature = (records, clauses, encoder=None, dim=0, codebook=None))]
+fn store_manifest(
+    py: Python<'_>,
+    records: u64,
+    clauses: u64,
+    encoder: Option<String>,
+    dim: usize,
+    codebook: Option<String>,
+) -> PyResult<String> {
+    let m = vocmine::store::Manifest::new(encoder, dim, codebook, records, clauses);
+    serde_json::to_string_pretty(&m).map_err(|e| to_py_err(py, Error::from(e)))
+}
+
 #[pyfunction]
 fn output_schema() -> &'static str {
     vocmine::OUTPUT_SCHEMA
@@ -1144,6 +1316,8 @@ fn _vocmine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyEngine>()?;
     m.add_function(wrap_pyfunction!(analyze_json, m)?)?;
     m.add_function(wrap_pyfunction!(output_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(store_schemas, m)?)?;
+    m.add_function(wrap_pyfunction!(store_manifest, m)?)?;
     m.add_function(wrap_pyfunction!(metrics_json, m)?)?;
     m.add_function(wrap_pyfunction!(compare_json, m)?)?;
     m.add_function(wrap_pyfunction!(_raise, m)?)?;

@@ -136,6 +136,25 @@ def test_threads_with_model(model_dir, sample_records):
     assert all(r == first for r in results)
 
 
+def test_results_do_not_depend_on_the_other_records_of_a_call(model_dir, sample_records):
+    """A record's sentiment, voice and embedding-based evidence are the same
+    whether it is analyzed with the whole corpus or in small calls (as a
+    chunk of a file or a Spark partition would give it): each text is
+    encoded alone by default. At batch_size=32 the int8 model's shared
+    activation scale changed about 3% of the clause labels."""
+    records = [dict(r, id=r.get("id", i + 1)) for i, r in enumerate(sample_records)]
+    whole = vocmine.Engine(models=model_dir).analyze(records)
+    engine = vocmine.Engine(models=model_dir)
+    pieces = []
+    for start in range(0, len(records), 70):
+        pieces.extend(engine.analyze(records[start : start + 70]))
+    for a, b in zip(whole, pieces):
+        b = dict(b, line=a["line"])
+        if "error" in b:
+            b["error"] = dict(b["error"], line=a["line"])
+        assert a == b, a["id"]
+
+
 def test_chunks_and_progress(monkeypatch, sample_records):
     engine = vocmine.Engine(no_model=True)
     whole = engine.analyze(sample_records)

@@ -153,7 +153,11 @@ class Engine:
         tokens: include tokens in every clause (the CLI's ``--tokens``).
         no_model: run only the stages that need no model (no sentiment, no
             embeddings); needs no model files.
-        batch_size: texts per inference batch.
+        batch_size: texts per inference batch (default 1: each text is
+            encoded alone, so its results do not depend on the other
+            records of a call, a chunk or a Spark partition; larger batches
+            are faster on long texts, but the int8 model's numbers then
+            shift slightly with the texts batched together).
         sessions, intra_threads, onnxruntime: the CLI's ``--sessions``,
             ``--intra-threads`` and an explicit ONNX Runtime library path.
         user_dicts: jieba user dictionaries (``word [freq] [tag]`` per line).
@@ -171,6 +175,9 @@ class Engine:
             ``vocmine analyze --alerts`` writes them. Conversation records
             always get ``conversation`` (trajectory, unresolved end,
             escalation request, repeat contact, agent apology and empathy).
+        keep_terms: keep each clause's folded text and tokens for a result
+            store (as ``vocmine analyze --store`` does; :mod:`vocmine.spark`
+            sets it); the output dicts are the same either way.
 
     Raises:
         ConfigError: an invalid option (an unknown language, ``threads=0``).
@@ -193,7 +200,7 @@ class Engine:
         threads: Optional[int] = None,
         tokens: bool = False,
         no_model: bool = False,
-        batch_size: int = 32,
+        batch_size: int = 1,
         *,
         sessions: Optional[int] = None,
         intra_threads: Optional[int] = None,
@@ -205,6 +212,7 @@ class Engine:
         encode_all_speakers: bool = False,
         codebook: Union[str, "_os.PathLike[str]", None] = None,
         alerts: Union[str, "_os.PathLike[str]", None] = None,
+        keep_terms: bool = False,
     ) -> None:
         if isinstance(languages, str):
             languages = [p.strip() for p in languages.split(",") if p.strip()]
@@ -225,6 +233,7 @@ class Engine:
             encode_all_speakers=encode_all_speakers,
             codebook=None if codebook is None else _os.fspath(codebook),
             alerts=None if alerts is None else _os.fspath(alerts),
+            keep_terms=keep_terms,
         )
 
     def __repr__(self) -> str:

@@ -37,7 +37,7 @@ class Engine:
         threads: Optional[int] = None,
         tokens: bool = False,
         no_model: bool = False,
-        batch_size: int = 32,
+        batch_size: int = 1,
         *,
         sessions: Optional[int] = None,
         intra_threads: Optional[int] = None,
@@ -49,6 +49,7 @@ class Engine:
         encode_all_speakers: bool = False,
         codebook: Optional[_Path] = None,
         alerts: Optional[_Path] = None,
+        keep_terms: bool = False,
     ) -> None: ...
     @property
     def has_model(self) -> bool: ...

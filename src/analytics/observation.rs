@@ -344,16 +344,42 @@ impl Dataset {
         Ok(ds)
     }
 
-    /// Reads a JSON Lines file (`-` for stdin).
+    /// Reads a JSON Lines file (`-` for stdin), or the output lines kept in
+    /// a result store when `path` is a store's directory.
     pub fn open(path: impl AsRef<Path>) -> Result<Dataset> {
         let path = path.as_ref();
         if path.as_os_str() == "-" {
             let stdin = std::io::stdin();
             return Dataset::read(stdin.lock()).map_err(|e| Error::io(path, e));
         }
+        #[cfg(feature = "store")]
+        if path.join("store.json").is_file() {
+            return Dataset::from_store(path);
+        }
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         Dataset::read(std::io::BufReader::with_capacity(1 << 20, file))
             .map_err(|e| Error::io(path, e))
+    }
+
+    /// The records of a result store (`analyze --store`, or one written
+    /// by `vocmine.spark`): their output lines as stored, in row order.
+    #[cfg(feature = "store")]
+    pub fn from_store(dir: &Path) -> Result<Dataset> {
+        use crate::store::{Columns, StoreReader};
+        let columns = Columns {
+            json: true,
+            embeddings: false,
+            codes: false,
+            text_embeddings: false,
+        };
+        let mut reader = StoreReader::open_with(dir, columns)?;
+        let mut ds = Dataset::new();
+        while let Some(batch) = reader.next_batch()? {
+            for r in batch {
+                ds.push_line(r.json.as_bytes());
+            }
+        }
+        Ok(ds)
     }
 
     /// A dataset of outcomes of the engine.
