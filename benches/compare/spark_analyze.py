@@ -89,14 +89,12 @@ def main():
     spark.sparkContext.setLogLevel("ERROR")
     jvm_s = time.perf_counter() - t
     parts = args.partitions or 4 * cores
+    # the input file cut into about `parts` byte ranges (keeps row order)
+    size = os.path.getsize(data)
+    spark.conf.set("spark.sql.files.maxPartitionBytes", str(max(size // parts + 1, 4096)))
     t = time.perf_counter()
     df = spark.read.text(data)
-    df = df.coalesce(parts) if df.rdd.getNumPartitions() > parts else df
-    if df.rdd.getNumPartitions() < parts:
-        # split the file into `parts` byte ranges (keeps row order)
-        size = os.path.getsize(data)
-        spark.conf.set("spark.sql.files.maxPartitionBytes", str(max(size // parts + 1, 4096)))
-        df = spark.read.text(data)
+    nparts = df.rdd.getNumPartitions()
     out = vs.analyze(df, json="value", codebook=args.codebook, threads=1)
     vs.write_store(out, os.path.join(args.out, "spark-store"), codebook=args.codebook)
     spark_s = time.perf_counter() - t
@@ -106,7 +104,7 @@ def main():
 
     rows = [
         ("vocmine analyze --store (CLI)", cli_s, cores),
-        (f"vocmine.spark analyze + write_store ({args.master}, {df.rdd.getNumPartitions()} partitions)", spark_s, cores),
+        (f"vocmine.spark analyze + write_store ({args.master}, {nparts} partitions)", spark_s, cores),
     ]
     print(f"\nJVM start (once per application): {jvm_s:.1f} s\n")
     print(f"| run | records | seconds | records/s | records/s per core |")
