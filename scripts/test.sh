@@ -2,7 +2,8 @@
 # Runs every test: the default model is built first (cached), then
 # formatting, the core crate (unit, contract, golden, streaming, encoder and
 # evaluation tests, doc tests), and the Python package (its Rust tests, the
-# wheel built with maturin, and pytest).
+# wheel built with maturin, and pytest, local Spark included: pyspark from
+# PyPI, Java 17).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
