@@ -63,13 +63,7 @@ pub fn reclassify(
     full: bool,
     sink: &mut dyn FnMut(&[u8]) -> Result<()>,
 ) -> Result<ReclassifySummary> {
-    // only the columns this run uses are decoded
-    let columns = Columns {
-        json: full,
-        embeddings: new.uses_embeddings() || old.is_some_and(Codebook::uses_embeddings),
-        codes: false,
-        text_embeddings: false,
-    };
+    let columns = columns_for(new, old, full);
     let mut summary = ReclassifySummary::default();
     type Coded = (Vec<u8>, Vec<String>, Vec<String>);
     let code_line = |rec: &StoredRecord| -> Result<Coded> { coded_line(rec, new, old, full) };
@@ -138,6 +132,21 @@ pub fn reclassify(
     Ok(summary)
 }
 
+/// The store columns a reclassification with `new` (and `old`) decodes:
+/// the output lines only for `full` lines, the clause embeddings only for
+/// codebooks that use them, never the stored codes or whole-text
+/// embeddings.
+pub fn columns_for(new: &Codebook, old: Option<&Codebook>, full: bool) -> Columns {
+    Columns {
+        json: full,
+        embeddings: new.uses_embeddings() || old.is_some_and(Codebook::uses_embeddings),
+        codes: false,
+        text_embeddings: false,
+    }
+}
+
+/// The codes of each clause of `rec` with `cb` (customer clauses with
+/// terms only), and the record's rolled-up codes and points.
 fn code_record(
     cb: &Codebook,
     rec: &StoredRecord,

@@ -236,7 +236,6 @@ pub struct StoreWriter {
     dir: PathBuf,
     encoder: Option<String>,
     codebook: Option<String>,
-    dim: usize,
     records: Option<ArrowWriter<File>>,
     clauses: Option<ArrowWriter<File>>,
     pending: Vec<Outcome>,
@@ -297,7 +296,6 @@ impl StoreWriter {
             dir,
             encoder,
             codebook,
-            dim,
             pending: Vec::new(),
             batcher: StoreBatcher::new(dim, 0),
         })
@@ -341,7 +339,7 @@ impl StoreWriter {
         }
         let m = Manifest::new(
             self.encoder.clone(),
-            self.dim,
+            self.batcher.dim,
             self.codebook.clone(),
             self.batcher.next_row,
             self.batcher.clause_count,
@@ -371,16 +369,6 @@ impl StoreBatcher {
             next_row: first_row,
             clause_count: 0,
         }
-    }
-
-    /// The row the next record gets.
-    pub fn next_row(&self) -> u64 {
-        self.next_row
-    }
-
-    /// Clauses batched so far.
-    pub fn clauses(&self) -> u64 {
-        self.clause_count
     }
 
     /// The rows of `outcomes` (the next records in input order) in the
@@ -873,6 +861,31 @@ fn table_files(dir: &Path, name: &str) -> Result<Vec<TableFile>> {
     Ok(files)
 }
 
+/// The schema of `records.parquet` (`records`) or of `clauses.parquet`.
+fn table_schema(records: bool, dim: usize) -> SchemaRef {
+    if records {
+        records_schema(dim)
+    } else {
+        clauses_schema(dim)
+    }
+}
+
+impl TableFile {
+    /// A reader of the columns `columns` asks for (of a records file when
+    /// `records`), over the row groups `groups` (all when `None`), on a
+    /// `File` of its own (clones of one share the read offset).
+    fn reader(
+        &self,
+        columns: Columns,
+        records: bool,
+        groups: Option<&[usize]>,
+    ) -> Result<ParquetRecordBatchReader> {
+        let f = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        let b = ParquetRecordBatchReaderBuilder::new_with_metadata(f, self.meta.clone());
+        projected(b, columns, records, groups, &self.path)
+    }
+}
+
 /// The batches of one store table over its files in row order, each cast
 /// to the store's own column types ([`canonical`]).
 struct Chain {
@@ -890,11 +903,7 @@ impl Chain {
             current: None,
             columns,
             records,
-            schema: if records {
-                records_schema(dim)
-            } else {
-                clauses_schema(dim)
-            },
+            schema: table_schema(records, dim),
         }
     }
 
@@ -915,12 +924,7 @@ impl Chain {
                 }
             }
             let file = self.files.next()?;
-            let f = match File::open(&file.path) {
-                Ok(f) => f,
-                Err(e) => return Some(Err(Error::io(&file.path, e))),
-            };
-            let b = ParquetRecordBatchReaderBuilder::new_with_metadata(f, file.meta);
-            match projected(b, self.columns, self.records, None, &file.path) {
+            match file.reader(self.columns, self.records, None) {
                 Ok(r) => self.current = Some((file.path, r)),
                 Err(e) => return Some(Err(e)),
             }
@@ -1280,7 +1284,7 @@ impl StoreParts {
             record_groups,
             clause_groups,
             parts,
-            schemas: (records_schema(dim), clauses_schema(dim)),
+            schemas: (table_schema(true, dim), table_schema(false, dim)),
         }))
     }
 
@@ -1337,11 +1341,7 @@ impl StoreParts {
                     k += 1;
                 }
                 let file = &files[fi];
-                // a File of its own: clones of one share the read offset
-                let f = File::open(&file.path).map_err(|e| Error::io(&file.path, e))?;
-                let b = ParquetRecordBatchReaderBuilder::new_with_metadata(f, file.meta.clone());
-                let reader = projected(b, self.columns, records, Some(&rgs), &file.path)?;
-                for b in reader {
+                for b in file.reader(self.columns, records, Some(&rgs))? {
                     let b = b.map_err(|e| err(&file.path, e))?;
                     let b = canonical(b, schema, &file.path)?;
                     if records {

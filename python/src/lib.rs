@@ -482,13 +482,18 @@ fn outcomes_json(outcomes: &[Outcome]) -> Result<String, Error> {
     Ok(s)
 }
 
+/// An Arrow error of the batches handed to or from Python.
+fn ipc_error(e: arrow::error::ArrowError) -> Error {
+    Error::Config(format!("Arrow IPC: {e}"))
+}
+
 /// One record batch as the bytes of an Arrow IPC stream.
 fn ipc_bytes(b: &arrow::array::RecordBatch) -> Result<Vec<u8>, Error> {
-    let ipc = |e: arrow::error::ArrowError| Error::Config(format!("Arrow IPC: {e}"));
     let mut out = Vec::new();
-    let mut w = arrow::ipc::writer::StreamWriter::try_new(&mut out, &b.schema()).map_err(ipc)?;
-    w.write(b).map_err(ipc)?;
-    w.finish().map_err(ipc)?;
+    let mut w =
+        arrow::ipc::writer::StreamWriter::try_new(&mut out, &b.schema()).map_err(ipc_error)?;
+    w.write(b).map_err(ipc_error)?;
+    w.finish().map_err(ipc_error)?;
     drop(w);
     Ok(out)
 }
@@ -753,19 +758,13 @@ impl PyEngine {
             let cb = engine.codebook().ok_or_else(|| {
                 Error::Config("reclassify_batch: the engine has no codebook".into())
             })?;
-            let columns = vocmine::store::Columns {
-                json: full,
-                embeddings: cb.uses_embeddings(),
-                codes: false,
-                text_embeddings: false,
-            };
-            let ipc_err = |e: arrow::error::ArrowError| Error::Config(format!("Arrow IPC: {e}"));
+            let columns = vocmine::reclassify::columns_for(cb, None, full);
             let reader = arrow::ipc::reader::StreamReader::try_new(std::io::Cursor::new(ipc), None)
-                .map_err(ipc_err)?;
+                .map_err(ipc_error)?;
             let mut rows = Vec::new();
             let mut lines = Vec::new();
             for batch in reader {
-                let batch = batch.map_err(ipc_err)?;
+                let batch = batch.map_err(ipc_error)?;
                 let records = vocmine::store::decode_nested(&batch, dim, columns)?;
                 let coded = vocmine::reclassify::reclassify_records(engine, &records, cb, full)?;
                 for (r, mut line) in records.iter().zip(coded) {
@@ -788,7 +787,7 @@ impl PyEngine {
                     std::sync::Arc::new(arrow::array::StringArray::from(lines)),
                 ],
             )
-            .map_err(ipc_err)?;
+            .map_err(ipc_error)?;
             ipc_bytes(&batch)
         })?;
         let out = out.map_err(|e| to_py_err(py, e))?;
@@ -1237,7 +1236,6 @@ fn compare_json(
     result.map_err(|e| to_py_err(py, e))
 }
 
-/// The JSON Schema of one output record.
 /// The schemas of a store's two tables for embeddings of dimension `dim`
 /// (0: none), as the bytes of two Arrow IPC streams without batches.
 #[pyfunction]
@@ -1271,6 +1269,7 @@ fn store_manifest(
     serde_json::to_string_pretty(&m).map_err(|e| to_py_err(py, Error::from(e)))
 }
 
+/// The JSON Schema of one output record.
 #[pyfunction]
 fn output_schema() -> &'static str {
     vocmine::OUTPUT_SCHEMA

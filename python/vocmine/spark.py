@@ -90,18 +90,20 @@ def _check_options(options: dict) -> dict:
     return out
 
 
-def _dimension(options: dict) -> int:
-    """The embedding dimension of the model the options name (0: none), read
-    from its config.json on the driver (no model is loaded here)."""
+def _encoder(options: dict) -> tuple:
+    """``(name, dimension)`` of the encoder the options name (``(None, 0)``
+    with ``no_model``), read from its config.json on the driver (no model is
+    loaded here)."""
     if options.get("no_model"):
-        return 0
+        return None, 0
     from . import _default_model
 
     model = options.get("models") or _default_model()
     path = _os.path.join(model, "config.json")
     try:
         with open(path, encoding="utf-8") as f:
-            return int(_json.load(f).get("dimension") or 0)
+            config = _json.load(f)
+        return config.get("name"), int(config.get("dimension") or 0)
     except FileNotFoundError:
         raise _vocmine.ModelNotFoundError(
             f"{path}: config.json is missing; run `python -m vocmine.model` "
@@ -172,11 +174,13 @@ def spark_schema(dim: int = 384):
     dimension ``dim`` (0: a store without embeddings): the columns of the
     store's ``records.parquet`` plus ``clauses``, an array of the record's
     rows of ``clauses.parquet``."""
+    return _spark_struct(_spark_arrow_schema(dim))
+
+
+def _spark_struct(arrow_schema):
     from pyspark.sql import types as T
 
-    return T.StructType(
-        [T.StructField(f.name, _spark_type(f.type)) for f in _spark_arrow_schema(dim)]
-    )
+    return T.StructType([T.StructField(f.name, _spark_type(f.type)) for f in arrow_schema])
 
 
 def _nest(records_ipc: bytes, clauses_ipc: bytes, schema):
@@ -277,7 +281,7 @@ def analyze(
         df = df.select(F.col(json).alias("__json")).where(
             F.col("__json").isNotNull() & (F.trim(F.col("__json")) != "")
         )
-    dim = _dimension(opts)
+    dim = _encoder(opts)[1]
     arrow_schema = _spark_arrow_schema(dim)
     offsets = _partition_offsets(df)
     mode = "json" if json is not None else "text"
@@ -304,7 +308,7 @@ def analyze(
                 row += len(records)
                 yield _nest(r, c, arrow_schema)
 
-    return df.mapInArrow(run, spark_schema(dim))
+    return df.mapInArrow(run, _spark_struct(arrow_schema))
 
 
 # ------------------------------------------------------------------- store
@@ -331,25 +335,17 @@ def write_store(result, path: str, **options: Any) -> dict:
         clauses = result.select(F.explode("clauses").alias("c")).select("c.*")
         records.write.mode("overwrite").parquet(_os.path.join(path, "records.parquet"))
         clauses.write.mode("overwrite").parquet(_os.path.join(path, "clauses.parquet"))
-        n_records = result.count()
-        n_clauses = result.select(F.coalesce(F.sum(F.size("clauses")), F.lit(0))).first()[0]
+        counts = result.agg(F.count("*"), F.sum(F.size("clauses"))).first()
     finally:
         result.unpersist()
-    manifest = _manifest(opts, n_records, max(int(n_clauses or 0), 0))
+    manifest = _manifest(opts, int(counts[0]), int(counts[1] or 0))
     with open(_os.path.join(path, "store.json"), "w", encoding="utf-8") as f:
         f.write(_json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return manifest
 
 
 def _manifest(opts: dict, records: int, clauses: int) -> dict:
-    dim = _dimension(opts)
-    encoder = None
-    if dim:
-        from . import _default_model
-
-        model = opts.get("models") or _default_model()
-        with open(_os.path.join(model, "config.json"), encoding="utf-8") as f:
-            encoder = _json.load(f).get("name")
+    encoder, dim = _encoder(opts)
     codebook = None
     if opts.get("codebook"):
         codebook = Engine(no_model=True, codebook=opts["codebook"])._native.codebook_name
@@ -407,17 +403,12 @@ def reclassify(spark, store: str, codebook: str, *, full: bool = False, **option
     with open(_os.path.join(store, "store.json"), encoding="utf-8") as f:
         manifest = _json.load(f)
     dim = int(manifest.get("dim") or 0)
-    if dim and not opts.get("no_model"):
-        from . import _default_model
-
-        model = opts.get("models") or _default_model()
-        with open(_os.path.join(model, "config.json"), encoding="utf-8") as f:
-            name = _json.load(f).get("name")
-        if manifest.get("encoder") != name:
-            raise _vocmine.ConfigError(
-                f"the store was analyzed with encoder `{manifest.get('encoder')}`, "
-                f"the model given is `{name}`"
-            )
+    name = _encoder(opts)[0]
+    if dim and name is not None and manifest.get("encoder") != name:
+        raise _vocmine.ConfigError(
+            f"the store was analyzed with encoder `{manifest.get('encoder')}`, "
+            f"the model given is `{name}`"
+        )
     nested = read_store(spark, store)
     if not full:
         nested = nested.drop("json")
