@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use clap::Args;
 use vocmine::cluster::{
-    ClusterConfig, ClusterItems, ClusterLevel, ClusterModel, DraftOptions, ReportOptions, Weighting,
+    fit_sample, ClusterConfig, ClusterItems, ClusterLevel, ClusterModel, DraftOptions, FittedItems,
+    Placement, ReportOptions, Sample, Weighting,
 };
 use vocmine::codebook::CodebookSpec;
 use vocmine::{Engine, Error, Outcome};
@@ -36,6 +37,14 @@ pub(crate) struct ClusterArgs {
     /// cluster open new ones), save it back, and report over all items.
     #[arg(long, value_name = "DIR", conflicts_with = "model_dir")]
     extend: Option<PathBuf>,
+    /// Fit on a sample: this share (0 < F <= 1) of the items, chosen by a
+    /// hash of record id, clause number and --seed, is clustered; every
+    /// item is then placed (a sampled one keeps its cluster, the others go
+    /// to the cluster of their nearest sampled items or become outliers)
+    /// and the report covers all of them. The saved model holds the
+    /// sample. What `vocmine.spark.cluster` runs across machines.
+    #[arg(long, value_name = "F", conflicts_with = "extend")]
+    sample: Option<f64>,
     /// Neighbours per clause in the kNN graph.
     #[arg(long, default_value_t = ClusterConfig::default().k)]
     k: usize,
@@ -104,6 +113,7 @@ pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
         ..ClusterConfig::default()
     };
     config.validate()?;
+    let sample = c.sample.map(|f| Sample::new(f, c.seed)).transpose()?;
     // An incremental run reads its model first, before any work.
     let mut loaded = match &c.extend {
         Some(dir) => {
@@ -132,6 +142,7 @@ pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
     // 2. Fit, or extend a saved model.
     let t = Instant::now();
     let new_items = items.len();
+    let mut placed: Option<(ClusterItems, Vec<Placement>)> = None;
     let (mut model, items, model_dir, extension) = match &c.extend {
         Some(dir) => {
             let Some((mut model, mut old)) = loaded.take() else {
@@ -149,15 +160,26 @@ pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
             (model, old, Some(dir.clone()), ext)
         }
         None => {
-            let v = items.take_vectors()?;
-            let langs: Vec<String> = items.languages().iter().map(|s| s.to_string()).collect();
-            let langs: Vec<&str> = langs.iter().map(String::as_str).collect();
-            let model = ClusterModel::fit_with_languages(v, &langs, config)?;
             let dir = c
                 .model_dir
                 .clone()
                 .or_else(|| store.then(|| input.join("clusters")));
-            (model, items, dir, None)
+            match sample {
+                Some(sample) => {
+                    let (model, picked) = fit_sample(&items, sample, config)?;
+                    let placements = model.place(&items, &FittedItems::new(&picked))?;
+                    placed = Some((items, placements));
+                    (model, picked, dir, None)
+                }
+                None => {
+                    let v = items.take_vectors()?;
+                    let langs: Vec<String> =
+                        items.languages().iter().map(|s| s.to_string()).collect();
+                    let langs: Vec<&str> = langs.iter().map(String::as_str).collect();
+                    let model = ClusterModel::fit_with_languages(v, &langs, config)?;
+                    (model, items, dir, None)
+                }
+            }
         }
     };
     let fit_s = t.elapsed().as_secs_f64();
@@ -169,11 +191,22 @@ pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
         items.save(dir)?;
     }
     let save_s = t.elapsed().as_secs_f64();
-    let options = ReportOptions {
-        forms: Some(std::sync::Arc::new(items.forms())),
-        ..ReportOptions::default()
+    let report = match &placed {
+        Some((all, placements)) => {
+            let options = ReportOptions {
+                forms: Some(std::sync::Arc::new(all.forms())),
+                ..ReportOptions::default()
+            };
+            model.report_placed(all.items(), placements, &options, spec.as_ref())?
+        }
+        None => {
+            let options = ReportOptions {
+                forms: Some(std::sync::Arc::new(items.forms())),
+                ..ReportOptions::default()
+            };
+            model.report(items.items(), &options, spec.as_ref())?
+        }
     };
-    let report = model.report(items.items(), &options, spec.as_ref())?;
     let mut out = output(&c.output)?;
     serde_json::to_writer_pretty(&mut out, &report)?;
     writeln!(out).map_err(|e| Error::io(&c.output, e))?;
@@ -186,12 +219,20 @@ pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
             "{records} records ({failed} failed), {} items clustered of {} ({} of them records clustered whole; {} clauses without embedding): {} clusters, {} outliers ({:.1}%)",
             s.clustered,
             s.items,
-            items.whole_records(),
-            items.skipped(),
+            placed.as_ref().map_or(&items, |p| &p.0).whole_records(),
+            placed.as_ref().map_or(&items, |p| &p.0).skipped(),
             s.clusters,
             s.outliers,
             100.0 * s.outlier_share
         );
+        if sample.is_some() {
+            eprintln!(
+                "fitted on a sample of {} items ({} clusters, {} outliers in it); the others placed through the model",
+                items.len(),
+                model.clusters(),
+                model.labels().iter().filter(|l| l.is_none()).count()
+            );
+        }
         if let Some(e) = &extension {
             eprintln!(
                 "extended: {new_items} new items, {} assigned to existing clusters, {} new clusters, {} outliers",
@@ -272,7 +313,6 @@ pub(crate) fn gather(
     if store {
         #[cfg(feature = "store")]
         {
-            use vocmine::codebook::ClauseCode;
             // neither the output lines nor, when a codebook codes the
             // clauses again, the stored codes are needed
             let columns = vocmine::store::Columns {
@@ -306,18 +346,7 @@ pub(crate) fn gather(
                         continue;
                     }
                     if let Some(cb) = &cb {
-                        for cl in rec.clauses.iter_mut() {
-                            let coded: Vec<ClauseCode> = match (&cl.terms, cl.customer) {
-                                (Some(t), true) => cb.classify_voiced(
-                                    t,
-                                    cl.embedding.as_deref(),
-                                    cl.sentiment.as_ref(),
-                                    cl.voice.as_ref(),
-                                ),
-                                _ => Vec::new(),
-                            };
-                            cl.codes = coded.iter().map(|x| x.code.to_string()).collect();
-                        }
+                        vocmine::reclassify::recode_clauses(cb, &mut rec);
                     }
                     items.add_stored(&rec, engine.segmenter())?;
                 }

@@ -145,6 +145,24 @@ pub fn columns_for(new: &Codebook, old: Option<&Codebook>, full: bool) -> Column
     }
 }
 
+/// Codes the clauses of a stored record again with `cb`, in place (its
+/// customer clauses with terms; the others get no codes): what clustering
+/// a store with a new codebook reads.
+pub fn recode_clauses(cb: &Codebook, rec: &mut StoredRecord) {
+    for c in rec.clauses.iter_mut() {
+        let coded: Vec<ClauseCode> = match (&c.terms, c.customer) {
+            (Some(t), true) => cb.classify_voiced(
+                t,
+                c.embedding.as_deref(),
+                c.sentiment.as_ref(),
+                c.voice.as_ref(),
+            ),
+            _ => Vec::new(),
+        };
+        c.codes = coded.iter().map(|x| x.code.to_string()).collect();
+    }
+}
+
 /// The codes of each clause of `rec` with `cb` (customer clauses with
 /// terms only), and the record's rolled-up codes and points.
 fn code_record(

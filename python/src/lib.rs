@@ -1323,6 +1323,10 @@ fn _vocmine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_gold_json, m)?)?;
     m.add_function(wrap_pyfunction!(cluster::cluster_records_json, m)?)?;
     m.add_function(wrap_pyfunction!(cluster::cluster_vectors_json, m)?)?;
+    m.add_function(wrap_pyfunction!(cluster::cluster_items_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(cluster::cluster_fit_items, m)?)?;
+    m.add_function(wrap_pyfunction!(cluster::cluster_report_placed, m)?)?;
+    m.add_class::<cluster::PyClusterPlacer>()?;
     m.add("VocmineError", py.get_type::<VocmineError>())?;
     m.add("InputError", py.get_type::<InputError>())?;
     m.add("ConfigError", py.get_type::<ConfigError>())?;

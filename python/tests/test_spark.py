@@ -139,6 +139,36 @@ def test_spark_reclassify_equals_the_cli(spark, stores, cli, model_dir):
         vs.reclassify(spark, str(stores["spark"]), OTHER, models=ROOT / "tests" / "data" / "tiny-bert")
 
 
+def _without_timings(report: dict) -> dict:
+    report["summary"]["stats"].pop("seconds")
+    return report
+
+
+def test_spark_cluster_equals_the_cli_sampled_cluster(spark, stores, cli, model_dir, tmp_path):
+    # fit on half the items on the driver, place all on the executors:
+    # the CLI's `--sample` report over the same store, item for item
+    for codebook in (None, OTHER):
+        cb = [] if codebook is None else ["--codebook", codebook]
+        want = tmp_path / "cli.json"
+        _run(cli, "cluster", stores["spark"], "--sample", "0.5", "--seed", "7", "--model-dir",
+             tmp_path / "cli-model", "--model", model_dir, "-o", want, "-q", *cb)
+        got = vs.cluster(spark, str(stores["spark"]), model_dir=tmp_path / "spark-model",
+                         sample=0.5, seed=7, codebook=codebook, threads=1, models=model_dir)
+        want = json.loads(want.read_text(encoding="utf-8"))
+        assert _without_timings(got) == _without_timings(want), codebook
+        # every item has its line; the sample is about half of them
+        fitted = got["summary"]["stats"]["items"]
+        assert got["summary"]["items"] > 1000 and 0.4 < fitted / got["summary"]["items"] < 0.6
+        assert got["clusters"] and len(got["assignments"]) >= got["summary"]["items"]
+    # the default fits on every item (up to max_sample): plain `cluster`
+    full = vs.cluster(spark, str(stores["spark"]), model_dir=tmp_path / "all", threads=1)
+    plain = tmp_path / "plain.json"
+    _run(cli, "cluster", stores["spark"], "--model-dir", tmp_path / "plain-model", "-o", plain, "-q")
+    assert _without_timings(full) == _without_timings(json.loads(plain.read_text(encoding="utf-8")))
+    with pytest.raises(vocmine.ConfigError, match="sample fraction"):
+        vs.cluster(spark, str(stores["spark"]), model_dir=tmp_path / "bad", sample=1.5)
+
+
 def test_text_columns_equal_engine_analyze(spark, model_dir):
     rows = [
         ("a1", "The seats are comfortable but the infotainment screen freezes", "app"),

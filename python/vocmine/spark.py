@@ -39,7 +39,15 @@ from typing import Any, Iterator, Optional
 
 from . import CHUNK, Engine, _frame_records, _vocmine
 
-__all__ = ["analyze", "write_store", "read_store", "reclassify", "spark_schema", "ENGINE_OPTIONS"]
+__all__ = [
+    "analyze",
+    "write_store",
+    "read_store",
+    "reclassify",
+    "cluster",
+    "spark_schema",
+    "ENGINE_OPTIONS",
+]
 
 #: The :class:`vocmine.Engine` options ``analyze`` passes on to the
 #: executors' engines (every other keyword argument is an error).
@@ -65,11 +73,11 @@ ENGINE_OPTIONS = (
 _ENGINES: dict = {}
 
 
-def _engine(options: dict) -> Engine:
-    key = _json.dumps(options, sort_keys=True, default=str)
+def _engine(options: dict, **extra: Any) -> Engine:
+    key = _json.dumps([options, extra], sort_keys=True, default=str)
     engine = _ENGINES.get(key)
     if engine is None:
-        engine = Engine(keep_terms=True, **options)
+        engine = Engine(keep_terms=True, **options, **extra)
         _ENGINES[key] = engine
     return engine
 
@@ -357,6 +365,12 @@ def read_store(spark, path: str):
     ``vocmine analyze --store``) as a DataFrame in :func:`analyze`'s shape:
     ``records.parquet`` with each record's ``clauses`` joined back as an
     array of structs, in row order."""
+    return _nested(spark, path).orderBy("row")
+
+
+def _nested(spark, path: str):
+    """:func:`read_store` without the final sort (for callers that do not
+    need the rows in order)."""
     from pyspark.sql import functions as F
 
     records = spark.read.parquet(_os.path.join(path, "records.parquet"))
@@ -364,7 +378,7 @@ def read_store(spark, path: str):
     nested = clauses.groupBy("row").agg(
         F.sort_array(F.collect_list(F.struct(F.col("clause").alias("__k"), F.struct(*clauses.columns).alias("c")))).alias("cs")
     ).select("row", F.col("cs.c").alias("clauses"))
-    return records.join(nested, "row", "left").orderBy("row")
+    return records.join(nested, "row", "left")
 
 
 # -------------------------------------------------------------- reclassify
@@ -425,3 +439,192 @@ def reclassify(spark, store: str, codebook: str, *, full: bool = False, **option
             yield from pa.ipc.open_stream(out)
 
     return nested.mapInArrow(run, "row long, line string")
+
+
+# ----------------------------------------------------------------- cluster
+
+#: The columns of cluster items between the stages of :func:`cluster`
+#: (``vocmine::cluster::items_schema``).
+_ITEMS = (
+    "row long, id string, clause long, clauses long, text string, language string, "
+    "tokens array<string>, surface array<string>, sentiment string, codes array<string>, "
+    "period long"
+)
+
+# One placer per worker process and model directory.
+_PLACERS: dict = {}
+
+
+def _ipc(batches) -> bytes:
+    import pyarrow as pa
+
+    batches = list(batches)
+    if not batches:
+        return b""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, batches[0].schema) as w:
+        for b in batches:
+            w.write_batch(b)
+    return sink.getvalue().to_pybytes()
+
+
+def _driver_ipc(df) -> bytes:
+    """``df`` collected on the driver as one Arrow IPC stream, without going
+    through Python rows (``toArrow`` is PySpark 4's; 3.4's private
+    ``_collect_as_arrow`` otherwise)."""
+    import pyarrow as pa
+
+    if hasattr(df, "toArrow"):
+        table = df.toArrow()
+    else:  # pragma: no cover - PySpark 3.x
+        table = pa.Table.from_batches(df._collect_as_arrow())
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as w:
+        for b in table.to_batches():
+            w.write_batch(b)
+    return sink.getvalue().to_pybytes()
+
+
+def cluster(
+    spark,
+    store: str,
+    *,
+    model_dir: str,
+    sample: Optional[float] = None,
+    max_sample: int = 50_000,
+    level: str = "auto",
+    all_speakers: bool = False,
+    codebook: Optional[str] = None,
+    seed: int = 42,
+    settings: Optional[dict] = None,
+    **options: Any,
+) -> dict:
+    """Hot issues over a whole store, the way topic models are scaled out:
+    fit on a sample on the driver, place every item on the executors
+    through the saved model, report hotness and gaps over all of them.
+
+    1. The executors read the store's records and make their cluster items
+       (clauses, or records clustered whole: ``level``), coding the clauses
+       again first when ``codebook`` is given; an item is in the sample by
+       a hash of its record id, clause number and ``seed`` (the CLI's
+       ``--sample``), so no shuffle decides it.
+    2. The driver collects the sampled items with their embeddings, fits the
+       clustering (kNN graph, Leiden; ``settings``) and saves the model in
+       ``model_dir``: a path every executor can read (a shared file system;
+       or ship it with ``spark.sparkContext.addFile(model_dir,
+       recursive=True)`` and give the executors' local copy).
+    3. The executors load the model once per worker process and place every
+       item: a sampled one keeps its cluster, the others join the cluster
+       of their nearest sampled items (or become outliers when far from
+       all). Only the items' metadata and placements come back (no
+       vectors), and the driver writes the report: ``vocmine cluster
+       STORE --sample F --seed S`` gives the same one for the same store,
+       except the timings in ``summary.stats``.
+
+    Args:
+        spark: the SparkSession.
+        store: the store directory (:func:`write_store`, or ``vocmine
+            analyze --store``) with embeddings.
+        model_dir: where the model is saved (and read by the executors).
+        sample: the share of items fitted on, in (0, 1]; default: all of
+            them up to ``max_sample`` items, that many (as a share) above.
+        max_sample: the sample size aimed at when ``sample`` is not given.
+        level: ``clause``, ``record`` or ``auto`` (as ``Engine.cluster``).
+        all_speakers: cluster every speaker's clauses, not only the
+            customer's.
+        codebook: code the clauses again with this codebook (a path every
+            executor reads) and take its code tree for gap suggestions, as
+            ``vocmine cluster --codebook`` does.
+        seed: the seed of the sample and of the clustering.
+        settings: clustering settings as for ``Engine.cluster`` (``k``,
+            ``resolution``, ``min_size``, ...).
+        **options: engine options for the executors (:data:`ENGINE_OPTIONS`;
+            ``models`` matters only with a ``codebook`` whose exemplars need
+            the encoder).
+
+    Returns:
+        The report (``CLUSTERS.json``) as a dict: ``summary``, ``clusters``
+        and ``assignments`` over every item; ``summary.stats`` is the fit
+        of the sample.
+
+    Raises:
+        ConfigError: a bad setting or sample, a store without embeddings, or
+            no item in the sample.
+    """
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    opts = _check_options(options)
+    if codebook is not None:
+        opts["codebook"] = _os.fspath(codebook)
+    else:
+        opts.setdefault("no_model", True)
+    model_dir = _os.path.abspath(_os.fspath(model_dir))
+    with open(_os.path.join(store, "store.json"), encoding="utf-8") as f:
+        dim = int(_json.load(f).get("dim") or 0)
+    if dim == 0:
+        raise _vocmine.ConfigError(
+            f"{store}: the store has no embeddings (it was analyzed with --no-model); clustering needs them"
+        )
+    config = dict(settings or {})
+    config["seed"] = seed
+    config_json = _json.dumps(config)
+
+    # the records in any order: the items are sorted where order matters
+    nested = _nested(spark, store).drop("json")
+
+    def gather(fraction: float):
+        def run(batches: Iterator[Any]) -> Iterator[Any]:
+            import pyarrow as pa
+
+            engine = _engine(opts, pos=True)
+            for batch in batches:
+                if batch.num_rows == 0:
+                    continue
+                out = _vocmine.cluster_items_batch(
+                    engine._native, _ipc([batch]), dim, level, all_speakers, fraction, seed
+                )
+                yield from pa.ipc.open_stream(out)
+
+        return nested.mapInArrow(
+            run, _ITEMS + ", sampled boolean, embedding binary"
+        )
+
+    if sample is None:
+        # one pass to count the items, none sampled out
+        counted = gather(1.0).select(F.count("*")).first()[0]
+        fraction = 1.0 if counted <= max_sample else max_sample / counted
+    else:
+        fraction = float(sample)
+        if not 0.0 < fraction <= 1.0:
+            raise _vocmine.ConfigError(f"the sample fraction must be in (0, 1], got {sample}")
+    items = gather(fraction).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        fitted = items.where("sampled").drop("sampled").orderBy("row", "clause")
+        _vocmine.cluster_fit_items(_driver_ipc(fitted), model_dir, config_json)
+
+        def place(batches: Iterator[Any]) -> Iterator[Any]:
+            import pyarrow as pa
+
+            # keyed by the model file's time too: a later fit into the
+            # same directory is a new model
+            key = (model_dir, _os.stat(_os.path.join(model_dir, "clusters.model.json")).st_mtime_ns)
+            placer = _PLACERS.get(key)
+            if placer is None:
+                placer = _PLACERS[key] = _vocmine.ClusterPlacer(model_dir)
+            for batch in batches:
+                if batch.num_rows == 0:
+                    continue
+                yield from pa.ipc.open_stream(placer.place_batch(_ipc([batch])))
+
+        placed = (
+            items.drop("sampled")
+            .mapInArrow(place, _ITEMS + ", cluster long, centroid_similarity float")
+            .orderBy("row", "clause")
+        )
+        report = _vocmine.cluster_report_placed(
+            model_dir, _driver_ipc(placed), None if codebook is None else _os.fspath(codebook)
+        )
+    finally:
+        items.unpersist()
+    return _json.loads(report)

@@ -23,6 +23,13 @@ pub fn read_npy(path: &Path) -> Result<Vectors> {
     Vectors::new(data, dim).map_err(|e| bad(path, e.to_string()))
 }
 
+/// Reads the vectors a model saved ([`Vectors::from_normalized`]).
+pub(crate) fn read_saved_npy(path: &Path) -> Result<Vectors> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let (data, dim) = parse_npy(&bytes).map_err(|m| bad(path, m))?;
+    Vectors::from_normalized(data, dim).map_err(|e| bad(path, e.to_string()))
+}
+
 fn field<'a>(header: &'a str, key: &str) -> Option<&'a str> {
     let pos = header.find(&format!("'{key}'"))?;
     let rest = &header[pos + key.len() + 2..];

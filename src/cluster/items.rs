@@ -609,6 +609,103 @@ impl ClusterItems {
         Ok(())
     }
 
+    /// The surface forms of each item's tokens, in order.
+    pub(crate) fn surfaces(&self) -> &[Vec<String>] {
+        &self.surfaces
+    }
+
+    /// The embedding dimension (0 before the first item).
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// The vectors as they were given (row after row), unless the items
+    /// were loaded without them.
+    pub(crate) fn raw_vectors(&self) -> Result<&[f32]> {
+        if self.vectorless {
+            return Err(Error::Config("these cluster items carry no vectors".into()));
+        }
+        Ok(&self.data)
+    }
+
+    /// Adds one item read back from a table (`vector`: `None` when the
+    /// table has none; items with and without vectors do not mix).
+    pub(crate) fn push_decoded(
+        &mut self,
+        meta: ItemMeta,
+        surface: Vec<String>,
+        vector: Option<&[f32]>,
+    ) -> Result<()> {
+        match vector {
+            Some(v) => {
+                if self.vectorless && !self.items.is_empty() {
+                    return Err(Error::Config(format!(
+                        "record {} clause {}: an item with a vector after items without",
+                        meta.id, meta.clause
+                    )));
+                }
+                if self.dim == 0 {
+                    self.dim = v.len();
+                } else if v.len() != self.dim {
+                    return Err(Error::Config(format!(
+                        "record {} clause {}: embedding of dimension {}, earlier ones {}",
+                        meta.id,
+                        meta.clause,
+                        v.len(),
+                        self.dim
+                    )));
+                }
+                self.vectorless = false;
+                self.data.extend_from_slice(v);
+            }
+            None => {
+                if !self.vectorless && !self.items.is_empty() {
+                    return Err(Error::Config(format!(
+                        "record {} clause {}: an item without a vector after items with",
+                        meta.id, meta.clause
+                    )));
+                }
+                self.vectorless = true;
+            }
+        }
+        self.items.push(meta);
+        self.surfaces.push(surface);
+        Ok(())
+    }
+
+    /// The items at `rows` (positions, in the order given), with their
+    /// vectors when these items have them.
+    pub fn select(&self, rows: &[usize]) -> Result<ClusterItems> {
+        let mut out = ClusterItems {
+            dim: self.dim,
+            data: Vec::new(),
+            items: Vec::with_capacity(rows.len()),
+            surfaces: Vec::with_capacity(rows.len()),
+            all_speakers: self.all_speakers,
+            level: self.level,
+            skipped: 0,
+            vectorless: self.vectorless,
+        };
+        for &r in rows {
+            let (Some(m), Some(s)) = (self.items.get(r), self.surfaces.get(r)) else {
+                return Err(Error::Config(format!(
+                    "item {r} of {} selected",
+                    self.items.len()
+                )));
+            };
+            out.items.push(m.clone());
+            out.surfaces.push(s.clone());
+            if !self.vectorless {
+                let row = self
+                    .data
+                    .get(r * self.dim..(r + 1) * self.dim)
+                    .ok_or_else(|| Error::Config(format!("item {r} has no vector")))?;
+                out.data.extend_from_slice(row);
+            }
+        }
+        Ok(out)
+    }
+
     /// Appends the items of `other` (same embedding dimension).
     pub fn append(&mut self, other: ClusterItems) -> Result<()> {
         if other.is_empty() {

@@ -117,6 +117,9 @@ mod metrics;
 mod model;
 mod report;
 mod rng;
+mod sample;
+#[cfg(feature = "store")]
+mod table;
 mod vectors;
 
 pub use centering::LanguageCentering;
@@ -132,6 +135,9 @@ pub use report::{
     AssignmentOut, ClusterReport, ClusterSummary, CodeShare, ItemMeta, Keyword, ReportOptions,
     ReportSummary, Representative, SentimentMix,
 };
+pub use sample::{fit_items, fit_sample, FittedItems, Placement, Sample};
+#[cfg(feature = "store")]
+pub use table::{items_schema, DecodedItems, ItemColumns};
 pub use vectors::Vectors;
 
 /// Clustering settings.

@@ -495,6 +495,11 @@ impl ClusterModel {
         }
     }
 
+    /// `new` (with the language of each row) in the model's space, owned.
+    pub(crate) fn prepare_for(&self, new: &Vectors, languages: &[&str]) -> Result<Vectors> {
+        Ok(self.prepare(new, Some(languages))?.into_owned())
+    }
+
     fn recompute(&mut self, clusters: usize) {
         let mut members: Vec<Vec<usize>> = vec![Vec::new(); clusters];
         for (i, l) in self.labels.iter().enumerate() {
@@ -630,7 +635,7 @@ impl ClusterModel {
         self.assign_prepared(&new)
     }
 
-    fn assign_prepared(&self, new: &Vectors) -> Result<Vec<Assignment>> {
+    pub(crate) fn assign_prepared(&self, new: &Vectors) -> Result<Vec<Assignment>> {
         let k = self.config.k;
         // A large model without an index: one for this call when there is
         // much to assign, brute force otherwise.
@@ -842,7 +847,7 @@ impl ClusterModel {
             )));
         }
         saved.config.validate()?;
-        let vectors = super::io::read_npy(&dir.join(VECTORS_FILE))?;
+        let vectors = super::io::read_saved_npy(&dir.join(VECTORS_FILE))?;
         if vectors.len() != saved.items
             || saved.labels.len() != saved.items
             || (saved.items > 0 && vectors.dim() != saved.dim)

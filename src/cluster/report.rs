@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::hotness::{self, Counts, Hotness, HotnessParams, Totals};
 use super::model::ClusterModel;
+use super::sample::Placement;
 use super::vectors::dot;
 use super::{ctfidf, gaps, ClusterConfig, ClusterStats};
 use crate::codebook::CodebookSpec;
@@ -248,8 +249,46 @@ impl ClusterModel {
                 labels.len()
             )));
         }
-        let k = self.clusters();
         let v = self.vectors();
+        let placements: Vec<Placement> = labels
+            .par_iter()
+            .enumerate()
+            .map(|(i, &cluster)| Placement {
+                cluster,
+                centroid_similarity: cluster
+                    .and_then(|c| self.centroid(c))
+                    .map(|c| dot(v.row(i), c))
+                    .unwrap_or(0.0),
+            })
+            .collect();
+        self.report_placed(items, &placements, options, codebook)
+    }
+
+    /// Summarizes the clusters over `items` placed by
+    /// [`place`](Self::place) (one placement per item, same order): the
+    /// report of a sampled clustering over all items (see
+    /// [`fit_sample`](super::fit_sample)). The summary's `stats` are the
+    /// model's own fit (of the sample).
+    pub fn report_placed(
+        &self,
+        items: &[ItemMeta],
+        placements: &[Placement],
+        options: &ReportOptions,
+        codebook: Option<&CodebookSpec>,
+    ) -> Result<ClusterReport> {
+        if items.len() != placements.len() {
+            return Err(Error::Config(format!(
+                "{} items for {} placements",
+                items.len(),
+                placements.len()
+            )));
+        }
+        let k = self.clusters();
+        let labels: Vec<Option<u32>> = placements
+            .iter()
+            .map(|p| p.cluster.filter(|&c| (c as usize) < k))
+            .collect();
+        let labels = labels.as_slice();
         let mut members: Vec<Vec<usize>> = vec![Vec::new(); k];
         for (i, l) in labels.iter().enumerate() {
             if let Some(l) = l {
@@ -280,11 +319,13 @@ impl ClusterModel {
             .par_iter()
             .enumerate()
             .map(|(c, m)| {
-                let Some(cen) = self.centroid(c as u32) else {
+                if self.centroid(c as u32).is_none() {
                     return (Vec::new(), 0.0);
-                };
-                let mut sims: Vec<(usize, f32)> =
-                    m.iter().map(|&i| (i, dot(v.row(i), cen))).collect();
+                }
+                let mut sims: Vec<(usize, f32)> = m
+                    .iter()
+                    .map(|&i| (i, placements[i].centroid_similarity))
+                    .collect();
                 let cohesion = if sims.is_empty() {
                     0.0
                 } else {

@@ -204,6 +204,9 @@ fn save_and_load_round_trip() {
     assert_eq!(loaded.labels(), model.labels());
     assert_eq!(loaded.sizes(), model.sizes());
     assert_eq!(loaded.assign_threshold(), model.assign_threshold());
+    // bit for bit: a loaded model places items as the saved one did
+    assert_eq!(loaded.vectors(), model.vectors());
+    assert_eq!(loaded.centroid(0), model.centroid(0));
     let q = Vectors::from_rows(&[v.row(5).to_vec()]).unwrap();
     assert_eq!(loaded.assign(&q).unwrap(), model.assign(&q).unwrap());
     // Saving a loaded (and extended) model again works and replaces the files.
@@ -395,4 +398,83 @@ fn languages_are_centred_away() {
     assert_eq!(loaded.assign_with_languages(&q, &["zh"]).unwrap(), a);
     let ext = model.extend_with_languages(q, &["zh"]).unwrap();
     assert_eq!(ext.labels[0], model.labels()[1]);
+}
+
+#[test]
+fn a_sampled_fit_places_every_item_and_items_round_trip_through_arrow() {
+    let (v, truth) = blobs(4, 60, 16, 0.05, 12);
+    let mut items = ClusterItems::new();
+    for (i, group) in truth.iter().enumerate() {
+        let meta = ItemMeta {
+            id: format!("r{i}"),
+            clause: i % 3,
+            clauses: 1,
+            text: format!("text {i}"),
+            language: "en".into(),
+            tokens: vec![format!("w{group}")],
+            sentiment: Some(Polarity::Negative),
+            period: Some(i as i64 % 2),
+            ..ItemMeta::default()
+        };
+        let surface = meta.tokens.clone();
+        items.push_decoded(meta, surface, Some(v.row(i))).unwrap();
+    }
+    let sample = Sample::new(0.5, 3).unwrap();
+    assert!(Sample::new(0.0, 3).is_err() && Sample::new(1.5, 3).is_err());
+    let (model, picked) = fit_sample(&items, sample, config()).unwrap();
+    assert!((90..150).contains(&picked.len()), "{}", picked.len());
+    assert!(model.has_index());
+    let fitted = FittedItems::new(&picked);
+    let placements = model.place(&items, &fitted).unwrap();
+    let labels: Vec<Option<u32>> = placements.iter().map(|p| p.cluster).collect();
+    assert!((nmi(&truth, &labels) - 1.0).abs() < 1e-9);
+    assert!(placements.iter().all(|p| p.centroid_similarity > 0.5));
+    // a sampled item keeps the cluster it was fitted into
+    for (j, m) in picked.items().iter().enumerate() {
+        let i = items.items().iter().position(|x| x == m).unwrap();
+        assert_eq!(labels[i], model.labels()[j]);
+    }
+    // a sample of everything reports as the plain fit does
+    let (whole, _) = fit_sample(&items, Sample::new(1.0, 3).unwrap(), config()).unwrap();
+    let all = whole.place(&items, &FittedItems::new(&items)).unwrap();
+    let options = ReportOptions::default();
+    assert_eq!(
+        whole
+            .report_placed(items.items(), &all, &options, None)
+            .unwrap(),
+        whole.report(items.items(), &options, None).unwrap()
+    );
+    #[cfg(feature = "store")]
+    {
+        let rows: Vec<i64> = (0..items.len() as i64).map(|i| i * 10).collect();
+        let batch = items.to_arrow(&rows, Some(&sample), true, None).unwrap();
+        let sampled = batch
+            .column_by_name("sampled")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<arrow::array::BooleanArray>()
+            .unwrap()
+            .true_count();
+        assert_eq!(sampled, picked.len());
+        let back = ClusterItems::from_arrow(&[batch]).unwrap();
+        assert_eq!(back.items.items(), items.items());
+        assert_eq!(back.rows, rows);
+        assert_eq!(back.items.forms(), items.forms());
+        assert_eq!(model.place(&back.items, &fitted).unwrap(), placements);
+        let placed = back
+            .items
+            .to_arrow(&rows, None, false, Some(&placements))
+            .unwrap();
+        let again = ClusterItems::from_arrow(&[placed]).unwrap();
+        assert_eq!(again.placements, placements);
+        assert!(again.items.vectors().is_err());
+        assert_eq!(
+            model
+                .report_placed(again.items.items(), &again.placements, &options, None)
+                .unwrap(),
+            model
+                .report_placed(items.items(), &placements, &options, None)
+                .unwrap()
+        );
+    }
 }

@@ -49,6 +49,21 @@ impl Vectors {
         Ok(Vectors { data, dim, valid })
     }
 
+    /// Takes rows that are already this type's (unit rows, invalid rows
+    /// all zeros: what a saved model wrote) as they are, bit for bit:
+    /// normalizing them again would move their last bits, and a loaded
+    /// model would then place items differently from the one saved.
+    pub(crate) fn from_normalized(data: Vec<f32>, dim: usize) -> Result<Vectors> {
+        if dim == 0 || data.len() % dim != 0 {
+            return Vectors::new(data, dim);
+        }
+        let valid = data
+            .chunks_exact(dim)
+            .map(|row| row.iter().all(|x| x.is_finite()) && row.iter().any(|&x| x != 0.0))
+            .collect();
+        Ok(Vectors { data, dim, valid })
+    }
+
     /// From rows of equal length (`Error::Config` when they differ).
     pub fn from_rows<R: AsRef<[f32]>>(rows: &[R]) -> Result<Vectors> {
         let dim = rows.first().map(|r| r.as_ref().len()).unwrap_or(0);
