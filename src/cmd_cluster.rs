@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use clap::Args;
 use vocmine::cluster::{
-    fit_sample, ClusterConfig, ClusterItems, ClusterLevel, ClusterModel, DraftOptions, FittedItems,
-    Placement, ReportOptions, Sample, Weighting,
+    fit_items, fit_sample, ClusterConfig, ClusterItems, ClusterLevel, ClusterModel, DraftOptions,
+    FittedItems, Placement, ReportOptions, Sample, Weighting,
 };
 use vocmine::codebook::CodebookSpec;
 use vocmine::{Engine, Error, Outcome};
@@ -42,7 +42,9 @@ pub(crate) struct ClusterArgs {
     /// item is then placed (a sampled one keeps its cluster, the others go
     /// to the cluster of their nearest sampled items or become outliers)
     /// and the report covers all of them. The saved model holds the
-    /// sample. What `vocmine.spark.cluster` runs across machines.
+    /// sample. A store is read twice and only the sample's vectors are
+    /// held (memory for a million clauses stays bounded). What
+    /// `vocmine.spark.cluster` runs across machines.
     #[arg(long, value_name = "F", conflicts_with = "extend")]
     sample: Option<f64>,
     /// Neighbours per clause in the kNN graph.
@@ -124,7 +126,28 @@ pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
         None => None,
     };
 
-    // 1. Items: clause embeddings and what the report needs.
+    // 1. Items, 2. fit (or extend a saved model). A store fitted on a
+    // sample streams: only the sample's vectors are held.
+    if let (true, Some(sample)) = (store, sample) {
+        let st = streamed(&c, spec.as_ref(), sample, config)?;
+        let dir = c.model_dir.clone().or_else(|| Some(input.join("clusters")));
+        return finish(
+            &c,
+            spec.as_ref(),
+            started,
+            Fitted {
+                model: st.model,
+                items: st.fitted,
+                model_dir: dir,
+                extension: None,
+                placed: Some((st.all, st.placements)),
+                records: st.records,
+                failed: st.failed,
+                gather_s: st.gather_s,
+                fit_s: st.fit_s,
+            },
+        );
+    }
     let t = Instant::now();
     let Gathered {
         mut items,
@@ -141,9 +164,8 @@ pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
 
     // 2. Fit, or extend a saved model.
     let t = Instant::now();
-    let new_items = items.len();
     let mut placed: Option<(ClusterItems, Vec<Placement>)> = None;
-    let (mut model, items, model_dir, extension) = match &c.extend {
+    let (model, items, model_dir, extension) = match &c.extend {
         Some(dir) => {
             let Some((mut model, mut old)) = loaded.take() else {
                 return Err(Error::Config("the model to extend was not loaded".into()));
@@ -183,6 +205,58 @@ pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
         }
     };
     let fit_s = t.elapsed().as_secs_f64();
+    finish(
+        &c,
+        spec.as_ref(),
+        started,
+        Fitted {
+            model,
+            items,
+            model_dir,
+            extension,
+            placed,
+            records,
+            failed,
+            gather_s,
+            fit_s,
+        },
+    )
+}
+
+/// A fitted (or extended) model and what the report and summary need.
+struct Fitted {
+    model: ClusterModel,
+    /// The items the model holds (saved beside it).
+    items: ClusterItems,
+    model_dir: Option<PathBuf>,
+    extension: Option<vocmine::cluster::Extension>,
+    /// A sampled fit: every item and its placement.
+    placed: Option<(ClusterItems, Vec<Placement>)>,
+    records: u64,
+    failed: u64,
+    gather_s: f64,
+    fit_s: f64,
+}
+
+/// Saves the model, writes the report and prints the summary.
+fn finish(
+    c: &ClusterArgs,
+    spec: Option<&CodebookSpec>,
+    started: Instant,
+    f: Fitted,
+) -> Result<(), Error> {
+    let Fitted {
+        mut model,
+        items,
+        model_dir,
+        extension,
+        placed,
+        records,
+        failed,
+        gather_s,
+        fit_s,
+    } = f;
+    let sample = c.sample;
 
     // 3. Persist (index beside the store) and report.
     let t = Instant::now();
@@ -197,14 +271,14 @@ pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
                 forms: Some(std::sync::Arc::new(all.forms())),
                 ..ReportOptions::default()
             };
-            model.report_placed(all.items(), placements, &options, spec.as_ref())?
+            model.report_placed(all.items(), placements, &options, spec)?
         }
         None => {
             let options = ReportOptions {
                 forms: Some(std::sync::Arc::new(items.forms())),
                 ..ReportOptions::default()
             };
-            model.report(items.items(), &options, spec.as_ref())?
+            model.report(items.items(), &options, spec)?
         }
     };
     let mut out = output(&c.output)?;
@@ -235,7 +309,8 @@ pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
         }
         if let Some(e) = &extension {
             eprintln!(
-                "extended: {new_items} new items, {} assigned to existing clusters, {} new clusters, {} outliers",
+                "extended: {} new items, {} assigned to existing clusters, {} new clusters, {} outliers",
+                e.labels.len(),
                 e.assigned,
                 e.opened.len(),
                 e.outliers
@@ -299,6 +374,28 @@ pub(crate) fn gather(
     all_speakers: bool,
     level: ClusterLevel,
 ) -> Result<Gathered, Error> {
+    let mut items = ClusterItems::new().all_speakers(all_speakers).level(level);
+    let (records, failed) = gather_with(common, model, spec, all_speakers, level, &mut |b| {
+        items.append(b)
+    })?;
+    Ok(Gathered {
+        items,
+        records,
+        failed,
+    })
+}
+
+/// [`gather`], handing the items over in pieces (a store: one per batch
+/// of records read, in order; records analyzed on the fly: all at once);
+/// returns the records read and the failed ones.
+pub(crate) fn gather_with(
+    common: &CommonArgs,
+    model: &ModelArgs,
+    spec: Option<&CodebookSpec>,
+    all_speakers: bool,
+    level: ClusterLevel,
+    on_items: &mut dyn FnMut(ClusterItems) -> Result<(), Error>,
+) -> Result<(u64, u64), Error> {
     let input = common.input.clone();
     let store = is_store(&input);
     if input.is_dir() && !store {
@@ -307,7 +404,7 @@ pub(crate) fn gather(
             input.display()
         )));
     }
-    let mut items = ClusterItems::new().all_speakers(all_speakers).level(level);
+    let fresh = || ClusterItems::new().all_speakers(all_speakers).level(level);
     let mut records = 0u64;
     let mut failed = 0u64;
     if store {
@@ -339,6 +436,7 @@ pub(crate) fn gather(
                 .map(|s| engine.compile_codebook(s))
                 .transpose()?;
             while let Some(batch) = reader.next_batch()? {
+                let mut items = fresh();
                 for mut rec in batch {
                     records += 1;
                     if rec.error.is_some() {
@@ -350,6 +448,7 @@ pub(crate) fn gather(
                     }
                     items.add_stored(&rec, engine.segmenter())?;
                 }
+                on_items(items)?;
             }
         }
         #[cfg(not(feature = "store"))]
@@ -365,6 +464,7 @@ pub(crate) fn gather(
         }
         let engine: Engine = b.build()?;
         let seg_engine = &engine;
+        let mut items = fresh();
         let mut err: Option<Error> = None;
         let mut on = |o: &Outcome| {
             records += 1;
@@ -384,11 +484,100 @@ pub(crate) fn gather(
         if let Some(e) = err {
             return Err(e);
         }
+        on_items(items)?;
     }
-    Ok(Gathered {
-        items,
+    Ok((records, failed))
+}
+
+/// What the streaming sampled fit of a store gathered and placed.
+struct Streamed {
+    model: ClusterModel,
+    /// The sampled items (what the model directory keeps).
+    fitted: ClusterItems,
+    /// Every item, without its vector.
+    all: ClusterItems,
+    placements: Vec<Placement>,
+    records: u64,
+    failed: u64,
+    gather_s: f64,
+    fit_s: f64,
+}
+
+/// `cluster STORE --sample F` in two passes over the store, so that only
+/// the sample's vectors are ever held: the first keeps the sampled items
+/// (with vectors) and every item's metadata, the fit runs on the sample,
+/// the second places the items batch by batch. The same result as fitting
+/// and placing in memory.
+fn streamed(
+    c: &ClusterArgs,
+    spec: Option<&CodebookSpec>,
+    sample: Sample,
+    config: ClusterConfig,
+) -> Result<Streamed, Error> {
+    let t = Instant::now();
+    let fresh = || {
+        ClusterItems::new()
+            .all_speakers(c.all_speakers)
+            .level(c.level)
+    };
+    let (mut fitted, mut all) = (fresh(), fresh());
+    let (records, failed) = gather_with(
+        &c.common,
+        &c.model,
+        spec,
+        c.all_speakers,
+        c.level,
+        &mut |b| {
+            fitted.append(b.select(&sample.rows(&b))?)?;
+            all.append(b.without_vectors())
+        },
+    )?;
+    let gather_s = t.elapsed().as_secs_f64();
+    if all.is_empty() {
+        return Err(Error::Config(format!(
+            "{}: no clause with an embedding to cluster ({records} records, {failed} failed)",
+            c.common.input.display()
+        )));
+    }
+    if fitted.is_empty() {
+        return Err(Error::Config(format!(
+            "a sample of {} of {} items took none: raise the fraction",
+            sample.fraction,
+            all.len()
+        )));
+    }
+    let t = Instant::now();
+    let model = fit_items(&fitted, config)?;
+    let own = FittedItems::new(&fitted);
+    let mut placements: Vec<Placement> = Vec::with_capacity(all.len());
+    gather_with(
+        &c.common,
+        &c.model,
+        spec,
+        c.all_speakers,
+        c.level,
+        &mut |b| {
+            placements.extend(model.place(&b, &own)?);
+            Ok(())
+        },
+    )?;
+    if placements.len() != all.len() {
+        return Err(Error::Config(format!(
+            "{}: the store gave {} items on the second reading, {} on the first",
+            c.common.input.display(),
+            placements.len(),
+            all.len()
+        )));
+    }
+    Ok(Streamed {
+        model,
+        fitted,
+        all,
+        placements,
         records,
         failed,
+        gather_s,
+        fit_s: t.elapsed().as_secs_f64(),
     })
 }
 

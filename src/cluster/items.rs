@@ -609,6 +609,13 @@ impl ClusterItems {
         Ok(())
     }
 
+    /// The items without their vectors (the metadata a report needs).
+    pub fn without_vectors(mut self) -> ClusterItems {
+        self.data = Vec::new();
+        self.vectorless = true;
+        self
+    }
+
     /// The surface forms of each item's tokens, in order.
     pub(crate) fn surfaces(&self) -> &[Vec<String>] {
         &self.surfaces
