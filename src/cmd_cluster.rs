@@ -128,25 +128,13 @@ pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
 
     // 1. Items, 2. fit (or extend a saved model). A store fitted on a
     // sample streams: only the sample's vectors are held.
+    let default_dir = c
+        .model_dir
+        .clone()
+        .or_else(|| store.then(|| input.join("clusters")));
     if let (true, Some(sample)) = (store, sample) {
-        let st = streamed(&c, spec.as_ref(), sample, config)?;
-        let dir = c.model_dir.clone().or_else(|| Some(input.join("clusters")));
-        return finish(
-            &c,
-            spec.as_ref(),
-            started,
-            Fitted {
-                model: st.model,
-                items: st.fitted,
-                model_dir: dir,
-                extension: None,
-                placed: Some((st.all, st.placements)),
-                records: st.records,
-                failed: st.failed,
-                gather_s: st.gather_s,
-                fit_s: st.fit_s,
-            },
-        );
+        let fitted = streamed(&c, spec.as_ref(), sample, config, default_dir)?;
+        return finish(&c, spec.as_ref(), started, fitted);
     }
     let t = Instant::now();
     let Gathered {
@@ -182,10 +170,7 @@ pub(crate) fn cluster(c: ClusterArgs) -> Result<(), Error> {
             (model, old, Some(dir.clone()), ext)
         }
         None => {
-            let dir = c
-                .model_dir
-                .clone()
-                .or_else(|| store.then(|| input.join("clusters")));
+            let dir = default_dir;
             match sample {
                 Some(sample) => {
                     let (model, picked) = fit_sample(&items, sample, config)?;
@@ -265,21 +250,15 @@ fn finish(
         items.save(dir)?;
     }
     let save_s = t.elapsed().as_secs_f64();
+    // a sampled fit reports over every item, the others over the model's
+    let reported = placed.as_ref().map_or(&items, |p| &p.0);
+    let options = ReportOptions {
+        forms: Some(std::sync::Arc::new(reported.forms())),
+        ..ReportOptions::default()
+    };
     let report = match &placed {
-        Some((all, placements)) => {
-            let options = ReportOptions {
-                forms: Some(std::sync::Arc::new(all.forms())),
-                ..ReportOptions::default()
-            };
-            model.report_placed(all.items(), placements, &options, spec)?
-        }
-        None => {
-            let options = ReportOptions {
-                forms: Some(std::sync::Arc::new(items.forms())),
-                ..ReportOptions::default()
-            };
-            model.report(items.items(), &options, spec)?
-        }
+        Some((all, placements)) => model.report_placed(all.items(), placements, &options, spec)?,
+        None => model.report(items.items(), &options, spec)?,
     };
     let mut out = output(&c.output)?;
     serde_json::to_writer_pretty(&mut out, &report)?;
@@ -293,8 +272,8 @@ fn finish(
             "{records} records ({failed} failed), {} items clustered of {} ({} of them records clustered whole; {} clauses without embedding): {} clusters, {} outliers ({:.1}%)",
             s.clustered,
             s.items,
-            placed.as_ref().map_or(&items, |p| &p.0).whole_records(),
-            placed.as_ref().map_or(&items, |p| &p.0).skipped(),
+            reported.whole_records(),
+            reported.skipped(),
             s.clusters,
             s.outliers,
             100.0 * s.outlier_share
@@ -489,20 +468,6 @@ pub(crate) fn gather_with(
     Ok((records, failed))
 }
 
-/// What the streaming sampled fit of a store gathered and placed.
-struct Streamed {
-    model: ClusterModel,
-    /// The sampled items (what the model directory keeps).
-    fitted: ClusterItems,
-    /// Every item, without its vector.
-    all: ClusterItems,
-    placements: Vec<Placement>,
-    records: u64,
-    failed: u64,
-    gather_s: f64,
-    fit_s: f64,
-}
-
 /// `cluster STORE --sample F` in two passes over the store, so that only
 /// the sample's vectors are ever held: the first keeps the sampled items
 /// (with vectors) and every item's metadata, the fit runs on the sample,
@@ -513,7 +478,8 @@ fn streamed(
     spec: Option<&CodebookSpec>,
     sample: Sample,
     config: ClusterConfig,
-) -> Result<Streamed, Error> {
+    model_dir: Option<PathBuf>,
+) -> Result<Fitted, Error> {
     let t = Instant::now();
     let fresh = || {
         ClusterItems::new()
@@ -569,11 +535,12 @@ fn streamed(
             all.len()
         )));
     }
-    Ok(Streamed {
+    Ok(Fitted {
         model,
-        fitted,
-        all,
-        placements,
+        items: fitted,
+        model_dir,
+        extension: None,
+        placed: Some((all, placements)),
         records,
         failed,
         gather_s,

@@ -140,7 +140,7 @@ def stages(spark, store, sample, out):
         for b in batches:
             if b.num_rows:
                 yield from pa.ipc.open_stream(
-                    _vocmine.cluster_items_batch(eng._native, vs._ipc([b]), 384, "auto", False, sample, 42)
+                    _vocmine.cluster_items_batch(eng._native, vs._ipc(b.schema, [b]), 384, "auto", False, sample, 42)
                 )
 
     items = nested.mapInArrow(run, vs._ITEMS + ", sampled boolean, embedding binary").persist(
@@ -160,7 +160,7 @@ def stages(spark, store, sample, out):
         p = _vocmine.ClusterPlacer(out)
         for b in batches:
             if b.num_rows:
-                yield from pa.ipc.open_stream(p.place_batch(vs._ipc([b])))
+                yield from pa.ipc.open_stream(p.place_batch(vs._ipc(b.schema, [b])))
 
     placed = items.drop("sampled").mapInArrow(place, vs._ITEMS + ", cluster long, centroid_similarity float")
     placed = placed.persist(StorageLevel.MEMORY_AND_DISK)
@@ -181,13 +181,14 @@ def stages(spark, store, sample, out):
     t = T()
     made = pa.concat_tables(
         pa.ipc.open_stream(
-            _vocmine.cluster_items_batch(eng._native, vs._ipc([b]), 384, "auto", False, sample, 42)
+            _vocmine.cluster_items_batch(eng._native, vs._ipc(b.schema, [b]), 384, "auto", False, sample, 42)
         ).read_all()
         for b in tab.to_batches(max_chunksize=4096)
     )
     print(f"(one process) make the items: {T() - t:.1f} s")
     t = T()
-    _vocmine.ClusterPlacer(out).place_batch(vs._ipc(made.drop(["sampled"]).to_batches()))
+    rest = made.drop(["sampled"])
+    _vocmine.ClusterPlacer(out).place_batch(vs._ipc(rest.schema, rest.to_batches()))
     print(f"(one process) place them: {T() - t:.1f} s")
 
 

@@ -300,3 +300,27 @@ pub(crate) fn cluster_report_placed(
     })?;
     out.map_err(|e| to_py_err(py, e))
 }
+
+/// Whether each item (record id and first clause, in order) is in a
+/// sample of `fraction` with `seed` (`vocmine::cluster::Sample::keeps`).
+#[pyfunction]
+pub(crate) fn sample_mask(
+    py: Python<'_>,
+    ids: Vec<String>,
+    clauses: Vec<usize>,
+    fraction: f64,
+    seed: u64,
+) -> PyResult<Vec<bool>> {
+    let sample = Sample::new(fraction, seed).map_err(|e| to_py_err(py, e))?;
+    if ids.len() != clauses.len() {
+        return Err(to_py_err(
+            py,
+            Error::Config(format!("{} ids for {} clauses", ids.len(), clauses.len())),
+        ));
+    }
+    Ok(ids
+        .iter()
+        .zip(&clauses)
+        .map(|(id, &c)| sample.keeps(id, c))
+        .collect())
+}

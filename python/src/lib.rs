@@ -1326,6 +1326,7 @@ fn _vocmine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cluster::cluster_items_batch, m)?)?;
     m.add_function(wrap_pyfunction!(cluster::cluster_fit_items, m)?)?;
     m.add_function(wrap_pyfunction!(cluster::cluster_report_placed, m)?)?;
+    m.add_function(wrap_pyfunction!(cluster::sample_mask, m)?)?;
     m.add_class::<cluster::PyClusterPlacer>()?;
     m.add("VocmineError", py.get_type::<VocmineError>())?;
     m.add("InputError", py.get_type::<InputError>())?;

@@ -169,6 +169,20 @@ def test_spark_cluster_equals_the_cli_sampled_cluster(spark, stores, cli, model_
         vs.cluster(spark, str(stores["spark"]), model_dir=tmp_path / "bad", sample=1.5)
 
 
+def test_spark_cluster_above_max_sample_fits_on_that_many(spark, stores, cli, tmp_path):
+    # more items than max_sample: the share max_sample / items is drawn,
+    # as the CLI's --sample with that share draws it
+    plain = tmp_path / "plain.json"
+    _run(cli, "cluster", stores["spark"], "--model-dir", tmp_path / "plain-model", "-o", plain, "-q")
+    items = json.loads(plain.read_text(encoding="utf-8"))["summary"]["items"]
+    got = vs.cluster(spark, str(stores["spark"]), model_dir=tmp_path / "spark-model", max_sample=600, threads=1)
+    want = tmp_path / "cli.json"
+    _run(cli, "cluster", stores["spark"], "--sample", repr(600 / items), "--model-dir",
+         tmp_path / "cli-model", "-o", want, "-q")
+    assert _without_timings(got) == _without_timings(json.loads(want.read_text(encoding="utf-8")))
+    assert 450 < got["summary"]["stats"]["items"] < 750 < items
+
+
 def test_text_columns_equal_engine_analyze(spark, model_dir):
     rows = [
         ("a1", "The seats are comfortable but the infotainment screen freezes", "app"),

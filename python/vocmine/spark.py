@@ -381,6 +381,18 @@ def _nested(spark, path: str):
     return records.join(nested, "row", "left")
 
 
+def _ipc(schema, batches) -> bytes:
+    """Record batches as the bytes of one Arrow IPC stream (what the
+    native functions take)."""
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, schema) as w:
+        for b in batches:
+            w.write_batch(b)
+    return sink.getvalue().to_pybytes()
+
+
 # -------------------------------------------------------------- reclassify
 
 
@@ -432,10 +444,7 @@ def reclassify(spark, store: str, codebook: str, *, full: bool = False, **option
         for batch in batches:
             if batch.num_rows == 0:
                 continue
-            sink = pa.BufferOutputStream()
-            with pa.ipc.new_stream(sink, batch.schema) as w:
-                w.write_batch(batch)
-            out = engine._native.reclassify_batch(sink.getvalue().to_pybytes(), dim, full)
+            out = engine._native.reclassify_batch(_ipc(batch.schema, [batch]), dim, full)
             yield from pa.ipc.open_stream(out)
 
     return nested.mapInArrow(run, "row long, line string")
@@ -455,19 +464,6 @@ _ITEMS = (
 _PLACERS: dict = {}
 
 
-def _ipc(batches) -> bytes:
-    import pyarrow as pa
-
-    batches = list(batches)
-    if not batches:
-        return b""
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, batches[0].schema) as w:
-        for b in batches:
-            w.write_batch(b)
-    return sink.getvalue().to_pybytes()
-
-
 def _driver_ipc(df) -> bytes:
     """``df`` collected on the driver as one Arrow IPC stream, without going
     through Python rows (``toArrow`` is PySpark 4's; 3.4's private
@@ -478,11 +474,7 @@ def _driver_ipc(df) -> bytes:
         table = df.toArrow()
     else:  # pragma: no cover - PySpark 3.x
         table = pa.Table.from_batches(df._collect_as_arrow())
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as w:
-        for b in table.to_batches():
-            w.write_batch(b)
-    return sink.getvalue().to_pybytes()
+    return _ipc(table.schema, table.to_batches())
 
 
 def cluster(
@@ -552,7 +544,6 @@ def cluster(
             no item in the sample.
     """
     from pyspark import StorageLevel
-    from pyspark.sql import functions as F
 
     opts = _check_options(options)
     if codebook is not None:
@@ -582,7 +573,7 @@ def cluster(
                 if batch.num_rows == 0:
                     continue
                 out = _vocmine.cluster_items_batch(
-                    engine._native, _ipc([batch]), dim, level, all_speakers, fraction, seed
+                    engine._native, _ipc(batch.schema, [batch]), dim, level, all_speakers, fraction, seed
                 )
                 yield from pa.ipc.open_stream(out)
 
@@ -591,14 +582,34 @@ def cluster(
         )
 
     if sample is None:
-        # one pass to count the items, none sampled out
-        counted = gather(1.0).select(F.count("*")).first()[0]
-        fraction = 1.0 if counted <= max_sample else max_sample / counted
+        fraction = 1.0
     else:
         fraction = float(sample)
         if not 0.0 < fraction <= 1.0:
             raise _vocmine.ConfigError(f"the sample fraction must be in (0, 1], got {sample}")
-    items = gather(fraction).persist(StorageLevel.MEMORY_AND_DISK)
+    persisted = gather(fraction).persist(StorageLevel.MEMORY_AND_DISK)
+    items = persisted
+    if sample is None:
+        # the items made once and counted; above max_sample, only the
+        # `sampled` flags are drawn again (no second pass over the store)
+        counted = persisted.count()
+        if counted > max_sample:
+            share = max_sample / counted
+
+            def resample(batches: Iterator[Any]) -> Iterator[Any]:
+                import pyarrow as pa
+
+                for b in batches:
+                    mask = _vocmine.sample_mask(
+                        b.column("id").to_pylist(), b.column("clause").to_pylist(), share, seed
+                    )
+                    cols = [
+                        pa.array(mask, pa.bool_()) if name == "sampled" else b.column(name)
+                        for name in b.schema.names
+                    ]
+                    yield pa.RecordBatch.from_arrays(cols, schema=b.schema)
+
+            items = persisted.mapInArrow(resample, persisted.schema)
     try:
         fitted = items.where("sampled").drop("sampled").orderBy("row", "clause")
         _vocmine.cluster_fit_items(_driver_ipc(fitted), model_dir, config_json)
@@ -615,7 +626,7 @@ def cluster(
             for batch in batches:
                 if batch.num_rows == 0:
                     continue
-                yield from pa.ipc.open_stream(placer.place_batch(_ipc([batch])))
+                yield from pa.ipc.open_stream(placer.place_batch(_ipc(batch.schema, [batch])))
 
         placed = (
             items.drop("sampled")
@@ -626,5 +637,5 @@ def cluster(
             model_dir, _driver_ipc(placed), None if codebook is None else _os.fspath(codebook)
         )
     finally:
-        items.unpersist()
+        persisted.unpersist()
     return _json.loads(report)

@@ -63,10 +63,7 @@ impl Sample {
         eat(id.as_bytes());
         eat(&[0xff]);
         eat(&(clause as u64).to_le_bytes());
-        let mut z = h.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
+        let z = super::rng::mix(h.wrapping_add(0x9E37_79B9_7F4A_7C15));
         ((z >> 11) as f64 / (1u64 << 53) as f64) < self.fraction
     }
 
@@ -97,25 +94,30 @@ pub struct Placement {
 /// number and text: a sampled item takes its fitted cluster instead of
 /// being assigned.
 #[derive(Debug, Default, Clone)]
-pub struct FittedItems(HashMap<(String, usize, String), usize>);
+pub struct FittedItems(HashMap<String, Vec<(usize, String, usize)>>);
 
 impl FittedItems {
     /// The items of a model (as saved beside it), in the model's order.
     pub fn new(items: &ClusterItems) -> FittedItems {
-        let mut map = HashMap::with_capacity(items.len());
+        let mut map: HashMap<String, Vec<(usize, String, usize)>> = HashMap::new();
         for (i, m) in items.items().iter().enumerate() {
-            map.entry((m.id.clone(), m.clause, m.text.clone()))
-                .or_insert(i);
+            let same = map.entry(m.id.clone()).or_default();
+            // the first of identical items, as a map of the triple would
+            if !same.iter().any(|(c, t, _)| *c == m.clause && *t == m.text) {
+                same.push((m.clause, m.text.clone(), i));
+            }
         }
         FittedItems(map)
     }
 
+    /// The model row of the item, looked up without allocating (called
+    /// once per placed item).
     fn get(&self, id: &str, clause: usize, text: &str) -> Option<usize> {
-        // a borrowed lookup would need a custom key type; items are few
-        // next to the vectors they come with
         self.0
-            .get(&(id.to_string(), clause, text.to_string()))
-            .copied()
+            .get(id)?
+            .iter()
+            .find(|(c, t, _)| *c == clause && t == text)
+            .map(|x| x.2)
     }
 }
 
