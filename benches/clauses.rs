@@ -5,8 +5,8 @@ mod support;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
-use vocmine::clauses::{ClauseSplit, RuleClauseSplitter};
-use vocmine::normalize::Normalizer;
+use vocmine::text::clauses::{ClauseSplit, RuleClauseSplitter};
+use vocmine::text::normalize::Normalizer;
 
 fn bench(c: &mut Criterion) {
     let texts = support::sample_texts();

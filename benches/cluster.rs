@@ -1,4 +1,4 @@
-//! Hot-issue clustering alone (`vocmine::cluster`), on synthetic
+//! Hot-issue clustering alone (`vocmine::corpus::cluster`), on synthetic
 //! 384-dimensional unit vectors shaped like sentence embeddings: 77 topics
 //! (banking77's intent count), each a random direction, members at cosine
 //! about 0.8 to it. No neural model is needed; the figures on real
@@ -16,7 +16,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use vocmine::cluster::{ClusterConfig, ClusterModel, HnswParams, VectorIndex, Vectors};
+use vocmine::corpus::cluster::{ClusterConfig, ClusterModel, HnswParams, VectorIndex, Vectors};
 
 const DIM: usize = 384;
 const TOPICS: usize = 77;

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use vocmine::codebook::{ClauseTerms, LearnedCode, LearnedModel};
+use vocmine::stages::codebook::{ClauseTerms, LearnedCode, LearnedModel};
 use vocmine::{Codebook, CodebookSpec, Engine, Role};
 
 const DIM: usize = 384;
@@ -132,7 +132,7 @@ fn bench(c: &mut Criterion) {
     let rules = engine.codebook().unwrap();
     let embeddings: Vec<Vec<f32>> = clauses.iter().map(|t| fake_embedding(&t.folded)).collect();
 
-    let embed: vocmine::codebook::EmbedFn<'_> = &fake_embed;
+    let embed: vocmine::stages::codebook::EmbedFn<'_> = &fake_embed;
     let exemplars =
         Codebook::compile(spec.clone(), engine.segmenter(), Some((embed, ENCODER))).unwrap();
     assert!(exemplars.uses_embeddings());
@@ -194,8 +194,8 @@ fn bench(c: &mut Criterion) {
     // The review loop over the same clauses: candidates of every code and
     // the pick (`codebook review` without the store reading).
     g.bench_function("review_pick_384d", |b| {
-        let voice = vocmine::sentiment::Voice::new(
-            &vocmine::sentiment::Sentiment::from_probs(vocmine::sentiment::Probs {
+        let voice = vocmine::neural::sentiment::Voice::new(
+            &vocmine::neural::sentiment::Sentiment::from_probs(vocmine::neural::sentiment::Probs {
                 negative: 0.8,
                 neutral: 0.1,
                 positive: 0.1,
@@ -204,13 +204,13 @@ fn bench(c: &mut Criterion) {
             false,
         );
         b.iter(|| {
-            let opts = vocmine::codebook::ReviewOptions {
+            let opts = vocmine::stages::codebook::ReviewOptions {
                 size: 50,
                 ..Default::default()
             };
-            let mut p = vocmine::codebook::ReviewPicker::new(&learned, opts).unwrap();
+            let mut p = vocmine::stages::codebook::ReviewPicker::new(&learned, opts).unwrap();
             for (i, (t, e)) in clauses.iter().zip(&embeddings).enumerate() {
-                p.add(vocmine::codebook::ReviewClause {
+                p.add(vocmine::stages::codebook::ReviewClause {
                     id: "r",
                     clause: i as u32,
                     turn: None,

@@ -7,7 +7,7 @@ mod support;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
-use vocmine::encoder::Encoder;
+use vocmine::neural::encoder::Encoder;
 use vocmine::Engine;
 
 fn bench(c: &mut Criterion) {
@@ -18,7 +18,7 @@ fn bench(c: &mut Criterion) {
     } else {
         root.join("tests/data/tiny-bert")
     };
-    if vocmine::encoder::find_onnxruntime(None, &root).is_err() {
+    if vocmine::neural::encoder::find_onnxruntime(None, &root).is_err() {
         eprintln!("encoder bench skipped: ONNX Runtime not installed (python3 models/setup.py)");
         return;
     }

@@ -5,7 +5,7 @@ mod support;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
-use vocmine::language::{LanguageIdentifier, ScriptLanguageIdentifier};
+use vocmine::text::language::{LanguageIdentifier, ScriptLanguageIdentifier};
 
 fn bench(c: &mut Criterion) {
     let texts = support::sample_texts();

@@ -6,9 +6,9 @@ mod support;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
-use vocmine::language::{LanguageIdentifier, ScriptLanguageIdentifier};
-use vocmine::normalize::Normalizer;
-use vocmine::tokens::{JiebaSegmenter, Segment};
+use vocmine::text::language::{LanguageIdentifier, ScriptLanguageIdentifier};
+use vocmine::text::normalize::Normalizer;
+use vocmine::text::tokens::{JiebaSegmenter, Segment};
 
 fn bench(c: &mut Criterion) {
     let texts = support::sample_texts();

@@ -1,4 +1,4 @@
-//! Clustering quality and speed of `vocmine::cluster` on labelled embeddings.
+//! Clustering quality and speed of `vocmine::corpus::cluster` on labelled embeddings.
 //!
 //! ```text
 //! # 1. Embed texts of a CSV (text, label) with the library encoder (whole
@@ -41,7 +41,7 @@
 
 use std::time::Instant;
 
-use vocmine::cluster::{ari, nmi, read_npy, ClusterConfig, ClusterModel, Weighting};
+use vocmine::corpus::cluster::{ari, nmi, read_npy, ClusterConfig, ClusterModel, Weighting};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -74,7 +74,7 @@ fn embed(csv_path: &str, npy: &str, labels: &str) -> Res<()> {
         labs.push(row.get(1).unwrap_or("").to_string());
     }
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let enc = vocmine::encoder::Encoder::builder(root.join("models/multilingual-e5-small"))
+    let enc = vocmine::neural::encoder::Encoder::builder(root.join("models/multilingual-e5-small"))
         .project_root(root)
         .build()?;
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
@@ -86,7 +86,7 @@ fn embed(csv_path: &str, npy: &str, labels: &str) -> Res<()> {
         t.elapsed().as_secs_f64()
     );
     let dim = out.first().map(|e| e.embedding.len()).unwrap_or(0);
-    let mut w = vocmine::npy::NpyWriter::create(std::path::Path::new(npy), dim)?;
+    let mut w = vocmine::io::npy::NpyWriter::create(std::path::Path::new(npy), dim)?;
     for e in &out {
         w.push(&e.embedding)?;
     }
@@ -219,7 +219,7 @@ fn eval(npy: &str, labels: &str, rest: &[String]) -> Res<()> {
                 "index_seconds": index_s,
                 "load_seconds": load_s,
                 "stages": stats.seconds,
-                "peak_rss_mb": vocmine::run::peak_rss_mb(),
+                "peak_rss_mb": vocmine::io::run::peak_rss_mb(),
             });
             if let Some(truth) = &truth {
                 // Outliers as one group (as scikit-learn scores HDBSCAN's -1),
@@ -432,9 +432,9 @@ const CROSS: &[(&str, &str, &[&str])] = &[
 ];
 
 fn crosslingual() -> Res<()> {
-    use vocmine::cluster::{ItemMeta, ReportOptions, Vectors};
+    use vocmine::corpus::cluster::{ItemMeta, ReportOptions, Vectors};
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let enc = vocmine::encoder::Encoder::builder(root.join("models/multilingual-e5-small"))
+    let enc = vocmine::neural::encoder::Encoder::builder(root.join("models/multilingual-e5-small"))
         .project_root(root)
         .build()?;
     let engine = vocmine::Engine::builder().tokens(true).build()?;
@@ -528,9 +528,13 @@ fn crosslingual() -> Res<()> {
 mod noise;
 
 /// Unit rows of `v` moved by isotropic noise of expected norm `eps`.
-fn perturbed(v: &vocmine::cluster::Vectors, eps: f64, seed: u64) -> Res<vocmine::cluster::Vectors> {
+fn perturbed(
+    v: &vocmine::corpus::cluster::Vectors,
+    eps: f64,
+    seed: u64,
+) -> Res<vocmine::corpus::cluster::Vectors> {
     let data = noise::perturb(v.as_slice(), v.dim(), eps, seed);
-    Ok(vocmine::cluster::Vectors::new(data, v.dim())?)
+    Ok(vocmine::corpus::cluster::Vectors::new(data, v.dim())?)
 }
 
 /// `stability EMB.npy INDEX.jsonl [--other EMB2.npy]… [--noise 0.05,0.1]
@@ -583,7 +587,7 @@ fn stability(npy: &str, index: &str, rest: &[String]) -> Res<()> {
         }
         _ => None,
     };
-    let fit = |v: vocmine::cluster::Vectors| -> Res<Vec<Option<u32>>> {
+    let fit = |v: vocmine::corpus::cluster::Vectors| -> Res<Vec<Option<u32>>> {
         let m = ClusterModel::fit_with_languages(v, &lang_refs, cfg.clone())?;
         Ok(m.labels().to_vec())
     };

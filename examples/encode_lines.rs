@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use vocmine::encoder::Encoder;
+use vocmine::neural::encoder::Encoder;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use vocmine::tokens::{JiebaSegmenter, Segment};
+use vocmine::text::tokens::{JiebaSegmenter, Segment};
 use vocmine::Language;
 
 fn main() {

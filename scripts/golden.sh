@@ -96,7 +96,7 @@ if [[ $MODEL == 1 ]]; then
   run embed embed "$SAMPLE" -o "$OUT/embeddings.npy"
   run cluster cluster "$OUT/store" --codebook $CB/automotive.yaml -o "$OUT/clusters.json" \
     --model-dir "$OUT/clusters" -q
-  clean "$OUT/clusters.json"
+  clean "$OUT/clusters.json" "$OUT/clusters/clusters.model.json"
   run draft codebook draft "$OUT/store" -o "$OUT/draft.yaml" -q
   run review codebook review --codebook $CB/automotive.yaml --store "$OUT/store" \
     -o "$OUT/review.csv" --size 50 -q

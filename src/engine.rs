@@ -17,16 +17,18 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::clauses::{ClauseSplit, ClauseSplitterBuilder, RuleClauseSplitter};
+use crate::contract::output::{
+    Analysis, Clause, Failure, Outcome, RecordKind, TokenOut, TurnAnalysis,
+};
+use crate::contract::record::{Body, Record, Role};
 use crate::error::{Error, RecordError, Result};
-use crate::language::{
+use crate::text::clauses::{ClauseSplit, ClauseSplitterBuilder, RuleClauseSplitter};
+use crate::text::language::{
     Detection, LanguageIdentifier, LanguageIdentifierBuilder, LanguageVote,
     ScriptLanguageIdentifier,
 };
-use crate::normalize::{Normalized, Normalizer};
-use crate::output::{Analysis, Clause, Failure, Outcome, RecordKind, TokenOut, TurnAnalysis};
-use crate::record::{Body, Record, Role};
-use crate::tokens::{JiebaSegmenter, Segment, SegmenterBuilder};
+use crate::text::normalize::{Normalized, Normalizer};
+use crate::text::tokens::{JiebaSegmenter, Segment, SegmenterBuilder};
 
 /// Builds an [`Engine`]; `build()` validates every setting.
 #[derive(Debug, Default)]
@@ -41,12 +43,12 @@ pub struct EngineBuilder {
     threads: Option<usize>,
     traditional_share: Option<f32>,
     #[cfg(feature = "onnx")]
-    encoder: Option<crate::encoder::Encoder>,
+    encoder: Option<crate::neural::encoder::Encoder>,
     encode_all_speakers: bool,
-    codebook: Option<crate::codebook::CodebookSpec>,
+    codebook: Option<crate::stages::codebook::CodebookSpec>,
     keep_terms: bool,
-    conversation_cues: Option<crate::conversation::ConversationCues>,
-    alerts: Option<crate::alerts::AlertSpec>,
+    conversation_cues: Option<crate::stages::conversation::ConversationCues>,
+    alerts: Option<crate::stages::alerts::AlertSpec>,
 }
 
 impl EngineBuilder {
@@ -121,7 +123,7 @@ impl EngineBuilder {
     /// Adds the neural encoder: customer clauses get embeddings (and the
     /// model's extra outputs) in [`Engine::analyze_batch`] and streaming runs.
     #[cfg(feature = "onnx")]
-    pub fn encoder(mut self, encoder: crate::encoder::Encoder) -> Self {
+    pub fn encoder(mut self, encoder: crate::neural::encoder::Encoder) -> Self {
         self.encoder = Some(encoder);
         self
     }
@@ -159,12 +161,12 @@ impl EngineBuilder {
     /// Codes customer clauses with this codebook (compiled at `build()`:
     /// its Chinese terms join the segmenter's dictionary, its exemplars are
     /// embedded with the encoder when there is one).
-    pub fn codebook(mut self, spec: crate::codebook::CodebookSpec) -> Self {
+    pub fn codebook(mut self, spec: crate::stages::codebook::CodebookSpec) -> Self {
         self.codebook = Some(spec);
         self
     }
 
-    /// Keeps each clause's [`crate::codebook::ClauseTerms`] (for stores and
+    /// Keeps each clause's [`crate::stages::codebook::ClauseTerms`] (for stores and
     /// later reclassification) even without a codebook. Default false.
     pub fn keep_terms(mut self, yes: bool) -> Self {
         self.keep_terms = yes;
@@ -173,7 +175,10 @@ impl EngineBuilder {
 
     /// Replaces the cues of the conversation features (default: the
     /// built-in ones, or the `conversation:` section of the alert rules).
-    pub fn conversation_cues(mut self, cues: crate::conversation::ConversationCues) -> Self {
+    pub fn conversation_cues(
+        mut self,
+        cues: crate::stages::conversation::ConversationCues,
+    ) -> Self {
         self.conversation_cues = Some(cues);
         self
     }
@@ -182,7 +187,7 @@ impl EngineBuilder {
     /// `build()` with the engine's segmenter); each [`Analysis`] gets its
     /// `alerts`. A `conversation:` section of the rules replaces the
     /// conversation cues unless [`EngineBuilder::conversation_cues`] is set.
-    pub fn alerts(mut self, spec: crate::alerts::AlertSpec) -> Self {
+    pub fn alerts(mut self, spec: crate::stages::alerts::AlertSpec) -> Self {
         self.alerts = Some(spec);
         self
     }
@@ -214,14 +219,14 @@ impl EngineBuilder {
         let cues = match (self.conversation_cues, &self.alerts) {
             (Some(c), _) => c,
             (None, Some(spec)) => spec.conversation.clone().unwrap_or_default(),
-            (None, None) => crate::conversation::ConversationCues::default(),
+            (None, None) => crate::stages::conversation::ConversationCues::default(),
         };
-        let conversation = Arc::new(crate::conversation::ConversationAnalyzer::compile(
+        let conversation = Arc::new(crate::stages::conversation::ConversationAnalyzer::compile(
             cues,
             segmenter.as_ref(),
         )?);
         let alerts = match self.alerts {
-            Some(spec) => Some(Arc::new(crate::alerts::AlertRules::compile(
+            Some(spec) => Some(Arc::new(crate::stages::alerts::AlertRules::compile(
                 spec,
                 segmenter.as_ref(),
             )?)),
@@ -250,14 +255,14 @@ impl EngineBuilder {
                             .as_ref()
                             .and(Some(&e.config().labels))
                     })
-                    .and_then(|labels| crate::sentiment::LabelMap::from_labels(labels)),
+                    .and_then(|labels| crate::neural::sentiment::LabelMap::from_labels(labels)),
                 #[cfg(feature = "onnx")]
                 record_model: self
                     .encoder
                     .as_ref()
                     .and_then(|e| e.config().record_sentiment.clone()),
                 #[cfg(feature = "onnx")]
-                wish_cues: crate::voice::WishCues::builtin()?,
+                wish_cues: crate::neural::voice::WishCues::builtin()?,
                 #[cfg(feature = "onnx")]
                 encoder: self.encoder,
                 encode_all_speakers: self.encode_all_speakers,
@@ -280,13 +285,13 @@ struct Inner {
     traditional_share: f32,
     pool: Option<rayon::ThreadPool>,
     #[cfg(feature = "onnx")]
-    encoder: Option<crate::encoder::Encoder>,
+    encoder: Option<crate::neural::encoder::Encoder>,
     #[cfg(feature = "onnx")]
-    sentiment_labels: Option<crate::sentiment::LabelMap>,
+    sentiment_labels: Option<crate::neural::sentiment::LabelMap>,
     #[cfg(feature = "onnx")]
-    record_model: Option<crate::sentiment::RecordModel>,
+    record_model: Option<crate::neural::sentiment::RecordModel>,
     #[cfg(feature = "onnx")]
-    wish_cues: crate::voice::WishCues,
+    wish_cues: crate::neural::voice::WishCues,
     #[cfg_attr(not(feature = "onnx"), allow(dead_code))]
     encode_all_speakers: bool,
     keep_terms: bool,
@@ -296,9 +301,9 @@ struct Inner {
 #[derive(Clone)]
 pub struct Engine {
     inner: Arc<Inner>,
-    codebook: Option<Arc<crate::codebook::Codebook>>,
-    conversation: Arc<crate::conversation::ConversationAnalyzer>,
-    alerts: Option<Arc<crate::alerts::AlertRules>>,
+    codebook: Option<Arc<crate::stages::codebook::Codebook>>,
+    conversation: Arc<crate::stages::conversation::ConversationAnalyzer>,
+    alerts: Option<Arc<crate::stages::alerts::AlertRules>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -324,7 +329,7 @@ impl Engine {
 
     /// The same engine with another codebook, compiled against this
     /// engine's segmenter and encoder (the engine itself is shared).
-    pub fn with_codebook(&self, spec: crate::codebook::CodebookSpec) -> Result<Engine> {
+    pub fn with_codebook(&self, spec: crate::stages::codebook::CodebookSpec) -> Result<Engine> {
         let cb = self.compile_codebook(spec)?;
         Ok(Engine {
             inner: self.inner.clone(),
@@ -337,16 +342,16 @@ impl Engine {
     /// The same engine with these alert rules (compiled against this
     /// engine's segmenter); a `conversation:` section of the rules replaces
     /// the conversation cues.
-    pub fn with_alerts(&self, spec: crate::alerts::AlertSpec) -> Result<Engine> {
+    pub fn with_alerts(&self, spec: crate::stages::alerts::AlertSpec) -> Result<Engine> {
         let segmenter = self.inner.segmenter.as_ref();
         let conversation = match &spec.conversation {
-            Some(cues) => Arc::new(crate::conversation::ConversationAnalyzer::compile(
+            Some(cues) => Arc::new(crate::stages::conversation::ConversationAnalyzer::compile(
                 cues.clone(),
                 segmenter,
             )?),
             None => self.conversation.clone(),
         };
-        let rules = crate::alerts::AlertRules::compile(spec, segmenter)?;
+        let rules = crate::stages::alerts::AlertRules::compile(spec, segmenter)?;
         Ok(Engine {
             inner: self.inner.clone(),
             codebook: self.codebook.clone(),
@@ -356,31 +361,31 @@ impl Engine {
     }
 
     /// The engine's alert rules, if any.
-    pub fn alerts(&self) -> Option<&crate::alerts::AlertRules> {
+    pub fn alerts(&self) -> Option<&crate::stages::alerts::AlertRules> {
         self.alerts.as_deref()
     }
 
-    /// The conversation analyzer (its cues: [`crate::conversation::ConversationAnalyzer::cues`]).
-    pub fn conversation_analyzer(&self) -> &crate::conversation::ConversationAnalyzer {
+    /// The conversation analyzer (its cues: [`crate::stages::conversation::ConversationAnalyzer::cues`]).
+    pub fn conversation_analyzer(&self) -> &crate::stages::conversation::ConversationAnalyzer {
         &self.conversation
     }
 
     /// Compiles a codebook against this engine's segmenter and encoder.
     pub fn compile_codebook(
         &self,
-        spec: crate::codebook::CodebookSpec,
-    ) -> Result<crate::codebook::Codebook> {
+        spec: crate::stages::codebook::CodebookSpec,
+    ) -> Result<crate::stages::codebook::Codebook> {
         #[cfg(feature = "onnx")]
         if let Some(enc) = &self.inner.encoder {
             let name = enc.config().name.clone();
             return self.compile_embedded(spec, &name, &enc.fingerprint(), &|| Ok(enc.clone()));
         }
-        crate::codebook::Codebook::compile(spec, self.inner.segmenter.as_ref(), None)
+        crate::stages::codebook::Codebook::compile(spec, self.inner.segmenter.as_ref(), None)
     }
 
     /// Compiles a codebook like [`Engine::compile_codebook`], with the
     /// encoder in `model_dir` run at `batch_size`, but loads that encoder
-    /// (`load`) only when the embedding cache ([`crate::codebook::cache_dir`])
+    /// (`load`) only when the embedding cache ([`crate::stages::codebook::cache_dir`])
     /// lacks the codebook's exemplars, labels and descriptions: a job over a
     /// store (reclassify, review) needs no model in memory when they are
     /// cached. `model_dir`'s `config.json` names the encoder (checked
@@ -388,13 +393,14 @@ impl Engine {
     #[cfg(feature = "onnx")]
     pub fn compile_codebook_cached(
         &self,
-        spec: crate::codebook::CodebookSpec,
+        spec: crate::stages::codebook::CodebookSpec,
         model_dir: &std::path::Path,
         batch_size: usize,
-        load: &dyn Fn() -> Result<crate::encoder::Encoder>,
-    ) -> Result<crate::codebook::Codebook> {
-        let config = crate::encoder::ModelConfig::load(&model_dir.join("config.json"))?;
-        let fingerprint = crate::encoder::fingerprint_of(model_dir, &config.name, batch_size);
+        load: &dyn Fn() -> Result<crate::neural::encoder::Encoder>,
+    ) -> Result<crate::stages::codebook::Codebook> {
+        let config = crate::neural::encoder::ModelConfig::load(&model_dir.join("config.json"))?;
+        let fingerprint =
+            crate::neural::encoder::fingerprint_of(model_dir, &config.name, batch_size);
         self.compile_embedded(spec, &config.name, &fingerprint, load)
     }
 
@@ -404,14 +410,14 @@ impl Engine {
     #[cfg(feature = "onnx")]
     fn compile_embedded(
         &self,
-        spec: crate::codebook::CodebookSpec,
+        spec: crate::stages::codebook::CodebookSpec,
         name: &str,
         fingerprint: &str,
-        load: &dyn Fn() -> Result<crate::encoder::Encoder>,
-    ) -> Result<crate::codebook::Codebook> {
-        let dir = crate::codebook::cache_dir();
+        load: &dyn Fn() -> Result<crate::neural::encoder::Encoder>,
+    ) -> Result<crate::stages::codebook::Codebook> {
+        let dir = crate::stages::codebook::cache_dir();
         let embed = |texts: &[&str]| -> Result<Vec<Vec<f32>>> {
-            crate::codebook::cached_embeddings(dir.as_deref(), fingerprint, texts, |t| {
+            crate::stages::codebook::cached_embeddings(dir.as_deref(), fingerprint, texts, |t| {
                 let enc = load()?;
                 Ok(self
                     .install(|| enc.encode(t))?
@@ -420,7 +426,7 @@ impl Engine {
                     .collect())
             })
         };
-        crate::codebook::Codebook::compile(
+        crate::stages::codebook::Codebook::compile(
             spec,
             self.inner.segmenter.as_ref(),
             Some((&embed, name)),
@@ -428,7 +434,7 @@ impl Engine {
     }
 
     /// The engine's codebook, if any.
-    pub fn codebook(&self) -> Option<&crate::codebook::Codebook> {
+    pub fn codebook(&self) -> Option<&crate::stages::codebook::Codebook> {
         self.codebook.as_deref()
     }
 
@@ -442,7 +448,7 @@ impl Engine {
         self.inner.segmenter.add_words(words);
     }
 
-    /// Normalizes a text (see [`crate::normalize`]).
+    /// Normalizes a text (see [`crate::text::normalize`]).
     pub fn normalize(&self, text: &str) -> Normalized {
         self.inner.normalizer.normalize(text)
     }
@@ -630,7 +636,7 @@ impl Engine {
 
     /// The encoder, if any.
     #[cfg(feature = "onnx")]
-    pub fn encoder(&self) -> Option<&crate::encoder::Encoder> {
+    pub fn encoder(&self) -> Option<&crate::neural::encoder::Encoder> {
         self.inner.encoder.as_ref()
     }
 
@@ -667,8 +673,8 @@ impl Engine {
                             c.sentiment = e.logits.as_deref().and_then(|l| map.sentiment(l));
                             if c.role == Role::Customer {
                                 c.voice = c.sentiment.as_ref().map(|s| {
-                                    let q = e.itch.map(|l| 1.0 / (1.0 + (-l).exp()));
-                                    crate::sentiment::Voice::new(
+                                    let q = e.itch.map(crate::numeric::sigmoid);
+                                    crate::neural::sentiment::Voice::new(
                                         s,
                                         q,
                                         cues.matches(c.language, &c.text),
@@ -709,7 +715,7 @@ impl Engine {
                 for (o, texts) in outcomes.iter_mut().zip(&units) {
                     if let Outcome::Ok(a) = o {
                         let mut record_text = None;
-                        let probs: Vec<Option<crate::sentiment::Probs>> = texts
+                        let probs: Vec<Option<crate::neural::sentiment::Probs>> = texts
                             .iter()
                             .enumerate()
                             .map(|(k, t)| {
@@ -717,7 +723,7 @@ impl Engine {
                                 let p = e
                                     .logits
                                     .as_deref()
-                                    .and_then(|l| crate::sentiment::text_probs(&map, l));
+                                    .and_then(|l| crate::neural::sentiment::text_probs(&map, l));
                                 // the record's own text (turns are not kept)
                                 if k == 0 && a.turns.is_none() {
                                     record_text = Some(e.clone());
@@ -778,7 +784,7 @@ impl Engine {
                 || inner.keep_terms
                 || turn.is_some()
                 || self.alerts.is_some())
-            .then(|| Arc::new(crate::codebook::ClauseTerms::new(folded, &tokens)));
+            .then(|| Arc::new(crate::stages::codebook::ClauseTerms::new(folded, &tokens)));
             let tokens = inner.tokens.then(|| {
                 tokens
                     .iter()
@@ -862,10 +868,10 @@ fn unit_texts(a: &Analysis, all: bool) -> Vec<Option<String>> {
 #[cfg(feature = "onnx")]
 fn aggregate_sentiment(
     a: &mut Analysis,
-    texts: &[Option<crate::sentiment::Probs>],
-    model: Option<&crate::sentiment::RecordModel>,
+    texts: &[Option<crate::neural::sentiment::Probs>],
+    model: Option<&crate::neural::sentiment::RecordModel>,
 ) {
-    use crate::sentiment::{aggregate, ClauseEvidence, VoiceCounts};
+    use crate::neural::sentiment::{aggregate, ClauseEvidence, VoiceCounts};
     fn evidence((i, c): (usize, &Clause)) -> Option<ClauseEvidence<'_>> {
         c.sentiment.as_ref().map(|s| ClauseEvidence {
             sentiment: s,

@@ -39,7 +39,8 @@ pub enum Error {
     /// An option or builder setting is invalid (e.g. an unknown language code).
     #[error("invalid configuration: {0}")]
     Config(String),
-    /// A user dictionary or another auxiliary resource could not be parsed.
+    /// A configuration file (a codebook, alert rules, conversation cues, a
+    /// user dictionary, gold labels) could not be read as one.
     #[error("{path}:{line}: {message}")]
     Resource {
         /// The file that failed.
@@ -48,6 +49,21 @@ pub enum Error {
         line: u64,
         /// What is wrong.
         message: String,
+    },
+    /// Data that does not fit together: embeddings of different dimensions,
+    /// a store analyzed with another encoder, items without the vectors an
+    /// operation needs. The options are fine; the inputs disagree.
+    #[error("invalid data: {0}")]
+    Data(String),
+    /// A Parquet file of a store or an Arrow batch could not be read or
+    /// written, or does not have the shape vocmine writes.
+    #[error("{what}: {source}")]
+    Table {
+        /// The file (or, for an in-memory batch, what it holds).
+        what: String,
+        /// The Parquet or Arrow error, or what is wrong with the table.
+        #[source]
+        source: TableError,
     },
     /// A model directory, file or the ONNX Runtime library is missing or
     /// cannot be loaded; the message names the set-up command.
@@ -59,14 +75,106 @@ pub enum Error {
         message: String,
     },
     /// Inference failed at run time.
-    #[error("model error: {0}")]
-    Model(String),
+    #[error("model error: {message}")]
+    Model {
+        /// What failed.
+        message: String,
+        /// The underlying error (ONNX Runtime, the tokenizer), when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     /// Output could not be serialized.
     #[error("serialization failed: {0}")]
     Serialize(#[from] serde_json::Error),
 }
 
+/// Why a Parquet file or an Arrow batch failed, with the library's own
+/// error as the source where there is one.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TableError {
+    /// The Parquet reader or writer failed.
+    #[cfg(feature = "store")]
+    #[error("parquet: {0}")]
+    Parquet(#[from] parquet::errors::ParquetError),
+    /// An Arrow operation (a cast, a batch, IPC) failed.
+    #[cfg(feature = "store")]
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+    /// The table is readable but not what vocmine writes (a missing column,
+    /// a wrong type, rows out of order).
+    #[error("{0}")]
+    Shape(String),
+}
+
+impl From<String> for TableError {
+    fn from(m: String) -> Self {
+        TableError::Shape(m)
+    }
+}
+
+impl From<&str> for TableError {
+    fn from(m: &str) -> Self {
+        TableError::Shape(m.to_owned())
+    }
+}
+
+/// The error for the problems found in a configuration file (a codebook,
+/// alert rules): the first problem's line, and every problem on a line of
+/// its own under "N problems in the WHAT:" when there are several.
+pub(crate) fn problems_error<P: fmt::Display>(
+    path: &std::path::Path,
+    what: &str,
+    problems: &[P],
+    line_of: impl Fn(&P) -> u64,
+) -> Error {
+    let line = problems.first().map(&line_of).unwrap_or(0);
+    let message = match problems {
+        [one] => one.to_string(),
+        _ => {
+            let mut m = format!("{} problems in the {what}:", problems.len());
+            for p in problems {
+                m.push_str("\n  ");
+                m.push_str(&p.to_string());
+            }
+            m
+        }
+    };
+    Error::Resource {
+        path: path.to_owned(),
+        line,
+        message,
+    }
+}
+
 impl Error {
+    /// A model error without an underlying error.
+    pub fn model(message: impl Into<String>) -> Self {
+        Error::Model {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A model error caused by `source` (kept as the error's source).
+    pub fn model_from(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Model {
+            message: message.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// A table error of the file or batch `what`.
+    pub fn table(what: impl std::fmt::Display, source: impl Into<TableError>) -> Self {
+        Error::Table {
+            what: what.to_string(),
+            source: source.into(),
+        }
+    }
+
     /// Wraps an I/O error with the path it happened on.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
@@ -77,7 +185,21 @@ impl Error {
 }
 
 /// Why one input record could not be analyzed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum RecordErrorKind {
     /// The line is not valid JSON, or not a JSON object.
@@ -116,23 +238,7 @@ impl RecordErrorKind {
 
     /// The snake_case name used in the output (`invalid_json`, ...).
     pub fn as_str(self) -> &'static str {
-        match self {
-            RecordErrorKind::InvalidJson => "invalid_json",
-            RecordErrorKind::InvalidUtf8 => "invalid_utf8",
-            RecordErrorKind::MissingText => "missing_text",
-            RecordErrorKind::MissingField => "missing_field",
-            RecordErrorKind::WrongType => "wrong_type",
-            RecordErrorKind::EmptyText => "empty_text",
-            RecordErrorKind::TooLarge => "too_large",
-            RecordErrorKind::InvalidCsv => "invalid_csv",
-            RecordErrorKind::InvalidValue => "invalid_value",
-        }
-    }
-}
-
-impl fmt::Display for RecordErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 

@@ -3,38 +3,29 @@
 //! Conversational text mining for voice-of-customer (VoC) analytics in
 //! Chinese (simplified and traditional), Russian and English.
 //!
-//! One pipeline, one module per stage, each stage small and replaceable:
+//! One pipeline, one folder per stage kind, each stage small and replaceable:
 //!
 //! ```text
-//! record ─▶ normalize ─▶ language ─▶ clauses (spans) ─▶ tokens ─▶ … later stages
-//!           normalize.rs  language.rs  clauses.rs         tokens.rs
-//!           (encoder, codebook, points, alerts; then clusters, metrics over a corpus)
+//! record ─▶ normalize ─▶ clauses ─▶ language ─▶ tokens ─▶ encoder ─▶ codebook + points ─▶ conversation ─▶ alerts
+//!           └──────────────── text/ ────────────────┘   neural/    └──────────────── stages/ ────────────┘
+//! corpus:   clusters ─▶ hotness, gaps, drafts · metrics, drivers, trends, compare · keywords   (corpus/)
 //! ```
 //!
-//! * [`record`]: input records (a text or a conversation) and their validation;
-//! * [`input`]: streaming JSON Lines and CSV readers with bounded memory;
-//! * [`normalize`]: NFKC, width, whitespace, traditional→simplified folding
-//!   for matching, with every character mapped back to the original;
-//! * [`language`]: script rules + whatlang over an allowlist;
-//! * [`clauses`]: sentence punctuation and contrast connectives;
-//! * [`tokens`]: jieba-rs for Chinese, Snowball stems for Russian and
-//!   English, emoji, negation scope;
-//! * [`engine`]: the [`Engine`] that runs the stages on a record;
-//! * [`output`]: the output contract ([`Analysis`], one JSON object per record);
-//! * [`run`]: streaming runs in input order, whatever the thread count;
-//! * [`voice`]: wish cues of the voice type (pain, itch, delight, neutral);
-//! * [`codebook`]: the codebook (码框) and points stages: rules, exemplars
-//!   and learned classifiers; pain, itch and delight per (clause, code);
-//! * [`conversation`]: conversation features (sentiment trajectory,
-//!   unresolved end, escalation request, repeat contact, agent apology and
-//!   empathy) with their evidence;
-//! * [`alerts`]: alert rules (YAML): churn, regulator, legal, safety and
-//!   escalation alerts with severity, owner, deadline and trigger spans;
-//! * `store` (cargo feature `store`): the Parquet result store and
-//!   reclassification input;
-//! * [`keywords`]: corpus keywords (TF-IDF, TextRank for Chinese);
-//! * [`analytics`]: NPS, CSAT and CES with 95% intervals, key drivers, trends, before/after tests;
-//! * [`cluster`]: hot issues: HNSW kNN graph + Leiden clusters, labels, hotness, codebook gaps.
+//! * [`contract`]: what goes in ([`contract::record`]: a text or a
+//!   conversation, validated) and what comes out ([`contract::output`]: the
+//!   [`Analysis`] of each record, one JSON object per record);
+//! * [`text`]: normalize, clauses, language, tokens;
+//! * [`neural`]: the ONNX encoder (cargo feature `onnx`), sentiment and
+//!   voice type;
+//! * [`stages`]: codebook and points, conversation features, alerts;
+//! * [`engine`]: the [`Engine`] that runs the stages on a record and on a
+//!   batch of records;
+//! * [`corpus`]: clusters (hot issues), analytics (NPS / CSAT / CES,
+//!   drivers, trends, compare), keywords;
+//! * [`io`]: streaming input, runs in input order, the Parquet store and
+//!   reclassification (cargo feature `store`), `.npy` files;
+//! * [`error`]: one error type, and the per-record error written in place of
+//!   a result.
 //!
 //! ```
 //! use vocmine::{Engine, Record, Turn};
@@ -56,39 +47,22 @@
 
 #![warn(missing_docs)]
 
-pub mod alerts;
-pub mod analytics;
-pub mod clauses;
-pub mod cluster;
-pub mod codebook;
-pub mod conversation;
-#[cfg(feature = "onnx")]
-pub mod encoder;
+pub mod contract;
+pub mod corpus;
 pub mod engine;
 pub mod error;
-pub mod input;
-pub mod keywords;
-pub mod language;
-pub mod normalize;
-pub mod npy;
-pub mod output;
-#[cfg(feature = "store")]
-pub mod reclassify;
-pub mod record;
-pub mod run;
-pub mod sentiment;
-pub mod sentiment_eval;
-#[cfg(feature = "store")]
-pub mod store;
-pub mod tokens;
-pub mod voice;
+pub mod io;
+pub mod neural;
+mod numeric;
+pub mod stages;
+pub mod text;
 
-pub use codebook::{Codebook, CodebookSpec, PointKind};
+pub use contract::output::{Analysis, Clause, Outcome, TokenOut};
+pub use contract::record::{Body, Record, RecordId, Role, Scores, Timestamp, Turn};
 pub use engine::{Engine, EngineBuilder};
-pub use error::{Error, RecordError, RecordErrorKind, Result};
-pub use language::{Language, Script};
-pub use output::{Analysis, Clause, Outcome, TokenOut};
-pub use record::{Body, Record, RecordId, Role, Scores, Timestamp, Turn};
+pub use error::{Error, RecordError, RecordErrorKind, Result, TableError};
+pub use stages::codebook::{Codebook, CodebookSpec, PointKind};
+pub use text::language::{Language, Script};
 
 /// The JSON Schema of one output line of `vocmine analyze`.
 pub const OUTPUT_SCHEMA: &str = include_str!("../schemas/record.schema.json");

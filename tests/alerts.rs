@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use cli_support::{assert_ok, bin, lines, root};
 use serde_json::{json, Value};
-use vocmine::alerts::{Alert, AlertSpec, Severity, TriggerSource};
+use vocmine::stages::alerts::{Alert, AlertSpec, Severity, TriggerSource};
 use vocmine::{Engine, Record, Timestamp, Turn};
 
 // ------------------------------------------------------------------ helpers
@@ -144,7 +144,7 @@ fn escalation_fires_on_a_customer_request_in_three_languages() {
         assert_eq!(t.turn, Some(1));
         assert_eq!(
             t.feature,
-            Some(vocmine::conversation::ConversationFeature::EscalationRequest)
+            Some(vocmine::stages::conversation::ConversationFeature::EscalationRequest)
         );
     }
     // Repeat contact raises it by one level.

@@ -13,8 +13,8 @@ use std::process::Output;
 
 use cli_support::{assert_ok, bin, root};
 use serde_json::{json, Value};
-use vocmine::analytics::stats::{self, Z95};
-use vocmine::analytics::{CesStat, CsatStat, NpsStat};
+use vocmine::corpus::analytics::stats::{self, Z95};
+use vocmine::corpus::analytics::{CesStat, CsatStat, NpsStat};
 
 fn close(got: f64, want: f64, tol: f64) {
     assert!(

@@ -240,7 +240,7 @@ fn the_store_keeps_the_whole_text_embedding_of_multi_clause_texts() {
     require_model!();
     let dir = tempfile::tempdir().unwrap();
     let store = store_of(&root().join("corpora/sample.jsonl"), dir.path());
-    let mut reader = vocmine::store::StoreReader::open(&store).unwrap();
+    let mut reader = vocmine::io::store::StoreReader::open(&store).unwrap();
     let dim = reader.manifest().dim;
     let (mut whole, mut none) = (0, 0);
     while let Some(batch) = reader.next_batch().unwrap() {
@@ -332,7 +332,7 @@ fn one_issue_in_three_languages_is_one_cluster_with_labels_per_language() {
 
 /// The stored customer clauses of a store: (embedding, language, first code).
 fn stored_clauses(store: &Path) -> Vec<(Vec<f32>, String, Option<String>, String)> {
-    let mut reader = vocmine::store::StoreReader::open(store).unwrap();
+    let mut reader = vocmine::io::store::StoreReader::open(store).unwrap();
     let mut out = Vec::new();
     while let Some(batch) = reader.next_batch().unwrap() {
         for rec in batch {
@@ -401,7 +401,7 @@ fn perturb(rows: &[Vec<f32>], eps: f64, seed: u64) -> Vec<Vec<f32>> {
 /// (With the former 32-text batches: 0.54–0.65 in 21 runs, ARI 0.73.)
 #[test]
 fn clusters_hold_under_perturbed_embeddings_and_the_fp32_graph() {
-    use vocmine::cluster::{ari, ClusterConfig, ClusterModel, Vectors};
+    use vocmine::corpus::cluster::{ari, ClusterConfig, ClusterModel, Vectors};
     require_model!();
     let dir = tempfile::tempdir().unwrap();
     let store = store_of(&root().join("corpora/sample.jsonl"), dir.path());
@@ -476,7 +476,7 @@ fn clusters_hold_under_perturbed_embeddings_and_the_fp32_graph() {
     obj.remove("labels");
     obj.remove("logits_source");
     std::fs::write(mdir.join("config.json"), config.to_string()).unwrap();
-    let enc = vocmine::encoder::Encoder::builder(&mdir)
+    let enc = vocmine::neural::encoder::Encoder::builder(&mdir)
         .project_root(root())
         .build()
         .unwrap();
@@ -519,7 +519,7 @@ fn poorly_coded_clusters_get_a_code_the_codebook_loader_accepts() {
         let pasted = cb.replacen("codes:\n", &format!("codes:\n{snippet}\n"), 1);
         let path = dir.path().join("pasted.yaml");
         std::fs::write(&path, pasted).unwrap();
-        let spec = vocmine::codebook::CodebookSpec::load(&path);
+        let spec = vocmine::stages::codebook::CodebookSpec::load(&path);
         assert!(spec.is_ok(), "{snippet}\n{:?}", spec.err());
     }
     // Well-coded clusters do not.
@@ -606,7 +606,7 @@ fn a_sampled_fit_places_every_item_and_does_not_depend_on_threads() {
     // the items at the same resolution and min_size give 30 clusters
     // instead of 55 on this corpus; NMI 0.62, ARI 0.30 when written): far
     // from independent of it
-    let nmi = vocmine::cluster::nmi(&labels_of(&whole), &labels_of(&half1));
+    let nmi = vocmine::corpus::cluster::nmi(&labels_of(&whole), &labels_of(&half1));
     assert!(nmi > 0.5, "NMI {nmi} between the whole and the sampled fit");
     let o = run(&["cluster", s(&store), "-o", "-", "--sample", "0", "-q"]);
     assert_eq!(o.status.code(), Some(2));
@@ -778,7 +778,7 @@ fn draft_a_codebook_from_a_store_and_review_it() {
     assert_ok(&o);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("drafted"), "{stderr}");
-    let spec = vocmine::codebook::CodebookSpec::load(&draft).unwrap();
+    let spec = vocmine::stages::codebook::CodebookSpec::load(&draft).unwrap();
     assert!(spec.problems().is_empty(), "{:?}", spec.problems());
     let leaves: Vec<_> = spec.codes.iter().filter(|c| c.parent.is_some()).collect();
     let parents: Vec<_> = spec.codes.iter().filter(|c| c.parent.is_none()).collect();
@@ -844,12 +844,12 @@ fn draft_a_codebook_from_a_store_and_review_it() {
         "the pick is the same on a second run"
     );
     let xlsx = sheet("a.xlsx");
-    let rows: Vec<_> = vocmine::codebook::read_review(&xlsx)
+    let rows: Vec<_> = vocmine::stages::codebook::read_review(&xlsx)
         .unwrap()
         .into_iter()
         .map(|x| x.1)
         .collect();
-    let csv_rows: Vec<_> = vocmine::codebook::read_review(&csv1)
+    let csv_rows: Vec<_> = vocmine::stages::codebook::read_review(&csv1)
         .unwrap()
         .into_iter()
         .map(|x| x.1)

@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use vocmine::codebook::{
+use vocmine::neural::sentiment::{Probs, Sentiment, Voice, VoiceCounts};
+use vocmine::stages::codebook::{
     evaluate, read_gold, CodebookSpec, Evaluator, GoldCode, PointKind, RulesSpec,
 };
-use vocmine::sentiment::{Probs, Sentiment, Voice, VoiceCounts};
 use vocmine::{Analysis, Clause, Engine, Record, Role, Turn};
 
 // ------------------------------------------------------------------ helpers
@@ -783,7 +783,7 @@ codes:
 /// without it, and beat answering yes to every text.
 #[test]
 fn learned_classifiers_must_beat_the_codebook_without_them() {
-    use vocmine::codebook::{LearnedModel, RecordEvidence, TrainOptions};
+    use vocmine::stages::codebook::{LearnedModel, RecordEvidence, TrainOptions};
     let dim = 4;
     let n = 60;
     // Code 0 is a clean linear signal on axis 0; code 1 is noise.
@@ -1574,8 +1574,8 @@ fn coding_does_not_depend_on_the_thread_count() {
 
 // ------------------------------------------------- 3c. the review loop
 
-fn review_rows() -> Vec<vocmine::codebook::ReviewRow> {
-    use vocmine::codebook::ReviewRow;
+fn review_rows() -> Vec<vocmine::stages::codebook::ReviewRow> {
+    use vocmine::stages::codebook::ReviewRow;
     let row = |id: &str, clause: u32, text: &str, codes: &str, point: &str| ReviewRow {
         id: id.into(),
         clause,
@@ -1625,7 +1625,7 @@ fn review_rows() -> Vec<vocmine::codebook::ReviewRow> {
 /// others; unlabelled rows are no gold.
 #[test]
 fn review_sheets_round_trip_through_xlsx_and_csv_as_gold() {
-    use vocmine::codebook::{read_review, review_gold, write_review, GoldItem};
+    use vocmine::stages::codebook::{read_review, review_gold, write_review, GoldItem};
     let dir = tempfile::tempdir().unwrap();
     let rows = review_rows();
     let gold = |id: &str, text: &str, lang: &str, codes: &[(&str, Option<PointKind>)]| GoldItem {
@@ -1688,7 +1688,7 @@ fn review_sheets_round_trip_through_xlsx_and_csv_as_gold() {
 /// A bad point in a filled sheet is an error naming the file and line.
 #[test]
 fn a_bad_point_in_a_review_sheet_names_its_line() {
-    use vocmine::codebook::{review_gold, write_review};
+    use vocmine::stages::codebook::{review_gold, write_review};
     let dir = tempfile::tempdir().unwrap();
     let mut rows = review_rows();
     rows[1].codes = "drive.fuel:angry".into();
@@ -1708,7 +1708,7 @@ fn a_bad_point_in_a_review_sheet_names_its_line() {
 /// order the clauses come in.
 #[test]
 fn review_picks_uncoded_pains_uncertain_codes_and_disagreements() {
-    use vocmine::codebook::{ReviewClause, ReviewOptions, ReviewPicker};
+    use vocmine::stages::codebook::{ReviewClause, ReviewOptions, ReviewPicker};
     let spec = load(
         r#"codebook: cars
 codes:

@@ -15,10 +15,10 @@ use std::path::PathBuf;
 
 use cli_support::{assert_ok, bin, lines, root};
 use serde_json::Value;
-use vocmine::conversation::{
+use vocmine::neural::sentiment::{AggregateSentiment, Polarity};
+use vocmine::stages::conversation::{
     ConversationAnalyzer, ConversationCues, ConversationFeature, ConversationInsights, Feature,
 };
-use vocmine::sentiment::{AggregateSentiment, Polarity};
 use vocmine::{Analysis, Engine, Record, Role, Turn};
 
 // ------------------------------------------------------------------ helpers
@@ -496,11 +496,11 @@ fn the_sample_corpus_has_every_feature() {
 fn default_model() -> Option<PathBuf> {
     let dir = root().join("models/multilingual-e5-small");
     let ok = dir.join("model.onnx").is_file()
-        && vocmine::encoder::find_onnxruntime(None, &root()).is_ok();
+        && vocmine::neural::encoder::find_onnxruntime(None, &root()).is_ok();
     assert!(
         ok || std::env::var_os("CI").is_none(),
         "CI without the default model: did `{}` run?",
-        vocmine::encoder::SETUP_COMMAND
+        vocmine::neural::encoder::SETUP_COMMAND
     );
     ok.then_some(dir)
 }
@@ -510,11 +510,11 @@ fn trajectory_from_the_model_in_three_languages() {
     let Some(dir) = default_model() else {
         eprintln!(
             "SKIPPED: the default model is not built; run `{}`",
-            vocmine::encoder::SETUP_COMMAND
+            vocmine::neural::encoder::SETUP_COMMAND
         );
         return;
     };
-    let enc = vocmine::encoder::Encoder::builder(&dir)
+    let enc = vocmine::neural::encoder::Encoder::builder(&dir)
         .project_root(root())
         .build()
         .expect("model");
@@ -607,7 +607,7 @@ fn an_agents_apology_for_the_wait_is_no_waiting_pain() {
         .build()
         .expect("engine")];
     if let Some(dir) = default_model() {
-        let enc = vocmine::encoder::Encoder::builder(&dir)
+        let enc = vocmine::neural::encoder::Encoder::builder(&dir)
             .project_root(root())
             .build()
             .expect("model");

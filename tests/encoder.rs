@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use serde_json::Value;
-use vocmine::encoder::{Encoder, SETUP_COMMAND};
+use vocmine::neural::encoder::{Encoder, SETUP_COMMAND};
 use vocmine::{Engine, Record, Turn};
 
 fn root() -> PathBuf {
@@ -20,7 +20,7 @@ fn root() -> PathBuf {
 /// these tests cannot run (the no-model tests still do).
 /// Under CI (`CI` set) the set-up has run, so a missing runtime is a failure.
 fn runtime_available() -> bool {
-    let ok = vocmine::encoder::find_onnxruntime(None, &root()).is_ok();
+    let ok = vocmine::neural::encoder::find_onnxruntime(None, &root()).is_ok();
     assert!(
         ok || std::env::var_os("CI").is_none(),
         "CI without ONNX Runtime: did `{SETUP_COMMAND}` run?"

@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 use serde_json::Value;
-use vocmine::encoder::{Encoder, SETUP_COMMAND};
-use vocmine::sentiment::{Polarity, VoiceType};
+use vocmine::neural::encoder::{Encoder, SETUP_COMMAND};
+use vocmine::neural::sentiment::{Polarity, VoiceType};
 use vocmine::{Engine, Record};
 
 fn root() -> PathBuf {

@@ -240,7 +240,7 @@ fn store_has_the_manifest_and_parquet_tables_of_every_record_and_clause() {
     assert_eq!(n, 359);
 
     // The library reader sees the same records and clauses, with terms.
-    let mut reader = vocmine::store::StoreReader::open(&store).unwrap();
+    let mut reader = vocmine::io::store::StoreReader::open(&store).unwrap();
     assert_eq!(reader.manifest().records, 359);
     let mut seen = 0;
     while let Some(batch) = reader.next_batch().unwrap() {
@@ -587,7 +587,7 @@ fn missing_or_corrupt_store_is_exit_2_naming_the_path() {
     std::fs::write(
         &manifest,
         good.replace(
-            &format!("\"version\": {}", vocmine::store::STORE_VERSION),
+            &format!("\"version\": {}", vocmine::io::store::STORE_VERSION),
             "\"version\": 99",
         ),
     )
@@ -689,19 +689,19 @@ fn reclassify_joins_clauses_to_records_across_read_batches() {
     // stream, decoded ahead on a thread, and part by part (row groups of
     // 4,096 records: three parts here).
     let mut streamed = Vec::new();
-    let mut reader = vocmine::store::StoreReader::open(&store).unwrap();
+    let mut reader = vocmine::io::store::StoreReader::open(&store).unwrap();
     while let Some(batch) = reader.next_batch().unwrap() {
         streamed.extend(batch);
     }
     let mut ahead = Vec::new();
-    let mut reader = vocmine::store::StoreReader::open(&store)
+    let mut reader = vocmine::io::store::StoreReader::open(&store)
         .unwrap()
         .prefetch(1)
         .unwrap();
     while let Some(batch) = reader.next_batch().unwrap() {
         ahead.extend(batch);
     }
-    let parts = vocmine::store::StoreParts::open_with(&store, Default::default())
+    let parts = vocmine::io::store::StoreParts::open_with(&store, Default::default())
         .unwrap()
         .expect("row groups of both files line up");
     assert_eq!(parts.len(), 3);
@@ -717,13 +717,13 @@ fn reclassify_joins_clauses_to_records_across_read_batches() {
     assert!(streamed == ahead, "prefetched records differ");
     assert!(streamed == by_part, "records read by part differ");
     // Columns left out come back empty, and nothing else changes.
-    let lean = vocmine::store::Columns {
+    let lean = vocmine::io::store::Columns {
         json: false,
         embeddings: false,
         codes: false,
         text_embeddings: false,
     };
-    let parts = vocmine::store::StoreParts::open_with(&store, lean)
+    let parts = vocmine::io::store::StoreParts::open_with(&store, lean)
         .unwrap()
         .unwrap();
     let first = parts.read(0).unwrap();
@@ -931,7 +931,7 @@ fn a_store_in_part_files_with_sparks_types_reads_as_the_original() {
 
     let read_all = |s: &Path| {
         let mut all = Vec::new();
-        let mut reader = vocmine::store::StoreReader::open(s).unwrap();
+        let mut reader = vocmine::io::store::StoreReader::open(s).unwrap();
         while let Some(batch) = reader.next_batch().unwrap() {
             all.extend(batch);
         }
@@ -940,7 +940,7 @@ fn a_store_in_part_files_with_sparks_types_reads_as_the_original() {
     let original = read_all(&store);
     assert_eq!(original.len(), 359);
     assert!(read_all(&split) == original, "streamed records differ");
-    let parts = vocmine::store::StoreParts::open_with(&split, Default::default())
+    let parts = vocmine::io::store::StoreParts::open_with(&split, Default::default())
         .unwrap()
         .expect("the files' row ranges make parts");
     assert_eq!(parts.len(), 3);
@@ -975,7 +975,7 @@ fn a_store_in_part_files_with_sparks_types_reads_as_the_original() {
         recs.join("part-00009-x.snappy.parquet"),
     )
     .unwrap();
-    let e = vocmine::store::StoreReader::open(&bad)
+    let e = vocmine::io::store::StoreReader::open(&bad)
         .unwrap_err()
         .to_string();
     assert!(e.contains("overlap") && e.contains("part-0000"), "{e}");

@@ -1,9 +1,9 @@
 //! Hot-issue clustering from Python: over records (analyzed by an engine
 //! with a model) or over an embedding matrix. All logic is in
-//! `vocmine::cluster`; this only converts.
+//! `vocmine::corpus::cluster`; this only converts.
 
 use pyo3::prelude::*;
-use vocmine::cluster::{
+use vocmine::corpus::cluster::{
     fit_items, ClusterConfig, ClusterItems, ClusterLevel, ClusterModel, FittedItems, ReportOptions,
     Sample, Vectors,
 };
@@ -141,7 +141,7 @@ fn parse_level(level: &str) -> Result<ClusterLevel, Error> {
 
 /// The cluster items of a batch of store records (`vocmine.spark`'s nested
 /// shape, `dim`-dimensional embeddings), as an Arrow IPC stream in
-/// `vocmine::cluster::items_schema` with `sampled` (by `fraction` and
+/// `vocmine::corpus::cluster::items_schema` with `sampled` (by `fraction` and
 /// `seed`) and `embedding`. With a codebook, the engine codes the clauses
 /// again first (as `vocmine cluster STORE --codebook` does).
 #[pyfunction]
@@ -163,7 +163,7 @@ pub(crate) fn cluster_items_batch<'py>(
         let level = parse_level(&level)?;
         let sample = Sample::new(fraction, seed)?;
         let cb = eng.codebook();
-        let columns = vocmine::store::Columns {
+        let columns = vocmine::io::store::Columns {
             json: false,
             embeddings: true,
             codes: cb.is_none(),
@@ -172,12 +172,12 @@ pub(crate) fn cluster_items_batch<'py>(
         let mut items = ClusterItems::new().all_speakers(all_speakers).level(level);
         let mut rows: Vec<i64> = Vec::new();
         for batch in read_ipc(ipc)? {
-            for mut rec in vocmine::store::decode_nested(&batch, dim, columns)? {
+            for mut rec in vocmine::io::store::decode_nested(&batch, dim, columns)? {
                 if rec.error.is_some() {
                     continue;
                 }
                 if let Some(cb) = cb {
-                    vocmine::reclassify::recode_clauses(cb, &mut rec);
+                    vocmine::io::reclassify::recode_clauses(cb, &mut rec);
                 }
                 items.add_stored(&rec, eng.segmenter())?;
                 rows.resize(items.len(), rec.row as i64);
@@ -277,7 +277,7 @@ pub(crate) fn cluster_report_placed(
     let out = guarded(py, move || -> Result<String, Error> {
         let spec = codebook
             .as_deref()
-            .map(vocmine::codebook::CodebookSpec::load)
+            .map(vocmine::stages::codebook::CodebookSpec::load)
             .transpose()?;
         let model = ClusterModel::load(&model_dir)?;
         let decoded = ClusterItems::from_arrow(&read_ipc(ipc)?)?;
@@ -302,7 +302,7 @@ pub(crate) fn cluster_report_placed(
 }
 
 /// Whether each item (record id and first clause, in order) is in a
-/// sample of `fraction` with `seed` (`vocmine::cluster::Sample::keeps`).
+/// sample of `fraction` with `seed` (`vocmine::corpus::cluster::Sample::keeps`).
 #[pyfunction]
 pub(crate) fn sample_mask(
     py: Python<'_>,

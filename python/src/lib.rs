@@ -23,12 +23,12 @@ use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple,
 };
 use serde_json::{Map, Number, Value};
-use vocmine::analytics::{
+use vocmine::contract::output::Failure;
+use vocmine::corpus::analytics::{
     compare_report, metrics_report, Dataset, DateRange, MetricsOptions, Period,
 };
-use vocmine::encoder::Encoder;
 use vocmine::error::RecordErrorKind;
-use vocmine::output::Failure;
+use vocmine::neural::encoder::Encoder;
 use vocmine::{Error, Outcome, Record, RecordError, RecordId, Role};
 
 mod cluster;
@@ -56,6 +56,18 @@ create_exception!(
     ResourceError,
     VocmineError,
     "A user dictionary or another auxiliary resource could not be parsed."
+);
+create_exception!(
+    vocmine,
+    DataError,
+    VocmineError,
+    "Inputs that do not fit together (embeddings of different dimensions, a store analyzed with another encoder)."
+);
+create_exception!(
+    vocmine,
+    TableError,
+    VocmineError,
+    "A Parquet file of a store or an Arrow batch could not be read or written, or has another shape than vocmine's."
 );
 create_exception!(
     vocmine,
@@ -112,11 +124,13 @@ fn to_py_err(py: Python<'_>, e: Error) -> PyErr {
             ResourceError::new_err(msg),
             vec![("path", path_obj(py, path)), ("line", int_obj(py, *line))],
         ),
+        Error::Data(_) => (DataError::new_err(msg), vec![]),
+        Error::Table { what, .. } => (TableError::new_err(msg), vec![("what", str_obj(py, what))]),
         Error::ModelNotFound { path, .. } => (
             ModelNotFoundError::new_err(msg),
             vec![("path", path_obj(py, path))],
         ),
-        Error::Model(_) => (ModelError::new_err(msg), vec![]),
+        Error::Model { .. } => (ModelError::new_err(msg), vec![]),
         Error::Serialize(_) => (SerializationError::new_err(msg), vec![]),
         _ => (VocmineError::new_err(msg), vec![]),
     };
@@ -444,9 +458,9 @@ impl PyEngine {
 fn gold_items(
     lines: Option<Vec<String>>,
     path: Option<PathBuf>,
-) -> Result<Vec<vocmine::codebook::GoldItem>, Error> {
+) -> Result<Vec<vocmine::stages::codebook::GoldItem>, Error> {
     match (path, lines) {
-        (Some(p), _) => vocmine::codebook::read_gold(&p),
+        (Some(p), _) => vocmine::stages::codebook::read_gold(&p),
         (None, lines) => lines
             .unwrap_or_default()
             .iter()
@@ -466,7 +480,7 @@ fn gold_items(
 /// JSON, one object per text.
 #[pyfunction]
 fn read_gold_json(py: Python<'_>, path: PathBuf) -> PyResult<String> {
-    let gold = vocmine::codebook::read_gold(&path).map_err(|e| to_py_err(py, e))?;
+    let gold = vocmine::stages::codebook::read_gold(&path).map_err(|e| to_py_err(py, e))?;
     serde_json::to_string(&gold).map_err(|e| to_py_err(py, Error::from(e)))
 }
 
@@ -484,7 +498,7 @@ fn outcomes_json(outcomes: &[Outcome]) -> Result<String, Error> {
 
 /// An Arrow error of the batches handed to or from Python.
 fn ipc_error(e: arrow::error::ArrowError) -> Error {
-    Error::Config(format!("Arrow IPC: {e}"))
+    Error::table("Arrow IPC", e)
 }
 
 /// One record batch as the bytes of an Arrow IPC stream.
@@ -622,7 +636,7 @@ impl PyEngine {
                     b = b.codebook(vocmine::CodebookSpec::load(path)?);
                 }
                 if let Some(path) = &alerts {
-                    b = b.alerts(vocmine::alerts::AlertSpec::load(path)?);
+                    b = b.alerts(vocmine::stages::alerts::AlertSpec::load(path)?);
                 }
                 Ok((b.build()?, encoder))
             },
@@ -732,7 +746,7 @@ impl PyEngine {
         };
         let dim = self.dimension().unwrap_or(0);
         let bytes = guarded(py, move || -> Result<(Vec<u8>, Vec<u8>), Error> {
-            let mut batcher = vocmine::store::StoreBatcher::new(dim, first_row);
+            let mut batcher = vocmine::io::store::StoreBatcher::new(dim, first_row);
             let (r, c) = batcher.batches(&outcomes)?;
             Ok((ipc_bytes(&r)?, ipc_bytes(&c)?))
         })?;
@@ -758,15 +772,16 @@ impl PyEngine {
             let cb = engine.codebook().ok_or_else(|| {
                 Error::Config("reclassify_batch: the engine has no codebook".into())
             })?;
-            let columns = vocmine::reclassify::columns_for(cb, None, full);
+            let columns = vocmine::io::reclassify::columns_for(cb, None, full);
             let reader = arrow::ipc::reader::StreamReader::try_new(std::io::Cursor::new(ipc), None)
                 .map_err(ipc_error)?;
             let mut rows = Vec::new();
             let mut lines = Vec::new();
             for batch in reader {
                 let batch = batch.map_err(ipc_error)?;
-                let records = vocmine::store::decode_nested(&batch, dim, columns)?;
-                let coded = vocmine::reclassify::reclassify_records(engine, &records, cb, full)?;
+                let records = vocmine::io::store::decode_nested(&batch, dim, columns)?;
+                let coded =
+                    vocmine::io::reclassify::reclassify_records(engine, &records, cb, full)?;
                 for (r, mut line) in records.iter().zip(coded) {
                     if line.last() == Some(&b'\n') {
                         line.pop();
@@ -813,13 +828,13 @@ impl PyEngine {
         path: Option<PathBuf>,
     ) -> PyResult<String> {
         let items = match (path, lines) {
-            (Some(p), _) => vocmine::sentiment_eval::read_labelled(&p),
+            (Some(p), _) => vocmine::neural::sentiment_eval::read_labelled(&p),
             (None, lines) => lines
                 .unwrap_or_default()
                 .iter()
                 .enumerate()
                 .map(|(i, line)| {
-                    vocmine::sentiment_eval::parse_labelled(line).map_err(|message| {
+                    vocmine::neural::sentiment_eval::parse_labelled(line).map_err(|message| {
                         Error::Resource {
                             path: PathBuf::from("<records>"),
                             line: i as u64 + 1,
@@ -832,7 +847,7 @@ impl PyEngine {
         .map_err(|e| to_py_err(py, e))?;
         let engine = &self.engine;
         let report = guarded(py, || {
-            vocmine::sentiment_eval::evaluate_records(engine, &items, None)
+            vocmine::neural::sentiment_eval::evaluate_records(engine, &items, None)
                 .and_then(|r| serde_json::to_string(&r).map_err(Error::from))
         })?;
         report.map_err(|e| to_py_err(py, e))
@@ -854,7 +869,7 @@ impl PyEngine {
         let gold = gold_items(lines, path).map_err(|e| to_py_err(py, e))?;
         let engine = &self.engine;
         let report = guarded(py, || {
-            vocmine::codebook::evaluate(engine, &gold, only_gold_codes)
+            vocmine::stages::codebook::evaluate(engine, &gold, only_gold_codes)
                 .and_then(|r| serde_json::to_string(&r).map_err(Error::from))
         })?;
         report.map_err(|e| to_py_err(py, e))
@@ -882,7 +897,7 @@ impl PyEngine {
         let engine = &self.engine;
         let encoder = self.encoder.as_ref();
         let result = guarded(py, || -> Result<(String, Option<String>), Error> {
-            let manifest = vocmine::store::Manifest::read(&store)?;
+            let manifest = vocmine::io::store::Manifest::read(&store)?;
             if let (Some(e), true) = (encoder, manifest.dim > 0) {
                 manifest.check_encoder(&e.config().name)?;
             }
@@ -896,7 +911,7 @@ impl PyEngine {
                 )),
                 None => None,
             };
-            let summary = vocmine::reclassify::reclassify(
+            let summary = vocmine::io::reclassify::reclassify(
                 engine,
                 &store,
                 &new,
@@ -937,6 +952,110 @@ impl PyEngine {
         result.map_err(|e| to_py_err(py, e))
     }
 
+    /// Analyzes a file as `vocmine analyze` does, streaming in bounded
+    /// memory: `input` (JSON Lines, or CSV by extension) → one JSON line per
+    /// record in `output`; with a codebook the point summary; with alert
+    /// rules the alerts as JSON Lines in `alerts_out` (default: `output`
+    /// with `.alerts.jsonl`); with `store` a result store. The run is the
+    /// library's `Runner` with these sinks, so the files equal the CLI's.
+    /// Returns the summary as JSON.
+    #[pyo3(signature = (input, output, store=None, alerts_out=None, strict=false))]
+    fn analyze_file_json(
+        &self,
+        py: Python<'_>,
+        input: PathBuf,
+        output: PathBuf,
+        store: Option<PathBuf>,
+        alerts_out: Option<PathBuf>,
+        strict: bool,
+    ) -> PyResult<String> {
+        use vocmine::io::input::{InputFormat, ReadOptions};
+        use vocmine::io::run::{RunOptions, Runner};
+        use vocmine::io::sink::{create_file, AlertStream, PointTally, Sink};
+        let engine = &self.engine;
+        let encoder = self.encoder.as_ref();
+        let result = guarded(py, || -> Result<String, Error> {
+            let source = vocmine::io::input::open(
+                &input,
+                InputFormat::from_path(&input),
+                &ReadOptions::default(),
+            )?;
+            let mut out = create_file(&output)?;
+            let mut points = PointTally::default();
+            let mut alerts = match engine.alerts() {
+                Some(_) => Some(AlertStream::create(
+                    &alerts_out.unwrap_or_else(|| output.with_extension("alerts.jsonl")),
+                )?),
+                None => None,
+            };
+            let mut writer = match &store {
+                Some(dir) => Some(vocmine::io::store::StoreWriter::create(
+                    dir,
+                    encoder.map(|e| e.config().name.clone()),
+                    encoder.and_then(|e| e.config().dimension).unwrap_or(0),
+                    engine.codebook().map(|c| c.name().to_owned()),
+                )?),
+                None => None,
+            };
+            let mut sinks: Vec<&mut dyn Sink> = Vec::new();
+            if engine.codebook().is_some() {
+                sinks.push(&mut points);
+            }
+            if let Some(a) = alerts.as_mut() {
+                sinks.push(a);
+            }
+            if let Some(w) = writer.as_mut() {
+                sinks.push(w);
+            }
+            let mut runner = Runner::new(engine)
+                .options(RunOptions {
+                    strict,
+                    ..RunOptions::default()
+                })
+                .output(&mut *out, &output);
+            for s in sinks {
+                runner = runner.sink(s);
+            }
+            let summary = runner.run(source)?;
+            drop(out);
+            let stored = writer.map(|w| w.finish()).transpose()?;
+            let alerted = alerts.map(|a| a.finish()).transpose()?;
+            let mut v = serde_json::to_value(&summary)?;
+            if let serde_json::Value::Object(m) = &mut v {
+                if engine.codebook().is_some() {
+                    m.insert(
+                        "coded".into(),
+                        serde_json::json!({"records": points.records, "coded": points.coded}),
+                    );
+                }
+                if let Some(t) = alerted {
+                    let by: std::collections::BTreeMap<String, u64> = t
+                        .by_severity
+                        .iter()
+                        .map(|(s, n)| (s.as_str().to_owned(), *n))
+                        .collect();
+                    m.insert(
+                        "alerts".into(),
+                        serde_json::json!({
+                            "path": t.path, "records": t.records,
+                            "alerted_records": t.alerted_records, "by_severity": by,
+                        }),
+                    );
+                }
+                if let (Some(mf), Some(dir)) = (stored, &store) {
+                    m.insert(
+                        "store".into(),
+                        serde_json::json!({
+                            "path": dir, "records": mf.records, "clauses": mf.clauses, "dim": mf.dim,
+                        }),
+                    );
+                }
+            }
+            Ok(v.to_string())
+        })?;
+        result.map_err(|e| to_py_err(py, e))
+    }
+
     /// Fits the learned classifiers of the codebook at `codebook` on gold
     /// texts (as `vocmine codebook learn`), with the engine's encoder, and
     /// writes them to `out`. Returns a summary as JSON: per learned code its
@@ -955,11 +1074,11 @@ impl PyEngine {
         let spec = vocmine::CodebookSpec::load(&codebook).map_err(|e| to_py_err(py, e))?;
         let engine = &self.engine;
         let model = guarded(py, || {
-            let opts = vocmine::codebook::TrainOptions {
+            let opts = vocmine::stages::codebook::TrainOptions {
                 epochs,
                 ..Default::default()
             };
-            let model = vocmine::codebook::learn(engine, &spec, &gold, opts)?;
+            let model = vocmine::stages::codebook::learn(engine, &spec, &gold, opts)?;
             model.save(&out)?;
             let codes: Vec<serde_json::Value> = model
                 .codes
@@ -1109,9 +1228,8 @@ impl PyEngine {
             let dim = encoded.first().map_or(dim_hint, |e| e.embedding.len());
             if encoded.iter().any(|e| e.embedding.len() != dim) || (dim == 0 && !encoded.is_empty())
             {
-                return Err(Error::Model(
-                    "the model returned no sentence embedding (a classifier without an embedding output?)"
-                        .into(),
+                return Err(Error::model(
+                    "the model returned no sentence embedding (a classifier without an embedding output?)",
                 ));
             }
             let mut out = Vec::with_capacity(encoded.len() * dim * 4);
@@ -1120,7 +1238,7 @@ impl PyEngine {
                     out.extend(f32_bytes(&e.embedding));
                 } else {
                     let mut v = e.embedding.clone();
-                    vocmine::encoder::l2_normalize(&mut v);
+                    vocmine::neural::encoder::l2_normalize(&mut v);
                     out.extend(f32_bytes(&v));
                 }
             }
@@ -1246,8 +1364,8 @@ fn store_schemas<'py>(
     let empty = |schema: arrow::datatypes::SchemaRef| -> Result<Vec<u8>, Error> {
         ipc_bytes(&arrow::array::RecordBatch::new_empty(schema))
     };
-    let r = empty(vocmine::store::records_schema(dim)).map_err(|e| to_py_err(py, e))?;
-    let c = empty(vocmine::store::clauses_schema(dim)).map_err(|e| to_py_err(py, e))?;
+    let r = empty(vocmine::io::store::records_schema(dim)).map_err(|e| to_py_err(py, e))?;
+    let c = empty(vocmine::io::store::clauses_schema(dim)).map_err(|e| to_py_err(py, e))?;
     Ok((PyBytes::new(py, &r), PyBytes::new(py, &c)))
 }
 
@@ -1265,7 +1383,7 @@ fn store_manifest(
     dim: usize,
     codebook: Option<String>,
 ) -> PyResult<String> {
-    let m = vocmine::store::Manifest::new(encoder, dim, codebook, records, clauses);
+    let m = vocmine::io::store::Manifest::new(encoder, dim, codebook, records, clauses);
     serde_json::to_string_pretty(&m).map_err(|e| to_py_err(py, Error::from(e)))
 }
 
@@ -1294,7 +1412,9 @@ fn _raise(py: Python<'_>, kind: &str, message: &str) -> PyResult<()> {
             path: "models/x".into(),
             message: message.into(),
         },
-        "model" => Error::Model(message.into()),
+        "model" => Error::model(message),
+        "data" => Error::Data(message.into()),
+        "table" => Error::table("store/records.parquet", message),
         "serialize" => {
             Error::Serialize(serde_json::from_str::<Value>("{").expect_err("invalid JSON"))
         }
@@ -1332,6 +1452,8 @@ fn _vocmine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("InputError", py.get_type::<InputError>())?;
     m.add("ConfigError", py.get_type::<ConfigError>())?;
     m.add("ResourceError", py.get_type::<ResourceError>())?;
+    m.add("DataError", py.get_type::<DataError>())?;
+    m.add("TableError", py.get_type::<TableError>())?;
     m.add("ModelNotFoundError", py.get_type::<ModelNotFoundError>())?;
     m.add("ModelError", py.get_type::<ModelError>())?;
     m.add("VocmineIOError", py.get_type::<VocmineIOError>())?;

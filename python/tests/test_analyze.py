@@ -27,6 +27,36 @@ def test_no_model_equals_cli(cli, sample_records, tmp_path):
     assert [list(g) for g in got] == [list(e) for e in expected]
 
 
+def test_analyze_file_writes_what_the_cli_writes(cli, tmp_path):
+    """A file run with codebook, alerts and store: the same files as `vocmine analyze`."""
+    cb, rules = "corpora/codebooks/automotive.yaml", "corpora/alerts.yaml"
+    cli_dir, py_dir = tmp_path / "cli", tmp_path / "py"
+    subprocess.run(
+        [str(cli), "analyze", "corpora/sample.jsonl", "--no-model", "--codebook", cb,
+         "--alerts", rules, "--store", str(cli_dir / "store"), "-o", str(cli_dir / "out.jsonl"), "-q"],
+        cwd=ROOT,
+        check=True,
+    )
+    engine = vocmine.Engine(no_model=True, codebook=cb, alerts=rules, keep_terms=True)
+    summary = engine.analyze_file(
+        "corpora/sample.jsonl", py_dir / "out.jsonl", store=py_dir / "store"
+    )
+    assert (py_dir / "out.jsonl").read_bytes() == (cli_dir / "out.jsonl").read_bytes()
+    assert (py_dir / "out.alerts.jsonl").read_bytes() == (cli_dir / "out.alerts.jsonl").read_bytes()
+    for table in ("records.parquet", "clauses.parquet"):
+        assert (py_dir / "store" / table).read_bytes() == (cli_dir / "store" / table).read_bytes()
+    assert summary["records"] == summary["analyzed"] == 359
+    assert summary["store"]["records"] == 359 and summary["store"]["clauses"] > 359
+    assert summary["coded"]["records"] == 359 and 0 < summary["coded"]["coded"] <= 359
+    assert summary["alerts"]["alerted_records"] > 0
+    # strict: the first bad record stops the run with InputError
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1, "text": "ok"}\nnot json\n', encoding="utf-8")
+    with pytest.raises(vocmine.InputError):
+        vocmine.Engine(no_model=True).analyze_file(bad, tmp_path / "bad.out.jsonl", strict=True)
+    assert len((tmp_path / "bad.out.jsonl").read_text(encoding="utf-8").splitlines()) == 1
+
+
 def test_tokens_equals_cli(cli, sample_records, tmp_path):
     expected = run_cli(cli, ["--no-model", "--tokens"], tmp_path)
     got = vocmine.Engine(no_model=True, tokens=True).analyze(sample_records)

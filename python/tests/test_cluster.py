@@ -40,7 +40,7 @@ def test_cluster_embeddings_bad_input_raises_config_error():
         vocmine.cluster_embeddings(x, k=1)
     with pytest.raises(vocmine.ConfigError):
         vocmine.cluster_embeddings(x, no_such_setting=3)
-    with pytest.raises(vocmine.ConfigError):
+    with pytest.raises(vocmine.DataError, match="3 languages"):
         vocmine.cluster_embeddings(x, languages=["en"] * 3)
 
 

@@ -48,6 +48,8 @@ def test_hierarchy():
         ("resource", vocmine.ResourceError, "dict.txt:2: boom"),
         ("model_not_found", vocmine.ModelNotFoundError, "models/x: boom"),
         ("model", vocmine.ModelError, "model error: boom"),
+        ("data", vocmine.DataError, "invalid data: boom"),
+        ("table", vocmine.TableError, "store/records.parquet: boom"),
         ("serialize", vocmine.SerializationError, "serialization failed: EOF while parsing an object at line 1 column 1"),
     ],
 )

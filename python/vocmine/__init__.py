@@ -33,11 +33,13 @@ from . import _vocmine
 from . import model
 from ._vocmine import (
     ConfigError,
+    DataError,
     InputError,
     ModelError,
     ModelNotFoundError,
     ResourceError,
     SerializationError,
+    TableError,
     VocmineError,
     VocmineIOError,
 )
@@ -57,6 +59,8 @@ __all__ = [
     "InputError",
     "ConfigError",
     "ResourceError",
+    "DataError",
+    "TableError",
     "ModelNotFoundError",
     "ModelError",
     "VocmineIOError",
@@ -530,8 +534,9 @@ class Engine:
         the new codes.
 
         Raises:
-            ResourceError: the store or a codebook is missing or not valid.
-            ConfigError: the store was written with another encoder.
+            ResourceError: a codebook is missing or not valid.
+            TableError: a store file is missing columns or cannot be read.
+            DataError: the store was written with another encoder.
 
         Example:
             >>> engine = Engine()                                           # doctest: +SKIP
@@ -550,6 +555,46 @@ class Engine:
         if lines is not None:
             out["lines"] = _json.loads(lines)
         return out
+
+    def analyze_file(
+        self,
+        input: Any,
+        output: Any,
+        *,
+        store: Any = None,
+        alerts_out: Any = None,
+        strict: bool = False,
+    ) -> dict:
+        """Analyzes a file as ``vocmine analyze`` does, streaming in bounded
+        memory whatever its size: ``input`` (JSON Lines; CSV when it ends in
+        ``.csv``) → one JSON line per record in ``output``, in input order.
+
+        With a codebook the records are coded; with alert rules
+        (``Engine(alerts=...)``) the alerts are written as JSON Lines to
+        ``alerts_out`` (default: ``output`` with ``.alerts.jsonl``) while the
+        run goes; with ``store`` (a directory) the results are also kept as
+        a Parquet result store (make the engine with ``keep_terms=True`` to
+        store the terms that ``reclassify`` reads). The files are the CLI's,
+        byte for byte: the run is the core's ``Runner`` with these sinks.
+
+        Returns the run summary as a dict (``records``, ``analyzed``,
+        ``errors``, ``languages``, ...), with ``coded``, ``alerts`` and
+        ``store`` counts when those ran.
+
+        Raises:
+            VocmineIOError: ``input`` cannot be read or ``output`` written.
+            InputError: a bad record with ``strict=True`` (the lines before
+                it are written).
+        """
+        return _json.loads(
+            self._native.analyze_file_json(
+                _os.fspath(input),
+                _os.fspath(output),
+                store=None if store is None else _os.fspath(store),
+                alerts_out=None if alerts_out is None else _os.fspath(alerts_out),
+                strict=strict,
+            )
+        )
 
     def cluster(
         self, data: Any, *, all_speakers: bool = False, level: str = "auto", **settings: Any
@@ -877,7 +922,8 @@ def cluster_embeddings(
     timings. ``settings`` as for :meth:`Engine.cluster`.
 
     Raises:
-        ConfigError: bad shape or setting, or ``languages`` of another length.
+        ConfigError: bad shape or setting.
+        DataError: ``languages`` of another length than the rows.
 
     Example:
         >>> import numpy as np

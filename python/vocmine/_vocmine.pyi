@@ -24,6 +24,14 @@ class ResourceError(VocmineError):
     path: str
     line: int
 
+class DataError(VocmineError):
+    """Inputs that do not fit together (embeddings of different dimensions, a store analyzed with another encoder)."""
+
+class TableError(VocmineError):
+    """A Parquet file of a store or an Arrow batch could not be read or written, or has another shape."""
+
+    what: str
+
 class ModelNotFoundError(VocmineError):
     """A model directory, file or ONNX Runtime is missing, or the engine has no model."""
 
@@ -94,6 +102,14 @@ class Engine:
         lines: Optional[Sequence[str]] = ...,
         path: Optional[str] = ...,
         epochs: int = 300,
+    ) -> str: ...
+    def analyze_file_json(
+        self,
+        input: str,
+        output: str,
+        store: Optional[str] = None,
+        alerts_out: Optional[str] = None,
+        strict: bool = False,
     ) -> str: ...
     def reclassify_json(
         self,

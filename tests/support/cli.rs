@@ -24,7 +24,7 @@ pub fn model_available() -> bool {
     let ok = root()
         .join("models/multilingual-e5-small/model.onnx")
         .is_file()
-        && vocmine::encoder::find_onnxruntime(None, &root()).is_ok();
+        && vocmine::neural::encoder::find_onnxruntime(None, &root()).is_ok();
     assert!(
         ok || std::env::var_os("CI").is_none(),
         "CI without the default model: did `python3 models/setup.py` run?"

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use vocmine::language::ScriptCounts;
+use vocmine::text::language::ScriptCounts;
 
 /// Length bucket of a text (raw characters).
 pub fn bucket(text: &str) -> Option<&'static str> {
@@ -34,7 +34,7 @@ impl Tally {
 /// (nothing can be said about them).
 pub fn evaluate<F: Fn(&str) -> String>(texts: &[(&str, &str, String)], predict: F) -> Tally {
     let mut t = Tally::default();
-    let normalizer = vocmine::normalize::Normalizer::new();
+    let normalizer = vocmine::text::normalize::Normalizer::new();
     for (lang, _src, text) in texts {
         let Some(b) = bucket(text) else { continue };
         let cell = t

@@ -1,0 +1,151 @@
+//! `vocmine analyze`: records in, one JSON line per record out, plus the
+//! sinks the options ask for (store, alert stream, point summary).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use vocmine::io::sink::{AlertStream, PointTally, Sink};
+use vocmine::{CodebookSpec, Error};
+
+use super::common::{encoder, engine_builder, output, run_with_progress, CommonArgs, ModelArgs};
+
+#[derive(Args)]
+pub(crate) struct AnalyzeArgs {
+    #[command(flatten)]
+    pub(crate) common: CommonArgs,
+    /// Output file (`-` for stdout).
+    #[arg(long, short, default_value = "-")]
+    pub(crate) output: PathBuf,
+    /// Run only the stages that need no neural model (no embeddings, no
+    /// sentiment); needs no model files.
+    #[arg(long)]
+    pub(crate) no_model: bool,
+    #[command(flatten)]
+    pub(crate) model: ModelArgs,
+    /// Include the tokens of each clause.
+    #[arg(long)]
+    pub(crate) tokens: bool,
+    /// Tag Chinese tokens with jieba part-of-speech tags (`pos`; slower).
+    #[arg(long)]
+    pub(crate) pos: bool,
+    /// Also write the end-of-run summary as JSON to this file.
+    #[arg(long)]
+    pub(crate) summary_json: Option<PathBuf>,
+    /// Code customer clauses with this codebook (YAML, CSV or XLSX).
+    #[arg(long)]
+    pub(crate) codebook: Option<PathBuf>,
+    /// Also keep the results (records, clauses, tokens, sentiment,
+    /// embeddings) in this directory as Parquet files, for `reclassify`,
+    /// pandas, polars, DuckDB or Spark.
+    #[arg(long)]
+    pub(crate) store: Option<PathBuf>,
+    /// Evaluate these alert rules (YAML, e.g. corpora/alerts.yaml) on every
+    /// record and write the alerts as JSON Lines while records are processed.
+    #[arg(long)]
+    pub(crate) alerts: Option<PathBuf>,
+    /// Where the alerts go (default: the output path with its extension
+    /// replaced by `.alerts.jsonl`; `-` for stdout when the output is a file).
+    #[arg(long, requires = "alerts")]
+    pub(crate) alerts_out: Option<PathBuf>,
+}
+
+pub(crate) fn analyze(a: AnalyzeArgs) -> Result<(), Error> {
+    let alerts_path = match &a.alerts {
+        Some(_) => Some(super::analytics::alerts_out_path(
+            &a.output,
+            a.alerts_out.as_deref(),
+        )?),
+        None => None,
+    };
+    let alert_spec = match &a.alerts {
+        Some(path) => Some(vocmine::stages::alerts::AlertSpec::load(path)?),
+        None => None,
+    };
+    let enc = if a.no_model {
+        None
+    } else {
+        Some(encoder(&a.model)?)
+    };
+    let mut b = engine_builder(&a.common, a.tokens, a.pos);
+    if let Some(e) = &enc {
+        b = b.encoder(e.clone());
+    }
+    if let Some(path) = &a.codebook {
+        b = b.codebook(CodebookSpec::load(path)?);
+    }
+    if let Some(spec) = alert_spec {
+        b = b.alerts(spec);
+    }
+    let engine = b.keep_terms(a.store.is_some()).build()?;
+    let mut out = output(&a.output)?;
+    let mut alert_stream = match &alerts_path {
+        Some(p) => Some(AlertStream::create(p)?),
+        None => None,
+    };
+    let mut points = PointTally::default();
+    let mut store = match &a.store {
+        Some(dir) => Some(vocmine::io::store::StoreWriter::create(
+            dir,
+            enc.as_ref().map(|e| e.config().name.clone()),
+            enc.as_ref().and_then(|e| e.config().dimension).unwrap_or(0),
+            engine.codebook().map(|c| c.name().to_owned()),
+        )?),
+        None => None,
+    };
+    let mut sinks: Vec<&mut dyn Sink> = Vec::new();
+    if engine.codebook().is_some() {
+        sinks.push(&mut points);
+    }
+    if let Some(s) = alert_stream.as_mut() {
+        sinks.push(s);
+    }
+    if let Some(s) = store.as_mut() {
+        sinks.push(s);
+    }
+    let summary = run_with_progress(&engine, &a.common, Some((&mut *out, &a.output)), &mut sinks)?;
+    drop(sinks);
+    let stored = store.map(|s| s.finish()).transpose()?;
+    let alerted = alert_stream.map(|s| s.finish()).transpose()?;
+    drop(out);
+    if let Some(path) = &a.summary_json {
+        let mut f = output(path)?;
+        serde_json::to_writer_pretty(&mut f, &summary)?;
+        writeln!(f).map_err(|e| Error::io(path, e))?;
+    }
+    if !a.common.quiet {
+        eprintln!("vocmine analyze {}", a.common.input.display());
+        eprintln!("{summary}");
+        if let Some(e) = &enc {
+            let s = e.stats();
+            eprintln!(
+                "encoder    {} · {} clauses · {} encoded · {} cache hits · {} truncated · {} tokens in {} batches",
+                e.config().name, s.texts, s.encoded, s.cache_hits, s.truncated, s.tokens, s.batches
+            );
+        }
+        if let Some(cb) = engine.codebook() {
+            eprint!("{}", points.report(cb.name(), 5));
+        }
+        if let (Some(m), Some(dir)) = (&stored, &a.store) {
+            eprintln!(
+                "store      {} · {} records · {} clauses · embeddings {}",
+                dir.display(),
+                m.records,
+                m.clauses,
+                if m.dim > 0 {
+                    format!("float32[{}]", m.dim)
+                } else {
+                    "none".into()
+                }
+            );
+        }
+        if let Some(s) = &alerted {
+            eprint!("{s}");
+        }
+        if a.output.as_os_str() != "-" {
+            eprintln!("output     {}", a.output.display());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! `vocmine codebook check` and `codebook learn`.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+
+use vocmine::{CodebookSpec, Engine, Error};
+
+use super::common::{encoder, output, ModelArgs};
+
+#[derive(Args)]
+pub(crate) struct CheckArgs {
+    /// The codebook file.
+    pub(crate) file: PathBuf,
+    /// Also write the codebook as YAML (e.g. to convert a CSV / XLSX table).
+    #[arg(long)]
+    pub(crate) yaml: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub(crate) struct LearnArgs {
+    /// The codebook file.
+    #[arg(long)]
+    pub(crate) codebook: PathBuf,
+    /// Gold file(s), JSON Lines (see corpora/codebooks/FORMAT.md); repeatable.
+    #[arg(long, required = true)]
+    pub(crate) gold: Vec<PathBuf>,
+    /// Where to write the classifiers (default: the codebook's
+    /// `settings.learned`, else `<codebook>.learned.json` beside it).
+    #[arg(long, short)]
+    pub(crate) out: Option<PathBuf>,
+    /// Gradient steps.
+    #[arg(long, default_value_t = 300)]
+    pub(crate) epochs: usize,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub(crate) threads: Option<usize>,
+    #[command(flatten)]
+    pub(crate) model: ModelArgs,
+}
+
+pub(crate) fn codebook_check(c: CheckArgs) -> Result<(), Error> {
+    let spec = CodebookSpec::load(&c.file)?;
+    let leaves = spec
+        .codes
+        .iter()
+        .filter(|x| {
+            !spec
+                .codes
+                .iter()
+                .any(|y| y.parent.as_deref() == Some(&x.id))
+        })
+        .count();
+    let mut rules_by_lang: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut terms = 0usize;
+    for code in &spec.codes {
+        for (lang, r) in &code.rules {
+            let rs = r.rules();
+            terms += rs
+                .iter()
+                .map(|r| r.any.len() + r.all.len() + r.near.len() * 2)
+                .sum::<usize>();
+            *rules_by_lang.entry(lang).or_default() += rs.len();
+        }
+    }
+    let exemplars: usize = spec.codes.iter().map(|c| c.exemplars.len()).sum();
+    let stdout = io::stdout();
+    let mut w = stdout.lock();
+    writeln!(
+        w,
+        "{} ({}): valid · {} codes, {} leaves · rules {} · {} terms · {} exemplars{}",
+        spec.codebook,
+        c.file.display(),
+        spec.codes.len(),
+        leaves,
+        if rules_by_lang.is_empty() {
+            "none (zero-shot: labels, descriptions, exemplars)".to_owned()
+        } else {
+            rules_by_lang
+                .iter()
+                .map(|(l, n)| format!("{l} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+        terms,
+        exemplars,
+        spec.learned_path()
+            .map(|p| format!(" · learned {}", p.display()))
+            .unwrap_or_default()
+    )
+    .and_then(|_| write!(w, "{}", spec.tree(None)))
+    .map_err(|e| Error::io("-", e))?;
+    if let Some(path) = &c.yaml {
+        let mut f = output(path)?;
+        f.write_all(spec.to_yaml()?.as_bytes())
+            .and_then(|_| f.flush())
+            .map_err(|e| Error::io(path, e))?;
+    }
+    Ok(())
+}
+
+pub(crate) fn codebook_learn(l: LearnArgs) -> Result<(), Error> {
+    let started = std::time::Instant::now();
+    let spec = CodebookSpec::load(&l.codebook)?;
+    let mut gold = Vec::new();
+    for g in &l.gold {
+        gold.extend(vocmine::stages::codebook::read_gold(g)?);
+    }
+    let mut b = Engine::builder().encoder(encoder(&l.model)?);
+    if let Some(n) = l.threads {
+        b = b.threads(n);
+    }
+    let engine = b.build()?;
+    let opts = vocmine::stages::codebook::TrainOptions {
+        epochs: l.epochs,
+        ..Default::default()
+    };
+    let model = vocmine::stages::codebook::learn(&engine, &spec, &gold, opts)?;
+    let out = match (&l.out, spec.learned_path()) {
+        (Some(o), _) => o.clone(),
+        (None, Some(p)) => p,
+        (None, None) => l.codebook.with_extension("learned.json"),
+    };
+    model.save(&out)?;
+    println!(
+        "learned {} codes of `{}` from {} texts in {:.1} s → {}",
+        model.codes.len(),
+        spec.codebook,
+        gold.len(),
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
+    for c in &model.codes {
+        println!(
+            "  {:<28} {:>5} positives · held-out F1 {:.3} (without it {:.3})",
+            c.code, c.positives, c.heldout_f1, c.baseline_f1
+        );
+    }
+    if spec.learned_path().as_deref() != Some(out.as_path()) {
+        println!(
+            "add `learned: {}` under `settings:` in {} to use it",
+            out.file_name()
+                .map(|f| f.to_string_lossy())
+                .unwrap_or_default(),
+            l.codebook.display()
+        );
+    }
+    Ok(())
+}

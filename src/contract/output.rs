@@ -1,0 +1,257 @@
+//! The output contract: one JSON object per input record.
+//!
+//! These types are what [`crate::Engine::analyze`] returns and what
+//! `vocmine analyze` writes, one per line, in input order. The JSON Schema in
+//! `schemas/record.schema.json` describes the same shape. Later pipeline
+//! stages add fields (`sentiment`, `codes`, `points`, `conversation`,
+//! `alerts`) to records and clauses; consumers must ignore fields they do not
+//! know.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::contract::record::{RecordId, Role, Scores, Timestamp};
+use crate::error::RecordError;
+use crate::neural::sentiment::{AggregateSentiment, Sentiment, Voice, VoiceCounts};
+use crate::stages::alerts::Alert;
+use crate::stages::codebook::{ClauseCode, ClauseTerms, Point, RecordCode};
+use crate::stages::conversation::ConversationInsights;
+use crate::text::language::{Language, LanguageShare, Script};
+use crate::text::tokens::TokenKind;
+
+/// Whether a record is a single text or a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    /// A single piece of feedback (`text`).
+    Text,
+    /// A conversation (`turns`).
+    Conversation,
+}
+
+/// The analysis of one record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Analysis {
+    /// The record's id (its line number when the input has none).
+    pub id: RecordId,
+    /// 1-based input line (0 for records built in code).
+    pub line: u64,
+    /// Text or conversation.
+    pub kind: RecordKind,
+    /// Record language: the language carrying most letters of the customer's
+    /// clauses (of all clauses when no turn is the customer's).
+    pub language: Language,
+    /// Script of the record language (`Hans`/`Hant` for Chinese).
+    pub script: Script,
+    /// Share of each language in the record, largest first (more than one
+    /// entry for mixed-language records).
+    pub languages: Vec<LanguageShare>,
+    /// Channel, as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// Touchpoint (journey stage), as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub touchpoint: Option<String>,
+    /// Time, as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<Timestamp>,
+    /// Customer id, as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
+    /// Survey scores (valid ones only).
+    #[serde(skip_serializing_if = "Scores::is_empty")]
+    pub scores: Scores,
+    /// `meta`, passed through unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Value>,
+    /// The original text (text records).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The turns (conversation records).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub turns: Option<Vec<TurnAnalysis>>,
+    /// Overall sentiment of the customer (with the neural encoder): the
+    /// label a rater would give, with the clause evidence and the worst clause.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<AggregateSentiment>,
+    /// Counts of the voice types of the customer's clauses (with the neural
+    /// encoder); with a codebook also the uncoded pains and itches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voices: Option<VoiceCounts>,
+    /// Clauses in order of appearance.
+    pub clauses: Vec<Clause>,
+    /// Codes of the record (with a codebook): the codes of its customer
+    /// clauses and their ancestors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<RecordCode>,
+    /// Pain, itch and delight points of the record (with a codebook), one
+    /// per (clause, code), each with its owner and span.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub points: Vec<Point>,
+    /// Conversation features (`turns` records only): customer sentiment
+    /// trajectory, unresolved end, escalation request, repeat contact,
+    /// agent apology and empathy, each with its evidence (turn and span).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<ConversationInsights>,
+    /// Alerts of the record (engines with alert rules), most severe first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<Alert>,
+    /// Problems with optional fields that were dropped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<RecordError>,
+    /// The embedding of the whole text: text records of two or more
+    /// encoded customer clauses, from the encoder input that gives the
+    /// record sentiment its whole-text evidence (`None` otherwise: a record
+    /// of one clause has that clause's embedding). Not written to JSON
+    /// Lines; kept in a store; what clustering uses for a record clustered
+    /// whole ([`crate::corpus::cluster::ClusterLevel`]).
+    #[serde(skip)]
+    pub text_embedding: Option<Embedding>,
+}
+
+/// One analyzed turn of a conversation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TurnAnalysis {
+    /// Index in the input `turns` list.
+    pub turn: usize,
+    /// Speaker label as given.
+    pub speaker: String,
+    /// The speaker's role.
+    pub role: Role,
+    /// Language of the turn.
+    pub language: Language,
+    /// Script of the turn.
+    pub script: Script,
+    /// Time of the turn, as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<Timestamp>,
+    /// Sentiment of the turn's clauses, aggregated (turns whose clauses were encoded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<AggregateSentiment>,
+    /// The turn's original text.
+    pub text: String,
+}
+
+/// One clause, pointing at its span in the original text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Clause {
+    /// The clause text, exactly `original[start..end]` (in chars).
+    pub text: String,
+    /// Index of the turn in `turns`; `null` for text records.
+    pub turn: Option<usize>,
+    /// Speaker label of the turn; `null` for text records.
+    pub speaker: Option<String>,
+    /// Role of the speaker (`customer` for text records).
+    pub role: Role,
+    /// Char (Unicode scalar) offset of the clause start in the turn's (or the record's) original text.
+    pub start: usize,
+    /// Char offset one past the clause end.
+    pub end: usize,
+    /// Language of the clause.
+    pub language: Language,
+    /// Script of the clause.
+    pub script: Script,
+    /// Tokens, when requested (`--tokens`, [`crate::EngineBuilder::tokens`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<Vec<TokenOut>>,
+    /// Sentiment of the clause (with the neural encoder; customer clauses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<Sentiment>,
+    /// Voice type of the clause: pain, itch, delight or neutral (with the
+    /// neural encoder; customer clauses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voice: Option<Voice>,
+    /// Codes of the clause (with a codebook; customer clauses only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<ClauseCode>,
+    /// The clause embedding, when the engine has an encoder (customer
+    /// clauses; not written to JSON Lines — see `vocmine embed`).
+    #[serde(skip)]
+    pub embedding: Option<Embedding>,
+    /// What the codebook stage reads (kept, not written, when the engine has
+    /// a codebook or writes a store).
+    #[serde(skip)]
+    pub terms: Option<std::sync::Arc<ClauseTerms>>,
+}
+
+/// A shared, L2-normalized clause embedding.
+#[cfg(feature = "onnx")]
+pub type Embedding = std::sync::Arc<crate::neural::encoder::Encoded>;
+/// A shared clause embedding (the `onnx` feature is off: never set).
+#[cfg(not(feature = "onnx"))]
+pub type Embedding = std::sync::Arc<Vec<f32>>;
+
+/// A token in the output (owned; see [`crate::text::tokens::Token`] for the borrowing form).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenOut {
+    /// The original surface text, `original[start..end]`.
+    pub text: String,
+    /// Normalized form used for matching (lowercase, simplified Chinese, ё→е).
+    pub norm: String,
+    /// Snowball stem, when it differs from `norm`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stem: Option<String>,
+    /// What the token is.
+    pub kind: TokenKind,
+    /// Char offset of the token start in the turn's original text.
+    pub start: usize,
+    /// Char offset one past the token end.
+    pub end: usize,
+    /// Stopword of its language.
+    pub stop: bool,
+    /// A negator (不, не, not, ...).
+    pub negator: bool,
+    /// Inside a negation scope.
+    pub negated: bool,
+    /// jieba part-of-speech tag (Chinese words only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pos: Option<&'static str>,
+}
+
+/// The output line of a record that could not be analyzed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Failure {
+    /// The record's id, or its line number when the id could not be read.
+    pub id: RecordId,
+    /// 1-based input line.
+    pub line: u64,
+    /// What went wrong.
+    pub error: RecordError,
+}
+
+/// The output of one record: an analysis or a failure. Serialized without a
+/// tag: a failure is recognized by its `error` field.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Outcome {
+    /// The record was analyzed.
+    Ok(Box<Analysis>),
+    /// The record could not be analyzed.
+    Err(Failure),
+}
+
+impl Outcome {
+    /// The record's input line.
+    pub fn line(&self) -> u64 {
+        match self {
+            Outcome::Ok(a) => a.line,
+            Outcome::Err(f) => f.line,
+        }
+    }
+
+    /// The analysis, if the record was analyzed.
+    pub fn analysis(&self) -> Option<&Analysis> {
+        match self {
+            Outcome::Ok(a) => Some(a),
+            Outcome::Err(_) => None,
+        }
+    }
+
+    /// The error, if the record failed.
+    pub fn error(&self) -> Option<&RecordError> {
+        match self {
+            Outcome::Ok(_) => None,
+            Outcome::Err(f) => Some(&f.error),
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! Sinks: where the outcomes of a run go besides its JSON Lines output.
+//!
+//! A [`Sink`] sees every outcome of a run in input order, failures
+//! included, after the record's output line is made. The run
+//! ([`crate::io::run::Runner`]) feeds any number of them; adding an output
+//! is one type that implements [`Sink`], not a change to the run. The sinks
+//! of the library:
+//!
+//! * [`crate::io::store::StoreWriter`] (cargo feature `store`): the Parquet
+//!   result store;
+//! * [`AlertStream`]: the alerts of each record as JSON Lines, flushed as
+//!   they come (`analyze --alerts`);
+//! * [`EmbeddingWriter`]: clause embeddings as `.npy` plus an index of
+//!   JSON Lines (`vocmine embed`);
+//! * [`PointTally`]: pain and itch points per owner and code (the summary
+//!   of `analyze --codebook`);
+//! * [`crate::corpus::keywords::KeywordCollector`]: corpus keywords.
+//!
+//! A closure `FnMut(&Outcome) -> Result<()>` is a sink too.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::contract::output::Outcome;
+use crate::corpus::analytics::table::pad;
+use crate::error::{Error, Result};
+use crate::io::npy::NpyWriter;
+use crate::stages::alerts::Severity;
+use crate::stages::codebook::PointKind;
+
+/// A destination of a run's outcomes.
+pub trait Sink {
+    /// Takes one outcome, in input order (failed records too). An error
+    /// stops the run and is what the run returns.
+    fn push(&mut self, outcome: &Outcome) -> Result<()>;
+}
+
+impl<F: FnMut(&Outcome) -> Result<()>> Sink for F {
+    fn push(&mut self, outcome: &Outcome) -> Result<()> {
+        self(outcome)
+    }
+}
+
+/// Opens `path` for writing through a 1 MiB buffer, creating its parent
+/// folders; `-` is standard output.
+pub fn create_file(path: &Path) -> Result<Box<dyn Write + Send>> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(BufWriter::with_capacity(
+            1 << 20,
+            std::io::stdout(),
+        )));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let f = File::create(path).map_err(|e| Error::io(path, e))?;
+    Ok(Box::new(BufWriter::with_capacity(1 << 20, f)))
+}
+
+// ------------------------------------------------------------------ alerts
+
+/// Writes the alerts of each record as JSON Lines, in input order, as the
+/// records are processed (flushed after every record that has alerts, so a
+/// consumer tailing the file sees an alert as soon as its record is done).
+pub struct AlertStream {
+    out: Box<dyn Write + Send>,
+    tally: AlertTally,
+}
+
+/// What an [`AlertStream`] wrote; its `Display` is the CLI's summary.
+#[derive(Debug, Clone)]
+pub struct AlertTally {
+    /// The alerts file.
+    pub path: PathBuf,
+    /// Records seen (analyzed ones).
+    pub records: u64,
+    /// Records with at least one alert.
+    pub alerted_records: u64,
+    /// Alerts by severity.
+    pub by_severity: BTreeMap<Severity, u64>,
+    /// Alerts by rule and severity.
+    pub by_rule: BTreeMap<String, BTreeMap<Severity, u64>>,
+}
+
+impl AlertStream {
+    /// Creates (or truncates) the alerts file; `-` is standard output.
+    pub fn create(path: &Path) -> Result<AlertStream> {
+        Ok(AlertStream {
+            out: create_file(path)?,
+            tally: AlertTally {
+                path: path.to_owned(),
+                records: 0,
+                alerted_records: 0,
+                by_severity: BTreeMap::new(),
+                by_rule: BTreeMap::new(),
+            },
+        })
+    }
+
+    /// Flushes the file and returns what was written.
+    pub fn finish(mut self) -> Result<AlertTally> {
+        self.out
+            .flush()
+            .map_err(|e| Error::io(&self.tally.path, e))?;
+        Ok(self.tally)
+    }
+}
+
+impl Sink for AlertStream {
+    /// Writes the alerts of one outcome (nothing for failures and records
+    /// without alerts).
+    fn push(&mut self, o: &Outcome) -> Result<()> {
+        let Some(a) = o.analysis() else {
+            return Ok(());
+        };
+        let t = &mut self.tally;
+        t.records += 1;
+        if a.alerts.is_empty() {
+            return Ok(());
+        }
+        t.alerted_records += 1;
+        let mut buf = Vec::new();
+        for al in &a.alerts {
+            *t.by_severity.entry(al.severity).or_default() += 1;
+            *t.by_rule
+                .entry(al.rule.clone())
+                .or_default()
+                .entry(al.severity)
+                .or_default() += 1;
+            serde_json::to_writer(&mut buf, al)?;
+            buf.push(b'\n');
+        }
+        self.out
+            .write_all(&buf)
+            .and_then(|_| self.out.flush())
+            .map_err(|e| Error::io(&t.path, e))
+    }
+}
+
+impl fmt::Display for AlertTally {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let total: u64 = self.by_severity.values().sum();
+        let sev = |m: &BTreeMap<Severity, u64>| -> String {
+            Severity::ALL
+                .iter()
+                .map(|s| format!("{s} {}", m.get(s).copied().unwrap_or(0)))
+                .collect::<Vec<_>>()
+                .join(" · ")
+        };
+        writeln!(
+            f,
+            "alerts     {total} on {} of {} records ({}) → {}",
+            self.alerted_records,
+            self.records,
+            sev(&self.by_severity),
+            self.path.display()
+        )?;
+        for (rule, m) in &self.by_rule {
+            let n: u64 = m.values().sum();
+            let parts: Vec<String> = Severity::ALL
+                .iter()
+                .filter_map(|s| m.get(s).map(|k| format!("{s} {k}")))
+                .collect();
+            writeln!(f, "  {} {n:>5} ({})", pad(rule, 18), parts.join(" · "))?;
+        }
+        Ok(())
+    }
+}
+
+// -------------------------------------------------------------- embeddings
+
+/// Writes the embedding of every encoded clause as one row of a float32
+/// `.npy` file, and one JSON line per row into `<file>.index.jsonl` (row,
+/// record id and line, turn, clause number, span, role, language,
+/// truncation, text).
+pub struct EmbeddingWriter {
+    path: PathBuf,
+    dim: usize,
+    npy: Option<NpyWriter>,
+    index: Box<dyn Write + Send>,
+    index_path: PathBuf,
+    rows: u64,
+}
+
+impl EmbeddingWriter {
+    /// Creates the index file now and the `.npy` file at the first
+    /// embedding; `dim` 0 takes the width of the first embedding.
+    pub fn create(path: &Path, dim: usize) -> Result<EmbeddingWriter> {
+        let index_path = Self::index_path(path);
+        Ok(EmbeddingWriter {
+            path: path.to_owned(),
+            dim,
+            npy: None,
+            index: create_file(&index_path)?,
+            index_path,
+            rows: 0,
+        })
+    }
+
+    /// The index file of an embeddings file: `X.npy` → `X.index.jsonl`.
+    pub fn index_path(path: &Path) -> PathBuf {
+        path.with_extension("index.jsonl")
+    }
+
+    /// Finishes both files (an empty `[0, dim]` array when nothing was
+    /// encoded) and returns the number of rows.
+    pub fn finish(mut self) -> Result<u64> {
+        let rows = match self.npy.take() {
+            Some(w) => w.finish()?,
+            None => NpyWriter::create(&self.path, self.dim)?.finish()?,
+        };
+        self.index
+            .flush()
+            .map_err(|e| Error::io(&self.index_path, e))?;
+        Ok(rows)
+    }
+}
+
+impl Sink for EmbeddingWriter {
+    fn push(&mut self, o: &Outcome) -> Result<()> {
+        let Some(a) = o.analysis() else {
+            return Ok(());
+        };
+        for (ci, c) in a.clauses.iter().enumerate() {
+            let Some(emb) = &c.embedding else { continue };
+            if self.npy.is_none() {
+                let d = if self.dim > 0 {
+                    self.dim
+                } else {
+                    emb.embedding.len()
+                };
+                self.npy = Some(NpyWriter::create(&self.path, d)?);
+            }
+            if let Some(w) = self.npy.as_mut() {
+                w.push(&emb.embedding)?;
+            }
+            let line = serde_json::json!({
+                "row": self.rows, "id": a.id, "line": a.line, "turn": c.turn, "clause": ci,
+                "start": c.start, "end": c.end, "role": c.role, "language": c.language,
+                "truncated": emb.truncated, "text": c.text,
+            });
+            serde_json::to_writer(&mut self.index, &line)?;
+            writeln!(self.index).map_err(|e| Error::io(&self.index_path, e))?;
+            self.rows += 1;
+        }
+        Ok(())
+    }
+}
+
+// ------------------------------------------------------------------ points
+
+/// Counts of records coded, and of pain and itch points per owner and
+/// code (each (code, point) once per record); `report` is the summary
+/// `analyze --codebook` prints.
+#[derive(Debug, Clone, Default)]
+pub struct PointTally {
+    /// Records coded with at least one code.
+    pub coded: u64,
+    /// Records analyzed.
+    pub records: u64,
+    /// (owner, pain or itch) → code → records (owner `-` when none).
+    pub by_owner: BTreeMap<(String, PointKind), BTreeMap<String, u64>>,
+}
+
+impl PointTally {
+    /// The summary: coded records, then per owner and point kind its `top`
+    /// codes by records.
+    pub fn report(&self, codebook: &str, top: usize) -> String {
+        let mut s = format!(
+            "codebook   {codebook} · {} of {} records coded\n",
+            self.coded, self.records
+        );
+        for ((owner, point), codes) in &self.by_owner {
+            let mut v: Vec<(&String, &u64)> = codes.iter().collect();
+            v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let list: Vec<String> = v
+                .iter()
+                .take(top)
+                .map(|(c, n)| format!("{c} {n}"))
+                .collect();
+            s.push_str(&format!(
+                "  {} {:<5} {}\n",
+                pad(owner, 18),
+                point.as_str(),
+                list.join(" · ")
+            ));
+        }
+        s
+    }
+}
+
+impl Sink for PointTally {
+    fn push(&mut self, o: &Outcome) -> Result<()> {
+        let Some(a) = o.analysis() else {
+            return Ok(());
+        };
+        self.records += 1;
+        if a.codes.is_empty() {
+            return Ok(());
+        }
+        self.coded += 1;
+        let mut seen = BTreeSet::new();
+        for p in &a.points {
+            if matches!(p.point, PointKind::Pain | PointKind::Itch)
+                && seen.insert((p.code.clone(), p.point))
+            {
+                let owner = p.owner.as_deref().unwrap_or("-").to_owned();
+                *self
+                    .by_owner
+                    .entry((owner, p.point))
+                    .or_default()
+                    .entry(p.code.to_string())
+                    .or_default() += 1;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,484 @@
+//! Learned codes: one logistic-regression classifier per code over
+//! clause embeddings, fitted from a gold file in seconds and saved beside
+//! the codebook (`settings.learned`).
+//!
+//! Training is deterministic: full-batch gradient descent with Adam and L2
+//! regularization, classes weighted so that rare codes are not ignored. The
+//! decision bias of each code is then tuned for F1 on held-out texts and the
+//! model refitted on all of them. With [`RecordEvidence`] (what
+//! `vocmine codebook learn` passes), the held-out decision is the one the
+//! product makes: five-fold cross-validation, each held-out text coded clause
+//! by clause (the record has the code when any clause reaches it), and a code
+//! keeps its classifier only when that beats the codebook without classifiers
+//! (rules, labels, exemplars) on the same texts. Without it, the held-out set
+//! is every fifth text, scored whole, against the code's rules alone.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// A fitted per-code classifier set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LearnedModel {
+    /// Name of the codebook it was fitted for.
+    pub codebook: String,
+    /// Name of the encoder whose embeddings it reads.
+    pub encoder: String,
+    /// Embedding dimension.
+    pub dim: usize,
+    /// Number of training examples.
+    pub examples: usize,
+    /// One classifier per code.
+    pub codes: Vec<LearnedCode>,
+}
+
+/// The classifier of one code: `p = crate::numeric::sigmoid(w · e + b)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LearnedCode {
+    /// The code id.
+    pub code: String,
+    /// Positive training examples.
+    pub positives: usize,
+    /// Weights (length `dim`).
+    pub w: Vec<f32>,
+    /// Bias (decision threshold folded in).
+    pub b: f32,
+    /// Weight of the rule feature (1 when a rule of the code matches).
+    #[serde(default)]
+    pub rule_w: f32,
+    /// Weight of the exemplar feature (centred similarity to the code's
+    /// exemplar prototype).
+    #[serde(default)]
+    pub exemplar_w: f32,
+    /// Held-out F1 at the chosen bias (cross-validated record decisions
+    /// when learned from [`RecordEvidence`]).
+    pub heldout_f1: f32,
+    /// Held-out F1 of the codebook without this classifier (rules, labels,
+    /// exemplars) on the same texts.
+    #[serde(default)]
+    pub baseline_f1: f32,
+}
+
+/// Training settings.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainOptions {
+    /// Gradient steps.
+    pub epochs: usize,
+    /// Adam learning rate.
+    pub learning_rate: f32,
+    /// L2 penalty.
+    pub l2: f32,
+    /// Minimum positives for a code to get a classifier.
+    pub min_positives: usize,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            epochs: 300,
+            learning_rate: 0.05,
+            l2: 1e-4,
+            min_positives: 5,
+        }
+    }
+}
+
+/// How the product codes each training text, for calibrating the learned
+/// classifiers on the decision that is scored: the text's clauses (their
+/// embeddings and rule / exemplar features) and the codes the codebook
+/// without classifiers gives it.
+#[derive(Debug, Clone, Default)]
+pub struct RecordEvidence {
+    /// Clause embeddings, `dim` floats each, the clauses of every text in order.
+    pub x: Vec<f32>,
+    /// The clause rows of each text (indices into `x` rows).
+    pub spans: Vec<std::ops::Range<usize>>,
+    /// `extra[k][j]`: the rule and exemplar features of code `k` on clause `j`.
+    pub extra: Vec<Vec<[f32; 2]>>,
+    /// `bare[i]`: the code indices the codebook without classifiers gives text `i`.
+    pub bare: Vec<Vec<usize>>,
+}
+
+impl LearnedModel {
+    /// Reads a model file.
+    pub fn load(path: &Path) -> Result<LearnedModel> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let m: LearnedModel = serde_json::from_str(&text).map_err(|e| Error::Resource {
+            path: path.to_owned(),
+            line: e.line() as u64,
+            message: format!("invalid learned model: {e}"),
+        })?;
+        for c in &m.codes {
+            if c.w.len() != m.dim {
+                return Err(Error::Resource {
+                    path: path.to_owned(),
+                    line: 0,
+                    message: format!(
+                        "code `{}` has {} weights, the model dimension is {}",
+                        c.code,
+                        c.w.len(),
+                        m.dim
+                    ),
+                });
+            }
+        }
+        Ok(m)
+    }
+
+    /// Writes the model file.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let json = serde_json::to_string(self).map_err(Error::from)?;
+        std::fs::write(path, json).map_err(|e| Error::io(path, e))
+    }
+
+    /// Fits one classifier per code. `x` holds `n` embeddings of `dim`
+    /// floats; `labels[i]` the code indices (into `codes`) of example `i`;
+    /// `extra[k][i]` the rule and exemplar features of code `k` on example
+    /// `i` (so the classifier learns how much to trust the rules).
+    #[allow(clippy::too_many_arguments)]
+    pub fn train(
+        codebook: &str,
+        encoder: &str,
+        codes: &[String],
+        x: &[f32],
+        dim: usize,
+        labels: &[Vec<usize>],
+        extra: &[Vec<[f32; 2]>],
+        records: Option<&RecordEvidence>,
+        opts: TrainOptions,
+    ) -> LearnedModel {
+        let n = labels.len();
+        let records = records.filter(|r| r.spans.len() == n && r.bare.len() == n);
+        let mut out = Vec::new();
+        let train_idx: Vec<usize> = (0..n).filter(|i| i % 5 != 4).collect();
+        let held_idx: Vec<usize> = (0..n).filter(|i| i % 5 == 4).collect();
+        let all_idx: Vec<usize> = (0..n).collect();
+        let fit = |ex: &[[f32; 2]], y: &[f32], idx: &[usize]| fit(x, dim, ex, y, idx, opts);
+        let per_code: Vec<(Option<LearnedCode>, String)> = {
+            use rayon::prelude::*;
+            codes
+                .par_iter()
+                .enumerate()
+                .map(|(k, code)| {
+                    let y: Vec<f32> = labels
+                        .iter()
+                        .map(|l| if l.contains(&k) { 1.0 } else { 0.0 })
+                        .collect();
+                    let positives = y.iter().filter(|&&v| v > 0.5).count();
+                    if positives < opts.min_positives || positives == n {
+                        return (None, code.clone());
+                    }
+                    let ex = &extra[k];
+                    let (shift, f1, baseline_f1) = match records {
+                        Some(r) => {
+                            // Out-of-fold record decisions: clause by clause.
+                            let mut scored = Vec::with_capacity(n);
+                            for fold in 0..FOLDS {
+                                let fit_idx: Vec<usize> =
+                                    (0..n).filter(|i| i % FOLDS != fold).collect();
+                                let (w, b) = fit(ex, &y, &fit_idx);
+                                for i in (0..n).filter(|i| i % FOLDS == fold) {
+                                    let z = r.spans[i]
+                                        .clone()
+                                        .map(|j| logit(&r.x, dim, &r.extra[k], j, &w, b))
+                                        .fold(f32::NEG_INFINITY, f32::max);
+                                    scored.push((z, y[i] > 0.5));
+                                }
+                            }
+                            let (shift, f1) = best_shift(&scored);
+                            let bare = f1_of((0..n).map(|i| (r.bare[i].contains(&k), y[i] > 0.5)));
+                            (shift, f1, bare)
+                        }
+                        None => {
+                            let (w, b) = fit(ex, &y, &train_idx);
+                            let scored: Vec<(f32, bool)> = held_idx
+                                .iter()
+                                .map(|&i| (logit(x, dim, ex, i, &w, b), y[i] > 0.5))
+                                .collect();
+                            let (shift, f1) = best_shift(&scored);
+                            let rules = f1_of(
+                                held_idx
+                                    .iter()
+                                    .map(|&i| (ex.get(i).is_some_and(|e| e[0] > 0.5), y[i] > 0.5)),
+                            );
+                            (shift, f1, rules)
+                        }
+                    };
+                    // Keep the classifier only where it beats the codebook
+                    // without it on the held-out decisions, and clearly
+                    // beats answering yes to every text (on a few dozen
+                    // texts, the F1-best threshold of a weak classifier is
+                    // often just that).
+                    let always = 2.0 * positives as f32 / (n + positives) as f32;
+                    if f1 <= baseline_f1 || f1 < always + 0.05 {
+                        return (None, code.clone());
+                    }
+                    let (mut w, b) = fit(ex, &y, &all_idx);
+                    let exemplar_w = w.pop().unwrap_or(0.0);
+                    let rule_w = w.pop().unwrap_or(0.0);
+                    (
+                        Some(LearnedCode {
+                            code: code.clone(),
+                            positives,
+                            w,
+                            b: b + shift,
+                            rule_w,
+                            exemplar_w,
+                            heldout_f1: f1,
+                            baseline_f1,
+                        }),
+                        code.clone(),
+                    )
+                })
+                .collect()
+        };
+        for (c, _) in per_code {
+            if let Some(c) = c {
+                out.push(c);
+            }
+        }
+        LearnedModel {
+            codebook: codebook.to_owned(),
+            encoder: encoder.to_owned(),
+            dim,
+            examples: n,
+            codes: out,
+        }
+    }
+}
+
+/// Folds of the record-level cross-validation.
+const FOLDS: usize = 5;
+
+/// Dot product (auto-vectorized).
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let chunks = a.len() / 8;
+    for i in 0..chunks {
+        for j in 0..8 {
+            acc[j] += a[i * 8 + j] * b[i * 8 + j];
+        }
+    }
+    let mut s: f32 = acc.iter().sum();
+    for i in chunks * 8..a.len().min(b.len()) {
+        s += a[i] * b[i];
+    }
+    s
+}
+
+/// The dot products of every row of `rows` (row-major, `v.len()` columns)
+/// with `v`, into `out` (cleared first). Four rows go through the loop
+/// together (eight independent accumulator chains instead of two), each with
+/// exactly the operations of [`dot`] in the same order, so every product is
+/// bit for bit the one `dot` gives.
+pub(crate) fn dots(rows: &[f32], v: &[f32], out: &mut Vec<f32>) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx") {
+            // SAFETY: the CPU supports AVX (checked just above).
+            return unsafe { dots_avx(rows, v, out) };
+        }
+    }
+    dots_portable(rows, v, out)
+}
+
+/// [`dots_portable`] compiled for AVX: eight lanes per instruction instead
+/// of four, the same operations in the same order (no fused multiply-add),
+/// so the same bits.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn dots_avx(rows: &[f32], v: &[f32], out: &mut Vec<f32>) {
+    dots_portable(rows, v, out)
+}
+
+#[inline(always)]
+fn dots_portable(rows: &[f32], v: &[f32], out: &mut Vec<f32>) {
+    out.clear();
+    let dim = v.len();
+    if dim == 0 {
+        return;
+    }
+    let chunks = dim / 8;
+    let mut blocks = rows.chunks_exact(4 * dim);
+    for blk in &mut blocks {
+        let (r0, rest) = blk.split_at(dim);
+        let (r1, rest) = rest.split_at(dim);
+        let (r2, r3) = rest.split_at(dim);
+        let mut acc = [[0f32; 8]; 4];
+        for i in 0..chunks {
+            let x = &v[i * 8..i * 8 + 8];
+            let (a0, a1, a2, a3) = (
+                &r0[i * 8..i * 8 + 8],
+                &r1[i * 8..i * 8 + 8],
+                &r2[i * 8..i * 8 + 8],
+                &r3[i * 8..i * 8 + 8],
+            );
+            for j in 0..8 {
+                acc[0][j] += a0[j] * x[j];
+                acc[1][j] += a1[j] * x[j];
+                acc[2][j] += a2[j] * x[j];
+                acc[3][j] += a3[j] * x[j];
+            }
+        }
+        for (a, r) in acc.iter().zip([r0, r1, r2, r3]) {
+            let mut s: f32 = a.iter().sum();
+            for i in chunks * 8..dim {
+                s += r[i] * v[i];
+            }
+            out.push(s);
+        }
+    }
+    for r in blocks.remainder().chunks_exact(dim) {
+        out.push(dot(r, v));
+    }
+}
+
+/// The score `w · [x_i, extra_i] + b` (w has `dim + 2` entries).
+fn logit(x: &[f32], dim: usize, extra: &[[f32; 2]], i: usize, w: &[f32], b: f32) -> f32 {
+    let e = extra.get(i).copied().unwrap_or([0.0; 2]);
+    dot(&w[..dim], &x[i * dim..(i + 1) * dim]) + w[dim] * e[0] + w[dim + 1] * e[1] + b
+}
+
+/// Weighted logistic regression by full-batch Adam over the embedding and
+/// the two extra features; returns `dim + 2` weights and the bias.
+fn fit(
+    x: &[f32],
+    dim: usize,
+    extra: &[[f32; 2]],
+    y: &[f32],
+    idx: &[usize],
+    o: TrainOptions,
+) -> (Vec<f32>, f32) {
+    let pos = idx.iter().filter(|&&i| y[i] > 0.5).count().max(1) as f32;
+    let neg = (idx.len() as f32 - pos).max(1.0);
+    // Balanced class weights, softened (square root) to keep precision.
+    let wpos = (neg / pos).sqrt();
+    let nw = dim + 2;
+    let mut w = vec![0f32; nw];
+    let mut b = 0f32;
+    let (mut m, mut v) = (vec![0f32; nw + 1], vec![0f32; nw + 1]);
+    let (b1, b2, eps) = (0.9f32, 0.999f32, 1e-8f32);
+    let mut g = vec![0f32; nw + 1];
+    let total: f32 = idx
+        .iter()
+        .map(|&i| if y[i] > 0.5 { wpos } else { 1.0 })
+        .sum();
+    for t in 1..=o.epochs {
+        g.iter_mut().for_each(|v| *v = 0.0);
+        for &i in idx {
+            let xi = &x[i * dim..(i + 1) * dim];
+            let p = crate::numeric::sigmoid(logit(x, dim, extra, i, &w, b));
+            let cw = if y[i] > 0.5 { wpos } else { 1.0 };
+            let e = cw * (p - y[i]) / total;
+            for (gj, xj) in g.iter_mut().zip(xi) {
+                *gj += e * xj;
+            }
+            let ex = extra.get(i).copied().unwrap_or([0.0; 2]);
+            g[dim] += e * ex[0];
+            g[dim + 1] += e * ex[1];
+            g[nw] += e;
+        }
+        for j in 0..dim {
+            g[j] += o.l2 * w[j];
+        }
+        let lr = o.learning_rate * (1.0 - b2.powi(t as i32)).sqrt() / (1.0 - b1.powi(t as i32));
+        for j in 0..=nw {
+            m[j] = b1 * m[j] + (1.0 - b1) * g[j];
+            v[j] = b2 * v[j] + (1.0 - b2) * g[j] * g[j];
+            let step = lr * m[j] / (v[j].sqrt() + eps);
+            if j < nw {
+                w[j] -= step;
+            } else {
+                b -= step;
+            }
+        }
+    }
+    (w, b)
+}
+
+/// F1 of (predicted, gold) pairs.
+fn f1_of(pairs: impl Iterator<Item = (bool, bool)>) -> f32 {
+    let (mut tp, mut fp, mut fnn) = (0usize, 0usize, 0usize);
+    for (p, g) in pairs {
+        match (p, g) {
+            (true, true) => tp += 1,
+            (true, false) => fp += 1,
+            (false, true) => fnn += 1,
+            _ => {}
+        }
+    }
+    if tp == 0 {
+        0.0
+    } else {
+        2.0 * tp as f32 / (2 * tp + fp + fnn) as f32
+    }
+}
+
+/// The bias shift that maximizes F1 over (logit, gold) pairs (ties: the
+/// smallest |shift|).
+fn best_shift(z: &[(f32, bool)]) -> (f32, f32) {
+    if z.is_empty() {
+        return (0.0, 0.0);
+    }
+    let mut best = (0.0f32, -1.0f32);
+    let mut shift = -6.0f32;
+    while shift <= 6.0 + 1e-6 {
+        let (mut tp, mut fp, mut fnn) = (0usize, 0usize, 0usize);
+        for &(zi, yi) in z {
+            let p = zi + shift > 0.0;
+            match (p, yi) {
+                (true, true) => tp += 1,
+                (true, false) => fp += 1,
+                (false, true) => fnn += 1,
+                _ => {}
+            }
+        }
+        let f1 = if tp == 0 {
+            0.0
+        } else {
+            2.0 * tp as f32 / (2 * tp + fp + fnn) as f32
+        };
+        if f1 > best.1 + 1e-6 || ((f1 - best.1).abs() <= 1e-6 && shift.abs() < best.0.abs()) {
+            best = (shift, f1);
+        }
+        shift += 0.25;
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{dot, dots};
+
+    /// `dots` is `dot` row by row, bit for bit, for any row count and any
+    /// dimension (with and without a tail after the blocks of eight).
+    #[test]
+    fn dots_equal_dot_bit_for_bit() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        };
+        for dim in [1usize, 7, 8, 13, 384] {
+            let v: Vec<f32> = (0..dim).map(|_| next()).collect();
+            for n in 0..10 {
+                let rows: Vec<f32> = (0..n * dim).map(|_| next()).collect();
+                let mut out = vec![1.0];
+                dots(&rows, &v, &mut out);
+                let mut portable = Vec::new();
+                super::dots_portable(&rows, &v, &mut portable);
+                assert_eq!(out, portable);
+                let want: Vec<u32> = rows
+                    .chunks_exact(dim)
+                    .map(|r| dot(r, &v).to_bits())
+                    .collect();
+                let got: Vec<u32> = out.iter().map(|x| x.to_bits()).collect();
+                assert_eq!(got, want, "dim {dim}, {n} rows");
+            }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! The text stages: what is read from a record's characters before any
+//! model runs.
+//!
+//! ```text
+//! text ─▶ normalize ─▶ clauses (spans) ─▶ language ─▶ tokens
+//! ```
+//!
+//! * [`normalize`]: NFKC, width, whitespace and traditional→simplified
+//!   folding for matching, with every character mapped back to the original;
+//! * [`clauses`]: sentence punctuation and contrast connectives, spans in
+//!   the original text;
+//! * [`language`]: script rules + whatlang over an allowlist, per clause and
+//!   per record;
+//! * [`tokens`]: jieba-rs for Chinese, Snowball stems for Russian and
+//!   English, emoji, stopwords, negation scope.
+//!
+//! Each stage is a trait ([`clauses::ClauseSplit`],
+//! [`language::LanguageIdentifier`], [`tokens::Segment`]) with a default
+//! implementation that the [`crate::EngineBuilder`] can replace.
+
+pub mod clauses;
+pub mod language;
+pub mod normalize;
+pub mod tokens;
