@@ -24,6 +24,8 @@
 //!   drivers, trends, compare), keywords;
 //! * [`io`]: streaming input, runs in input order, the Parquet store and
 //!   reclassification (cargo feature `store`), `.npy` files;
+//! * [`lang`]: language packs, what vocmine knows about each language as
+//!   data files (stopwords, negators, wish cues, conversation cues);
 //! * [`error`]: one error type, and the per-record error written in place of
 //!   a result.
 //!
@@ -52,6 +54,7 @@ pub mod corpus;
 pub mod engine;
 pub mod error;
 pub mod io;
+pub mod lang;
 pub mod neural;
 mod numeric;
 pub mod stages;

@@ -4,7 +4,7 @@
 //! model's itch head is trained on English only (Chinese and Russian rely on
 //! cross-lingual transfer plus these cues).
 //!
-//! The cues are data, one file per language in `src/data/voice/itch.<lang>.txt`
+//! The cues are data, one file per language in the language packs (`src/lang/<code>/itch.txt`)
 //! (one regular expression per line, `#` comments), matched against the
 //! lowercased clause. How cues and the model combine is in
 //! [`crate::neural::sentiment::Voice`].
@@ -15,24 +15,6 @@ use regex::Regex;
 
 use crate::error::{Error, Result};
 use crate::text::language::Language;
-
-const BUILTIN: [(Language, &str, &str); 3] = [
-    (
-        Language::ZH,
-        "src/data/voice/itch.zh.txt",
-        include_str!("../data/voice/itch.zh.txt"),
-    ),
-    (
-        Language::RU,
-        "src/data/voice/itch.ru.txt",
-        include_str!("../data/voice/itch.ru.txt"),
-    ),
-    (
-        Language::EN,
-        "src/data/voice/itch.en.txt",
-        include_str!("../data/voice/itch.en.txt"),
-    ),
-];
 
 /// Compiled wish cues, one alternation per language.
 #[derive(Debug, Clone)]
@@ -46,8 +28,9 @@ impl WishCues {
         let mut cues = WishCues {
             by_language: HashMap::new(),
         };
-        for (lang, name, text) in BUILTIN {
-            cues.add(lang, std::path::Path::new(name), text)?;
+        for pack in crate::lang::PACKS {
+            let (name, text) = pack.itch;
+            cues.add(pack.language, std::path::Path::new(name), text)?;
         }
         Ok(cues)
     }

@@ -68,18 +68,6 @@ use crate::text::tokens::{JiebaSegmenter, Segment, Token};
 /// knows) or `any`.
 pub type CueList = BTreeMap<String, Vec<String>>;
 
-fn cue_list(items: &[(&str, &[&str])]) -> CueList {
-    items
-        .iter()
-        .map(|(lang, terms)| {
-            (
-                (*lang).to_owned(),
-                terms.iter().map(|t| (*t).to_owned()).collect(),
-            )
-        })
-        .collect()
-}
-
 /// The cues and thresholds of the conversation features.
 ///
 /// Every section is optional in YAML; a section that is given replaces the
@@ -117,232 +105,28 @@ pub struct ConversationCues {
 }
 
 impl Default for ConversationCues {
+    /// The built-in cues: each language pack's `conversation.yaml`
+    /// (`src/lang/<code>/`).
     fn default() -> Self {
+        let feature = |name: &str| -> CueList {
+            crate::lang::PACKS
+                .iter()
+                .filter_map(|p| {
+                    // The packs are embedded and parsed by a test: a
+                    // section missing here leaves that language without cues.
+                    let cues: BTreeMap<String, Vec<String>> =
+                        serde_yaml_ng::from_str(p.conversation).unwrap_or_default();
+                    let list = cues.get(name)?.clone();
+                    Some((p.language.code().to_owned(), list))
+                })
+                .collect()
+        };
         ConversationCues {
-            unresolved: cue_list(&[
-                (
-                    "zh",
-                    &[
-                        "还是没解决",
-                        "没解决",
-                        "没有解决",
-                        "还是不行",
-                        "还是没用",
-                        "没用",
-                        "冇用",
-                        "有什么用",
-                        "算了",
-                        "白打了",
-                        "等于没说",
-                        "说了等于白说",
-                    ],
-                ),
-                (
-                    "ru",
-                    &[
-                        "всё равно не решили",
-                        "так и не решили",
-                        "не решили",
-                        "не решена",
-                        "не решён",
-                        "бесполезно",
-                        "без толку",
-                        "толку нет",
-                        "толку никакого",
-                        "ничего не изменилось",
-                        "зря звонил",
-                        "посмотрим",
-                    ],
-                ),
-                (
-                    "en",
-                    &[
-                        "still not fixed",
-                        "still isn't fixed",
-                        "still not working",
-                        "still doesn't work",
-                        "still broken",
-                        "still not resolved",
-                        "not resolved",
-                        "useless",
-                        "waste of time",
-                        "forget it",
-                        "we'll see",
-                    ],
-                ),
-            ]),
-            escalation: cue_list(&[
-                (
-                    "zh",
-                    &[
-                        "找你们领导",
-                        "你们领导",
-                        "找领导",
-                        "找你们经理",
-                        "叫你们经理",
-                        "你们经理",
-                        "你哋经理",
-                        "服务经理",
-                        "找主管",
-                        "你们主管",
-                        "我要投诉",
-                        "投诉你们",
-                        "投诉",
-                    ],
-                ),
-                (
-                    "ru",
-                    &[
-                        "позовите руководителя",
-                        "руководителя",
-                        "руководство",
-                        "начальника",
-                        "старшего",
-                        "жалобу",
-                        "жалоба",
-                        "жаловаться",
-                        "пожалуюсь",
-                        "претензию",
-                    ],
-                ),
-                (
-                    "en",
-                    &[
-                        "let me speak to a manager",
-                        "speak to a manager",
-                        "speak to your manager",
-                        "speak to the manager",
-                        "talk to a manager",
-                        "talk to your manager",
-                        "get me a manager",
-                        "supervisor",
-                        "escalate",
-                        "file a complaint",
-                        "make a complaint",
-                        "formal complaint",
-                        "complaint",
-                    ],
-                ),
-            ]),
-            repeat_contact: cue_list(&[
-                (
-                    "zh",
-                    &[
-                        "第二次打",
-                        "第三次打",
-                        "第四次打",
-                        "第五次打",
-                        "第几次打",
-                        "又打来",
-                        "又打电话",
-                        "打了好几次",
-                        "打了好多次",
-                        "打了几次",
-                        "好几次电话",
-                        "第三次打嚟",
-                        "又来问",
-                    ],
-                ),
-                (
-                    "ru",
-                    &[
-                        "уже третий раз звоню",
-                        "третий раз звоню",
-                        "второй раз звоню",
-                        "снова звоню",
-                        "опять звоню",
-                        "звоню уже",
-                        "в который раз",
-                        "всё время звоню",
-                        "сам всё время звоню",
-                        "уже звонил",
-                    ],
-                ),
-                (
-                    "en",
-                    &[
-                        "third time calling",
-                        "second time calling",
-                        "third time i'm calling",
-                        "third time i've called",
-                        "third time i have called",
-                        "calling for the third time",
-                        "called again",
-                        "calling again",
-                        "keep calling",
-                        "called three times",
-                        "called several times",
-                        "called before",
-                        "already called",
-                        "times now",
-                    ],
-                ),
-            ]),
-            apology: cue_list(&[
-                (
-                    "zh",
-                    &[
-                        "抱歉",
-                        "不好意思",
-                        "唔好意思",
-                        "对不起",
-                        "致歉",
-                        "道歉",
-                        "给您添麻烦",
-                    ],
-                ),
-                (
-                    "ru",
-                    &[
-                        "извините",
-                        "приношу извинения",
-                        "приносим извинения",
-                        "прошу прощения",
-                        "извиняюсь",
-                    ],
-                ),
-                (
-                    "en",
-                    &["sorry", "apologize", "apologise", "apologies", "apology"],
-                ),
-            ]),
-            empathy: cue_list(&[
-                (
-                    "zh",
-                    &[
-                        "理解您的心情",
-                        "理解你的心情",
-                        "理解您的感受",
-                        "理解您",
-                        "非常理解",
-                        "我理解",
-                        "明白您的",
-                        "体谅",
-                    ],
-                ),
-                (
-                    "ru",
-                    &[
-                        "понимаю вас",
-                        "понимаю ваше",
-                        "понимаю ваши",
-                        "понимаю, как",
-                        "сочувствую",
-                    ],
-                ),
-                (
-                    "en",
-                    &[
-                        "i understand how frustrating",
-                        "i understand",
-                        "i completely understand",
-                        "i totally understand",
-                        "understand your frustration",
-                        "must be frustrating",
-                        "i can imagine",
-                    ],
-                ),
-            ]),
+            unresolved: feature("unresolved"),
+            escalation: feature("escalation"),
+            repeat_contact: feature("repeat_contact"),
+            apology: feature("apology"),
+            empathy: feature("empathy"),
             unresolved_polarity: -0.3,
             unresolved_last_turns: 1,
             trajectory_min_change: 0.2,

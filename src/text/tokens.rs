@@ -695,24 +695,16 @@ fn lexicon() -> &'static FxHashMap<&'static str, u8> {
     static MAP: OnceLock<FxHashMap<&'static str, u8>> = OnceLock::new();
     MAP.get_or_init(|| {
         let mut map: FxHashMap<&'static str, u8> = FxHashMap::default();
-        for f in [
-            include_str!("../data/stopwords/en.txt"),
-            include_str!("../data/stopwords/ru.txt"),
-            include_str!("../data/stopwords/zh.txt"),
-        ] {
-            for w in f
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            {
-                *map.entry(w).or_default() |= STOP;
+        for pack in crate::lang::PACKS {
+            for (text, flag) in [
+                (pack.stopwords, STOP),
+                (pack.negators, NEGATOR),
+                (pack.lexicalized, LEXICAL),
+            ] {
+                for w in crate::lang::entries(text) {
+                    *map.entry(w).or_default() |= flag;
+                }
             }
-        }
-        for w in NEGATORS {
-            *map.entry(w).or_default() |= NEGATOR;
-        }
-        for w in LEXICALIZED {
-            *map.entry(w).or_default() |= LEXICAL;
         }
         map
     })
@@ -727,122 +719,10 @@ pub fn is_stopword(norm: &str) -> bool {
     flags(norm) & STOP != 0
 }
 
-const NEGATORS: &[&str] = &[
-    // zh
-    "不",
-    "没",
-    "没有",
-    "别",
-    "未",
-    "无",
-    "毫无",
-    "从未",
-    "从不",
-    "并不",
-    "并没有",
-    "绝不",
-    "不要",
-    "不用",
-    "甭",
-    "莫",
-    "勿",
-    "未曾",
-    "无法",
-    // ru
-    "не",
-    "нет",
-    "ни",
-    "без",
-    "никогда",
-    "никто",
-    "ничего",
-    "нигде",
-    "никак",
-    "нельзя",
-    "ничем",
-    "никакой",
-    "никакого",
-    "никакие",
-    "никаких",
-    // en
-    "not",
-    "no",
-    "never",
-    "nothing",
-    "nobody",
-    "none",
-    "neither",
-    "nor",
-    "without",
-    "cannot",
-    "dont",
-    "didnt",
-    "doesnt",
-    "cant",
-    "wont",
-    "isnt",
-    "wasnt",
-    "arent",
-    "werent",
-    "havent",
-    "hasnt",
-    "hadnt",
-    "couldnt",
-    "wouldnt",
-    "shouldnt",
-    "aint",
-];
-
 /// Whether a normalized word is a negator.
 pub fn is_negator(norm: &str) -> bool {
     flags(norm) & NEGATOR != 0 || norm.ends_with("n't")
 }
-
-/// Chinese words that begin with a negator but are lexical units.
-const LEXICALIZED: &[&str] = &[
-    "不错",
-    "不过",
-    "不但",
-    "不仅",
-    "不断",
-    "不久",
-    "不管",
-    "不论",
-    "不如",
-    "不得不",
-    "不好意思",
-    "不客气",
-    "不得了",
-    "不一定",
-    "不然",
-    "不知道",
-    "不同",
-    "不少",
-    "不停",
-    "不行",
-    "不足",
-    "无论",
-    "无线",
-    "无聊",
-    "无语",
-    "无人机",
-    "无数",
-    "无限",
-    "未来",
-    "未必",
-    "未免",
-    "没事",
-    "没关系",
-    "没什么",
-    "没想到",
-    "别人",
-    "别的",
-    "别说",
-    "无奈",
-    "不时",
-    "不禁",
-    "不免",
-];
 
 /// If `word` starts with a negator it should be cut at, returns that prefix.
 fn negation_prefix(word: &str) -> Option<&'static str> {
