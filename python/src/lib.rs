@@ -971,9 +971,8 @@ impl PyEngine {
     ) -> PyResult<String> {
         use vocmine::io::input::{InputFormat, ReadOptions};
         use vocmine::io::run::{RunOptions, Runner};
-        use vocmine::io::sink::{create_file, AlertStream, PointTally, Sink};
+        use vocmine::io::sink::{create_file, AnalyzeSinks};
         let engine = &self.engine;
-        let encoder = self.encoder.as_ref();
         let result = guarded(py, || -> Result<String, Error> {
             let source = vocmine::io::input::open(
                 &input,
@@ -981,54 +980,29 @@ impl PyEngine {
                 &ReadOptions::default(),
             )?;
             let mut out = create_file(&output)?;
-            let mut points = PointTally::default();
-            let mut alerts = match engine.alerts() {
-                Some(_) => Some(AlertStream::create(
-                    &alerts_out.unwrap_or_else(|| output.with_extension("alerts.jsonl")),
-                )?),
-                None => None,
-            };
-            let mut writer = match &store {
-                Some(dir) => Some(vocmine::io::store::StoreWriter::create(
-                    dir,
-                    encoder.map(|e| e.config().name.clone()),
-                    encoder.and_then(|e| e.config().dimension).unwrap_or(0),
-                    engine.codebook().map(|c| c.name().to_owned()),
-                )?),
-                None => None,
-            };
-            let mut sinks: Vec<&mut dyn Sink> = Vec::new();
-            if engine.codebook().is_some() {
-                sinks.push(&mut points);
-            }
-            if let Some(a) = alerts.as_mut() {
-                sinks.push(a);
-            }
-            if let Some(w) = writer.as_mut() {
-                sinks.push(w);
-            }
+            let alerts_path = alerts_out.unwrap_or_else(|| output.with_extension("alerts.jsonl"));
+            let mut sinks = AnalyzeSinks::create(engine, Some(&alerts_path), store.as_deref())?;
             let mut runner = Runner::new(engine)
                 .options(RunOptions {
                     strict,
                     ..RunOptions::default()
                 })
                 .output(&mut *out, &output);
-            for s in sinks {
+            for s in sinks.sinks() {
                 runner = runner.sink(s);
             }
             let summary = runner.run(source)?;
             drop(out);
-            let stored = writer.map(|w| w.finish()).transpose()?;
-            let alerted = alerts.map(|a| a.finish()).transpose()?;
+            let tally = sinks.finish()?;
             let mut v = serde_json::to_value(&summary)?;
             if let serde_json::Value::Object(m) = &mut v {
-                if engine.codebook().is_some() {
+                if let Some(p) = &tally.points {
                     m.insert(
                         "coded".into(),
-                        serde_json::json!({"records": points.records, "coded": points.coded}),
+                        serde_json::json!({"records": p.records, "coded": p.coded}),
                     );
                 }
-                if let Some(t) = alerted {
+                if let Some(t) = tally.alerts {
                     let by: std::collections::BTreeMap<String, u64> = t
                         .by_severity
                         .iter()
@@ -1042,7 +1016,7 @@ impl PyEngine {
                         }),
                     );
                 }
-                if let (Some(mf), Some(dir)) = (stored, &store) {
+                if let (Some(mf), Some(dir)) = (tally.store, &store) {
                     m.insert(
                         "store".into(),
                         serde_json::json!({

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use serde::Serialize;
+use vocmine::io::sink::create_file;
 
 use vocmine::corpus::analytics::{
     compare_report, metrics_report, Dataset, DateRange, MetricsOptions, Period, Slice,
@@ -83,7 +84,7 @@ fn read(path: &Path) -> Result<(Dataset, String), Error> {
 }
 
 fn write_json(path: &Path, value: &impl Serialize) -> Result<(), Error> {
-    let mut f = super::common::output(path)?;
+    let mut f = create_file(path)?;
     serde_json::to_writer_pretty(&mut f, value)?;
     writeln!(f)
         .and_then(|_| f.flush())

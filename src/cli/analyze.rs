@@ -5,11 +5,12 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
+use vocmine::io::sink::create_file;
 
-use vocmine::io::sink::{AlertStream, PointTally, Sink};
+use vocmine::io::sink::AnalyzeSinks;
 use vocmine::{CodebookSpec, Error};
 
-use super::common::{encoder, engine_builder, output, run_with_progress, CommonArgs, ModelArgs};
+use super::common::{encoder, engine_builder, run_with_progress, CommonArgs, ModelArgs};
 
 #[derive(Args)]
 pub(crate) struct AnalyzeArgs {
@@ -79,38 +80,18 @@ pub(crate) fn analyze(a: AnalyzeArgs) -> Result<(), Error> {
         b = b.alerts(spec);
     }
     let engine = b.keep_terms(a.store.is_some()).build()?;
-    let mut out = output(&a.output)?;
-    let mut alert_stream = match &alerts_path {
-        Some(p) => Some(AlertStream::create(p)?),
-        None => None,
-    };
-    let mut points = PointTally::default();
-    let mut store = match &a.store {
-        Some(dir) => Some(vocmine::io::store::StoreWriter::create(
-            dir,
-            enc.as_ref().map(|e| e.config().name.clone()),
-            enc.as_ref().and_then(|e| e.config().dimension).unwrap_or(0),
-            engine.codebook().map(|c| c.name().to_owned()),
-        )?),
-        None => None,
-    };
-    let mut sinks: Vec<&mut dyn Sink> = Vec::new();
-    if engine.codebook().is_some() {
-        sinks.push(&mut points);
-    }
-    if let Some(s) = alert_stream.as_mut() {
-        sinks.push(s);
-    }
-    if let Some(s) = store.as_mut() {
-        sinks.push(s);
-    }
-    let summary = run_with_progress(&engine, &a.common, Some((&mut *out, &a.output)), &mut sinks)?;
-    drop(sinks);
-    let stored = store.map(|s| s.finish()).transpose()?;
-    let alerted = alert_stream.map(|s| s.finish()).transpose()?;
+    let mut out = create_file(&a.output)?;
+    let mut sinks = AnalyzeSinks::create(&engine, alerts_path.as_deref(), a.store.as_deref())?;
+    let summary = run_with_progress(
+        &engine,
+        &a.common,
+        Some((&mut *out, &a.output)),
+        &mut sinks.sinks(),
+    )?;
+    let tally = sinks.finish()?;
     drop(out);
     if let Some(path) = &a.summary_json {
-        let mut f = output(path)?;
+        let mut f = create_file(path)?;
         serde_json::to_writer_pretty(&mut f, &summary)?;
         writeln!(f).map_err(|e| Error::io(path, e))?;
     }
@@ -124,10 +105,10 @@ pub(crate) fn analyze(a: AnalyzeArgs) -> Result<(), Error> {
                 e.config().name, s.texts, s.encoded, s.cache_hits, s.truncated, s.tokens, s.batches
             );
         }
-        if let Some(cb) = engine.codebook() {
+        if let (Some(cb), Some(points)) = (engine.codebook(), &tally.points) {
             eprint!("{}", points.report(cb.name(), 5));
         }
-        if let (Some(m), Some(dir)) = (&stored, &a.store) {
+        if let (Some(m), Some(dir)) = (&tally.store, &a.store) {
             eprintln!(
                 "store      {} · {} records · {} clauses · embeddings {}",
                 dir.display(),
@@ -140,7 +121,7 @@ pub(crate) fn analyze(a: AnalyzeArgs) -> Result<(), Error> {
                 }
             );
         }
-        if let Some(s) = &alerted {
+        if let Some(s) = &tally.alerts {
             eprint!("{s}");
         }
         if a.output.as_os_str() != "-" {

@@ -9,10 +9,11 @@ use vocmine::corpus::cluster::{
     fit_items, fit_sample, ClusterConfig, ClusterItems, ClusterLevel, ClusterModel, DraftOptions,
     FittedItems, Placement, ReportOptions, Sample, Weighting,
 };
+use vocmine::io::sink::create_file;
 use vocmine::stages::codebook::CodebookSpec;
 use vocmine::{Engine, Error, Outcome};
 
-use super::common::{encoder, engine_builder, output, run_with_progress, CommonArgs, ModelArgs};
+use super::common::{encoder, engine_builder, run_with_progress, CommonArgs, ModelArgs};
 
 #[derive(Args)]
 pub(crate) struct ClusterArgs {
@@ -260,7 +261,7 @@ fn finish(
         Some((all, placements)) => model.report_placed(all.items(), placements, &options, spec)?,
         None => model.report(items.items(), &options, spec)?,
     };
-    let mut out = output(&c.output)?;
+    let mut out = create_file(&c.output)?;
     serde_json::to_writer_pretty(&mut out, &report)?;
     writeln!(out).map_err(|e| Error::io(&c.output, e))?;
     out.flush().map_err(|e| Error::io(&c.output, e))?;
@@ -653,7 +654,7 @@ pub(crate) fn draft(d: DraftArgs) -> Result<(), Error> {
             p.message
         )));
     }
-    let mut out = output(&d.output)?;
+    let mut out = create_file(&d.output)?;
     out.write_all(drafted.spec.to_yaml()?.as_bytes())
         .and_then(|_| out.flush())
         .map_err(|e| Error::io(&d.output, e))?;

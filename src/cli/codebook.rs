@@ -5,10 +5,11 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use clap::Args;
+use vocmine::io::sink::create_file;
 
 use vocmine::{CodebookSpec, Engine, Error};
 
-use super::common::{encoder, output, ModelArgs};
+use super::common::{encoder, ModelArgs};
 
 #[derive(Args)]
 pub(crate) struct CheckArgs {
@@ -93,7 +94,7 @@ pub(crate) fn codebook_check(c: CheckArgs) -> Result<(), Error> {
     .and_then(|_| write!(w, "{}", spec.tree(None)))
     .map_err(|e| Error::io("-", e))?;
     if let Some(path) = &c.yaml {
-        let mut f = output(path)?;
+        let mut f = create_file(path)?;
         f.write_all(spec.to_yaml()?.as_bytes())
             .and_then(|_| f.flush())
             .map_err(|e| Error::io(path, e))?;

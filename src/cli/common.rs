@@ -153,10 +153,6 @@ pub(crate) fn progress_bar(common: &CommonArgs) -> Option<ProgressBar> {
     Some(pb)
 }
 
-pub(crate) fn output(path: &Path) -> Result<Box<dyn Write + Send>, Error> {
-    vocmine::io::sink::create_file(path)
-}
-
 /// Runs the engine over the input of `common` with a progress bar: one JSON
 /// line per record to `out` (a writer and its path) when given, every
 /// outcome to `sinks`.

@@ -5,10 +5,11 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
+use vocmine::io::sink::create_file;
 
 use vocmine::{CodebookSpec, Engine, Error};
 
-use super::common::{encoder, output, ModelArgs};
+use super::common::{encoder, ModelArgs};
 
 #[derive(Args)]
 pub(crate) struct EvalArgs {
@@ -65,7 +66,7 @@ pub(crate) fn eval(e: EvalArgs) -> Result<(), Error> {
     );
     print!("{}", report.table());
     if let Some(path) = &e.json {
-        let mut f = output(path)?;
+        let mut f = create_file(path)?;
         serde_json::to_writer_pretty(&mut f, &report)?;
         writeln!(f).map_err(|err| Error::io(path, err))?;
     }
@@ -88,7 +89,7 @@ pub(crate) fn eval_records(e: EvalArgs) -> Result<(), Error> {
     }
     let engine = b.build()?;
     let mut sink = match &e.evidence {
-        Some(p) => Some((p.clone(), output(p)?)),
+        Some(p) => Some((p.clone(), create_file(p)?)),
         None => None,
     };
     let mut write_err: Option<Error> = None;
@@ -131,7 +132,7 @@ pub(crate) fn eval_records(e: EvalArgs) -> Result<(), Error> {
     );
     print!("{}", report.table());
     if let Some(p) = &e.json {
-        let mut f = output(p)?;
+        let mut f = create_file(p)?;
         serde_json::to_writer_pretty(&mut f, &report)?;
         writeln!(f).map_err(|err| Error::io(p, err))?;
     }

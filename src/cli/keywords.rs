@@ -5,11 +5,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 use vocmine::corpus::analytics::table::pad;
+use vocmine::io::sink::create_file;
 
 use vocmine::corpus::keywords::{KeywordCollector, Ranking};
 use vocmine::Error;
 
-use super::common::{engine, output, run_with_progress, CommonArgs};
+use super::common::{engine, run_with_progress, CommonArgs};
 
 #[derive(Args)]
 pub(crate) struct KeywordsArgs {
@@ -45,13 +46,13 @@ pub(crate) fn keywords(k: KeywordsArgs) -> Result<(), Error> {
     let report = collector.report(k.top, ranking);
     match &k.json {
         Some(path) if path.as_os_str() == "-" => {
-            let mut out = output(path)?;
+            let mut out = create_file(path)?;
             serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out).map_err(|e| Error::io(path, e))?;
             return Ok(());
         }
         Some(path) => {
-            let mut out = output(path)?;
+            let mut out = create_file(path)?;
             serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out).map_err(|e| Error::io(path, e))?;
         }

@@ -5,10 +5,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use vocmine::io::sink::create_file;
 
 use vocmine::{CodebookSpec, Engine, Error};
 
-use super::common::{encoder, output, ModelArgs};
+use super::common::{encoder, ModelArgs};
 
 #[derive(Args)]
 pub(crate) struct ReclassifyArgs {
@@ -93,7 +94,7 @@ pub(crate) fn reclassify(r: ReclassifyArgs) -> Result<(), Error> {
         Some(p) => Some(compile(p)?),
         None => None,
     };
-    let mut out = output(&r.output)?;
+    let mut out = create_file(&r.output)?;
     let summary = vocmine::io::reclassify::reclassify(
         &engine,
         &r.store,

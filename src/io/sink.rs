@@ -10,13 +10,15 @@
 //!   result store;
 //! * [`AlertStream`]: the alerts of each record as JSON Lines, flushed as
 //!   they come (`analyze --alerts`);
-//! * [`EmbeddingWriter`]: clause embeddings as `.npy` plus an index of
-//!   JSON Lines (`vocmine embed`);
+//! * `EmbeddingWriter` (cargo feature `onnx`): clause embeddings as `.npy`
+//!   plus an index of JSON Lines (`vocmine embed`);
 //! * [`PointTally`]: pain and itch points per owner and code (the summary
 //!   of `analyze --codebook`);
 //! * [`crate::corpus::keywords::KeywordCollector`]: corpus keywords.
 //!
 //! A closure `FnMut(&Outcome) -> Result<()>` is a sink too.
+//! [`AnalyzeSinks`] makes the sinks an analysis run asks for from an
+//! engine (what `vocmine analyze` and Python's `Engine.analyze_file` run).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -26,7 +28,9 @@ use std::path::{Path, PathBuf};
 
 use crate::contract::output::Outcome;
 use crate::corpus::analytics::table::pad;
+use crate::engine::Engine;
 use crate::error::{Error, Result};
+#[cfg(feature = "onnx")]
 use crate::io::npy::NpyWriter;
 use crate::stages::alerts::Severity;
 use crate::stages::codebook::PointKind;
@@ -176,6 +180,7 @@ impl fmt::Display for AlertTally {
 /// `.npy` file, and one JSON line per row into `<file>.index.jsonl` (row,
 /// record id and line, turn, clause number, span, role, language,
 /// truncation, text).
+#[cfg(feature = "onnx")]
 pub struct EmbeddingWriter {
     path: PathBuf,
     dim: usize,
@@ -185,6 +190,7 @@ pub struct EmbeddingWriter {
     rows: u64,
 }
 
+#[cfg(feature = "onnx")]
 impl EmbeddingWriter {
     /// Creates the index file now and the `.npy` file at the first
     /// embedding; `dim` 0 takes the width of the first embedding.
@@ -219,6 +225,7 @@ impl EmbeddingWriter {
     }
 }
 
+#[cfg(feature = "onnx")]
 impl Sink for EmbeddingWriter {
     fn push(&mut self, o: &Outcome) -> Result<()> {
         let Some(a) = o.analysis() else {
@@ -317,5 +324,100 @@ impl Sink for PointTally {
             }
         }
         Ok(())
+    }
+}
+
+// ------------------------------------------------------------- an analysis
+
+/// The sinks of an analysis run, made from the engine: the point tally when
+/// it has a codebook, the alert stream when it has alert rules and an
+/// alerts file is given, the store when a directory is given (its encoder,
+/// dimension and codebook read from the engine).
+pub struct AnalyzeSinks {
+    points: Option<PointTally>,
+    alerts: Option<AlertStream>,
+    #[cfg(feature = "store")]
+    store: Option<crate::io::store::StoreWriter>,
+}
+
+/// What the sinks of an [`AnalyzeSinks`] wrote, each present when it ran.
+pub struct AnalyzeTally {
+    /// Records coded, points per owner (with a codebook).
+    pub points: Option<PointTally>,
+    /// The alerts written (with alert rules).
+    pub alerts: Option<AlertTally>,
+    /// The store's manifest (with a store).
+    #[cfg(feature = "store")]
+    pub store: Option<crate::io::store::Manifest>,
+}
+
+impl AnalyzeSinks {
+    /// Creates the files of the sinks `engine`, `alerts` and `store` call for.
+    pub fn create(engine: &Engine, alerts: Option<&Path>, store: Option<&Path>) -> Result<Self> {
+        let alerts = match (engine.alerts(), alerts) {
+            (Some(_), Some(p)) => Some(AlertStream::create(p)?),
+            _ => None,
+        };
+        #[cfg(feature = "store")]
+        let store = match store {
+            Some(dir) => {
+                #[cfg(feature = "onnx")]
+                let (name, dim) = engine.encoder().map_or((None, 0), |e| {
+                    (
+                        Some(e.config().name.clone()),
+                        e.config().dimension.unwrap_or(0),
+                    )
+                });
+                #[cfg(not(feature = "onnx"))]
+                let (name, dim) = (None, 0);
+                Some(crate::io::store::StoreWriter::create(
+                    dir,
+                    name,
+                    dim,
+                    engine.codebook().map(|c| c.name().to_owned()),
+                )?)
+            }
+            None => None,
+        };
+        #[cfg(not(feature = "store"))]
+        if let Some(dir) = store {
+            return Err(Error::Config(format!(
+                "{}: writing a store needs the `store` cargo feature",
+                dir.display()
+            )));
+        }
+        Ok(AnalyzeSinks {
+            points: engine.codebook().map(|_| PointTally::default()),
+            alerts,
+            #[cfg(feature = "store")]
+            store,
+        })
+    }
+
+    /// The sinks to hand to [`crate::io::run::Runner::sink`], in this order:
+    /// points, alerts, store.
+    pub fn sinks(&mut self) -> Vec<&mut dyn Sink> {
+        let mut v: Vec<&mut dyn Sink> = Vec::new();
+        if let Some(p) = self.points.as_mut() {
+            v.push(p);
+        }
+        if let Some(a) = self.alerts.as_mut() {
+            v.push(a);
+        }
+        #[cfg(feature = "store")]
+        if let Some(s) = self.store.as_mut() {
+            v.push(s);
+        }
+        v
+    }
+
+    /// Finishes the store and the alerts file.
+    pub fn finish(self) -> Result<AnalyzeTally> {
+        Ok(AnalyzeTally {
+            points: self.points,
+            #[cfg(feature = "store")]
+            store: self.store.map(|s| s.finish()).transpose()?,
+            alerts: self.alerts.map(|a| a.finish()).transpose()?,
+        })
     }
 }

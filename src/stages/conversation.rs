@@ -108,17 +108,19 @@ impl Default for ConversationCues {
     /// The built-in cues: each language pack's `conversation.yaml`
     /// (`src/lang/<code>/`).
     fn default() -> Self {
+        // Each pack's file parsed once. The packs are embedded and parsed
+        // by a test: a pack that failed would leave its language without cues.
+        let packs: Vec<(&str, BTreeMap<String, Vec<String>>)> = crate::lang::PACKS
+            .iter()
+            .map(|p| {
+                let cues = serde_yaml_ng::from_str(p.conversation).unwrap_or_default();
+                (p.language.code(), cues)
+            })
+            .collect();
         let feature = |name: &str| -> CueList {
-            crate::lang::PACKS
+            packs
                 .iter()
-                .filter_map(|p| {
-                    // The packs are embedded and parsed by a test: a
-                    // section missing here leaves that language without cues.
-                    let cues: BTreeMap<String, Vec<String>> =
-                        serde_yaml_ng::from_str(p.conversation).unwrap_or_default();
-                    let list = cues.get(name)?.clone();
-                    Some((p.language.code().to_owned(), list))
-                })
+                .filter_map(|(code, cues)| Some(((*code).to_owned(), cues.get(name)?.clone())))
                 .collect()
         };
         ConversationCues {

@@ -620,6 +620,7 @@ impl ClusterItems {
         self
     }
 
+    #[cfg(any(feature = "store", test))]
     /// The surface forms of each item's tokens, in order.
     pub(crate) fn surfaces(&self) -> &[Vec<String>] {
         &self.surfaces
@@ -630,6 +631,7 @@ impl ClusterItems {
         self.dim
     }
 
+    #[cfg(any(feature = "store", test))]
     /// The vectors as they were given (row after row), unless the items
     /// were loaded without them.
     pub(crate) fn raw_vectors(&self) -> Result<&[f32]> {
@@ -639,6 +641,7 @@ impl ClusterItems {
         Ok(&self.data)
     }
 
+    #[cfg(any(feature = "store", test))]
     /// Adds one item read back from a table (`vector`: `None` when the
     /// table has none; items with and without vectors do not mix).
     pub(crate) fn push_decoded(

@@ -30,10 +30,6 @@ fn err(e: impl Into<crate::error::TableError>) -> Error {
     Error::table("cluster items", e)
 }
 
-fn arrow_err(e: arrow::error::ArrowError) -> Error {
-    err(e)
-}
-
 fn strings() -> DataType {
     DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
 }
@@ -162,7 +158,7 @@ impl ClusterItems {
                 p.iter().map(|p| p.centroid_similarity),
             )));
         }
-        RecordBatch::try_new(items_schema(columns), cols).map_err(arrow_err)
+        RecordBatch::try_new(items_schema(columns), cols).map_err(err)
     }
 
     /// Reads items from batches in [`to_arrow`](Self::to_arrow)'s shape
