@@ -6,6 +6,8 @@
 # PyPI, Java 17).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# One-shot build: incremental artifacts would only take disk (gigabytes).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 echo "==> models/setup.py (builds the default model once; the model tests need it)" >&2
 python3 models/setup.py
