@@ -80,10 +80,10 @@ fn sample_clauses(engine: &Engine) -> Vec<Arc<ClauseTerms>> {
     let records = support::sample_records();
     let out = engine.analyze_batch(&records).unwrap();
     out.iter()
-        .filter_map(|o| o.analysis())
-        .flat_map(|a| a.clauses.iter())
-        .filter(|c| c.role == Role::Customer)
-        .filter_map(|c| c.terms.clone())
+        .filter_map(|o| o.analyzed())
+        .flat_map(|a| a.clauses.iter().zip(&a.work.clauses))
+        .filter(|(c, _)| c.role == Role::Customer)
+        .filter_map(|(_, w)| w.terms.clone())
         .collect()
 }
 

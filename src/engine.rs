@@ -17,11 +17,12 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::contract::output::{
-    Analysis, Clause, Failure, Outcome, RecordKind, TokenOut, TurnAnalysis,
-};
+use crate::batch::{Analyzed, ClauseWork, Context, Outcome, Stage, Work};
+use crate::contract::output::{Analysis, Clause, Failure, RecordKind, TokenOut, TurnAnalysis};
 use crate::contract::record::{Body, Record, Role};
 use crate::error::{Error, RecordError, Result};
+use crate::neural::embedder::Embedder;
+use crate::neural::stage::EncoderStage;
 use crate::text::clauses::{ClauseSplit, ClauseSplitterBuilder, RuleClauseSplitter};
 use crate::text::language::{
     Detection, LanguageIdentifier, LanguageIdentifierBuilder, LanguageVote,
@@ -44,11 +45,13 @@ pub struct EngineBuilder {
     traditional_share: Option<f32>,
     #[cfg(feature = "onnx")]
     encoder: Option<crate::neural::encoder::Encoder>,
+    embedder: Option<Arc<dyn Embedder>>,
     encode_all_speakers: bool,
     codebook: Option<crate::stages::codebook::CodebookSpec>,
     keep_terms: bool,
     conversation_cues: Option<crate::stages::conversation::ConversationCues>,
     alerts: Option<crate::stages::alerts::AlertSpec>,
+    stages: Vec<Arc<dyn Stage>>,
 }
 
 impl EngineBuilder {
@@ -125,6 +128,23 @@ impl EngineBuilder {
     #[cfg(feature = "onnx")]
     pub fn encoder(mut self, encoder: crate::neural::encoder::Encoder) -> Self {
         self.encoder = Some(encoder);
+        self
+    }
+
+    /// Adds an encoder of any kind (an [`Embedder`]; the ONNX encoder is
+    /// [`EngineBuilder::encoder`]): the encoder stage runs it over each
+    /// batch. Replaces the ONNX encoder as the stage's model (the ONNX
+    /// encoder, if set, still embeds the codebook's exemplars).
+    pub fn embedder(mut self, embedder: Arc<dyn Embedder>) -> Self {
+        self.embedder = Some(embedder);
+        self
+    }
+
+    /// Registers a batch stage of the caller's: it runs after the built-in
+    /// ones (encoder, codebook, conversation, alerts), in registration
+    /// order, over every batch and in [`Engine::analyze`].
+    pub fn stage(mut self, stage: Arc<dyn Stage>) -> Self {
+        self.stages.push(stage);
         self
     }
 
@@ -232,6 +252,18 @@ impl EngineBuilder {
             )?)),
             None => None,
         };
+        #[cfg(feature = "onnx")]
+        let embedder = self.embedder.clone().or_else(|| {
+            self.encoder
+                .clone()
+                .map(|e| Arc::new(e) as Arc<dyn Embedder>)
+        });
+        #[cfg(not(feature = "onnx"))]
+        let embedder = self.embedder.clone();
+        let encoder_stage = match embedder {
+            Some(e) => Some(EncoderStage::new(e, self.encode_all_speakers)?),
+            None => None,
+        };
         let engine = Engine {
             codebook: None,
             conversation,
@@ -244,29 +276,11 @@ impl EngineBuilder {
                 tokens: self.tokens,
                 traditional_share: self.traditional_share.unwrap_or(0.1),
                 pool,
-                #[cfg(feature = "onnx")]
-                sentiment_labels: self
-                    .encoder
-                    .as_ref()
-                    .and_then(|e| {
-                        e.config()
-                            .outputs
-                            .logits
-                            .as_ref()
-                            .and(Some(&e.config().labels))
-                    })
-                    .and_then(|labels| crate::neural::sentiment::LabelMap::from_labels(labels)),
-                #[cfg(feature = "onnx")]
-                record_model: self
-                    .encoder
-                    .as_ref()
-                    .and_then(|e| e.config().record_sentiment.clone()),
-                #[cfg(feature = "onnx")]
-                wish_cues: crate::neural::voice::WishCues::builtin()?,
+                encoder_stage,
                 #[cfg(feature = "onnx")]
                 encoder: self.encoder,
-                encode_all_speakers: self.encode_all_speakers,
                 keep_terms: self.keep_terms,
+                custom: self.stages,
             }),
         };
         match self.codebook {
@@ -284,17 +298,14 @@ struct Inner {
     tokens: bool,
     traditional_share: f32,
     pool: Option<rayon::ThreadPool>,
+    /// The encoder stage, when the engine has an encoder.
+    encoder_stage: Option<EncoderStage>,
+    /// The ONNX encoder (also the model that embeds codebooks).
     #[cfg(feature = "onnx")]
     encoder: Option<crate::neural::encoder::Encoder>,
-    #[cfg(feature = "onnx")]
-    sentiment_labels: Option<crate::neural::sentiment::LabelMap>,
-    #[cfg(feature = "onnx")]
-    record_model: Option<crate::neural::sentiment::RecordModel>,
-    #[cfg(feature = "onnx")]
-    wish_cues: crate::neural::voice::WishCues,
-    #[cfg_attr(not(feature = "onnx"), allow(dead_code))]
-    encode_all_speakers: bool,
     keep_terms: bool,
+    /// Batch stages registered by the caller, run after the built-in ones.
+    custom: Vec<Arc<dyn Stage>>,
 }
 
 /// The analysis engine. Cloning is cheap (shared state); it is `Send + Sync`.
@@ -466,66 +477,69 @@ impl Engine {
     /// learned evidence) runs over batches: use [`Engine::analyze_batch`].
     pub fn analyze(&self, record: &Record) -> std::result::Result<Analysis, RecordError> {
         let mut a = self.analyze_record(record)?;
-        if let Some(cb) = &self.codebook {
-            cb.code_analysis(&mut a);
+        let cx = self.context();
+        for stage in self.stages() {
+            stage.run(&mut a, &cx);
         }
-        self.converse(&mut a);
-        Ok(a)
+        Ok(a.into_analysis())
     }
 
-    /// The last per-record stages: conversation features (after sentiment,
-    /// which the trajectory and the unresolved end read) and alerts (which
-    /// read codes, sentiment and conversation features).
-    fn converse(&self, a: &mut Analysis) {
-        let seg = self.inner.segmenter.as_ref();
-        a.conversation = self.conversation.analyze_with(a, seg);
-        if let Some(rules) = &self.alerts {
-            a.alerts = rules.evaluate_with(a, a.conversation.as_ref(), seg);
+    /// The batch stages, in the order they run: the encoder (with one),
+    /// the codebook (with one), the conversation features, the alerts
+    /// (with rules), then the stages the caller registered.
+    pub fn stages(&self) -> impl Iterator<Item = &dyn Stage> {
+        let encoder = self.inner.encoder_stage.as_ref().map(|s| s as &dyn Stage);
+        let codebook = self.codebook.as_deref().map(|s| s as &dyn Stage);
+        let conversation = Some(self.conversation.as_ref() as &dyn Stage);
+        let alerts = self.alerts.as_deref().map(|s| s as &dyn Stage);
+        [encoder, codebook, conversation, alerts]
+            .into_iter()
+            .flatten()
+            .chain(self.inner.custom.iter().map(|s| s.as_ref()))
+    }
+
+    fn context(&self) -> Context<'_> {
+        Context {
+            segmenter: self.inner.segmenter.as_ref(),
         }
     }
 
-    /// Runs the conversation and alert stages over analyzed records (see
-    /// [`Engine::complete`]); needs the sentiment and codes to be in place.
-    pub fn converse_outcomes(&self, outcomes: &mut [Outcome]) {
-        self.install(|| {
-            outcomes.par_iter_mut().for_each(|o| {
-                if let Outcome::Ok(a) = o {
-                    self.converse(a);
-                }
-            })
-        });
+    /// Whether a record's clauses keep their terms: some stage reads them,
+    /// or the engine was asked to keep them (a store).
+    fn keeps_terms(&self, conversation: bool) -> bool {
+        self.inner.keep_terms || self.stages().any(|s| s.needs_terms(conversation))
     }
 
     /// The per-record stages (normalize, language, clauses, tokens) of one
-    /// record, without the batch stages of [`Engine::complete`].
-    pub fn analyze_record(&self, record: &Record) -> std::result::Result<Analysis, RecordError> {
+    /// record, without the batch stages of [`Engine::complete`]; the
+    /// analysis comes with its working state (the clauses' terms).
+    pub fn analyze_record(&self, record: &Record) -> std::result::Result<Analyzed, RecordError> {
         record.validate()?;
-        let mut clauses = Vec::new();
+        let mut out = Collected {
+            clauses: Vec::new(),
+            work: Vec::new(),
+            keep_terms: self.keeps_terms(matches!(record.body, Body::Turns(_))),
+        };
         let mut customer_vote = LanguageVote::default();
         let mut all_vote = LanguageVote::default();
         let (kind, text, turns) = match &record.body {
             Body::Text(t) => {
-                let vote = self.analyze_text(t, None, None, Role::Customer, &mut clauses);
+                let vote = self.analyze_text(t, None, None, Role::Customer, &mut out);
                 customer_vote = vote;
                 (RecordKind::Text, Some(t.clone()), None)
             }
             Body::Turns(turns) => {
-                let mut out = Vec::with_capacity(turns.len());
+                let mut analyzed = Vec::with_capacity(turns.len());
                 for (i, turn) in turns.iter().enumerate() {
                     let role = turn.role();
-                    let vote = self.analyze_text(
-                        &turn.text,
-                        Some(i),
-                        Some(&turn.speaker),
-                        role,
-                        &mut clauses,
-                    );
+                    let vote =
+                        self.analyze_text(&turn.text, Some(i), Some(&turn.speaker), role, &mut out);
                     let (language, script) = vote.decide(self.inner.traditional_share);
                     all_vote.merge(&vote);
                     if role == Role::Customer {
                         customer_vote.merge(&vote);
                     }
-                    out.push(TurnAnalysis {
+                    analyzed.push(TurnAnalysis {
                         turn: i,
                         speaker: turn.speaker.clone(),
                         role,
@@ -536,7 +550,7 @@ impl Engine {
                         text: turn.text.clone(),
                     });
                 }
-                (RecordKind::Conversation, None, Some(out))
+                (RecordKind::Conversation, None, Some(analyzed))
             }
         };
         let vote = if customer_vote.is_empty() {
@@ -545,7 +559,7 @@ impl Engine {
             &customer_vote
         };
         let (language, script) = vote.decide(self.inner.traditional_share);
-        Ok(Analysis {
+        let analysis = Analysis {
             id: record.id.clone(),
             line: record.line,
             kind,
@@ -562,13 +576,19 @@ impl Engine {
             turns,
             sentiment: None,
             voices: None,
-            clauses,
+            clauses: out.clauses,
             codes: Vec::new(),
             points: Vec::new(),
             conversation: None,
             alerts: Vec::new(),
             warnings: record.warnings.clone(),
-            text_embedding: None,
+        };
+        Ok(Analyzed {
+            analysis,
+            work: Work {
+                clauses: out.work,
+                text: None,
+            },
         })
     }
 
@@ -596,150 +616,31 @@ impl Engine {
         Ok(out)
     }
 
-    /// The stages that run over a batch of analyzed records: the encoder
-    /// (embeddings and sentiment), then the codebook and points, then the
-    /// conversation features and alerts. Streaming runs and
-    /// [`Engine::analyze_batch`] call this.
+    /// Runs the batch stages ([`Engine::stages`]) over analyzed records, in
+    /// order, in the engine's thread pool: the encoder (embeddings,
+    /// sentiment, voice type), the codebook and points, the conversation
+    /// features, the alerts, then the caller's stages. Streaming runs and
+    /// [`Engine::analyze_batch`] call this. A stage's error (a model
+    /// failure) fails the batch.
     pub fn complete(&self, outcomes: &mut [Outcome]) -> Result<()> {
-        self.encode_outcomes(outcomes)?;
-        self.code_outcomes(outcomes);
-        self.converse_outcomes(outcomes);
-        Ok(())
-    }
-
-    /// Runs the codebook stage over analyzed records (a no-op without a
-    /// codebook). Needs the clauses' kept terms; embeddings and sentiment
-    /// are used when present.
-    pub fn code_outcomes(&self, outcomes: &mut [Outcome]) {
-        if let Some(cb) = &self.codebook {
-            self.install(|| {
-                outcomes.par_iter_mut().for_each(|o| {
-                    if let Outcome::Ok(a) = o {
-                        cb.code_analysis(a);
-                    }
-                })
-            });
-        }
+        let cx = self.context();
+        self.install(|| {
+            for stage in self.stages() {
+                stage.run_batch(outcomes, &cx)?;
+            }
+            Ok(())
+        })
     }
 
     /// Whether the engine has a neural encoder.
     pub fn has_encoder(&self) -> bool {
-        #[cfg(feature = "onnx")]
-        {
-            self.inner.encoder.is_some()
-        }
-        #[cfg(not(feature = "onnx"))]
-        {
-            false
-        }
+        self.inner.encoder_stage.is_some()
     }
 
     /// The encoder, if any.
     #[cfg(feature = "onnx")]
     pub fn encoder(&self) -> Option<&crate::neural::encoder::Encoder> {
         self.inner.encoder.as_ref()
-    }
-
-    /// Runs the encoder over the clauses of analyzed records (customer
-    /// clauses unless `encode_all_speakers`) and attaches the results. A
-    /// no-op without an encoder. Model failures are errors of the whole batch.
-    pub fn encode_outcomes(&self, outcomes: &mut [Outcome]) -> Result<()> {
-        #[cfg(feature = "onnx")]
-        if let Some(encoder) = &self.inner.encoder {
-            let all = self.inner.encode_all_speakers;
-            let texts: Vec<&str> = outcomes
-                .iter()
-                .filter_map(Outcome::analysis)
-                .flat_map(|a| a.clauses.iter())
-                .filter(|c| all || c.role == Role::Customer)
-                .map(|c| c.text.as_str())
-                .collect();
-            if texts.is_empty() {
-                return Ok(());
-            }
-            let encoded = self.install(|| encoder.encode(&texts))?;
-            let labels = self.inner.sentiment_labels;
-            let cues = &self.inner.wish_cues;
-            let mut it = encoded.into_iter();
-            for o in outcomes.iter_mut() {
-                if let Outcome::Ok(a) = o {
-                    for c in a
-                        .clauses
-                        .iter_mut()
-                        .filter(|c| all || c.role == Role::Customer)
-                    {
-                        c.embedding = it.next();
-                        if let (Some(map), Some(e)) = (labels, &c.embedding) {
-                            c.sentiment = e.logits.as_deref().and_then(|l| map.sentiment(l));
-                            if c.role == Role::Customer {
-                                c.voice = c.sentiment.as_ref().map(|s| {
-                                    let q = e.itch.map(crate::numeric::sigmoid);
-                                    crate::neural::sentiment::Voice::new(
-                                        s,
-                                        q,
-                                        cues.matches(c.language, &c.text),
-                                    )
-                                });
-                            }
-                        }
-                    }
-                }
-            }
-            // The whole text of every unit of two or more encoded clauses is
-            // one more input (a separate call, so the clause batches and
-            // their int8 embeddings stay as they were).
-            if let Some(map) = labels {
-                let units: Vec<Vec<Option<String>>> = outcomes
-                    .iter()
-                    .map(|o| match o {
-                        Outcome::Ok(a) => unit_texts(a, all),
-                        Outcome::Err(_) => Vec::new(),
-                    })
-                    .collect();
-                let whole: Vec<&str> = units
-                    .iter()
-                    .flatten()
-                    .flatten()
-                    .map(String::as_str)
-                    .collect();
-                let encoded = if whole.is_empty() {
-                    Vec::new()
-                } else {
-                    let max = encoder
-                        .config()
-                        .text_max_length
-                        .unwrap_or(encoder.config().max_length);
-                    self.install(|| encoder.encode_max(&whole, max))?
-                };
-                let mut it = encoded.into_iter();
-                for (o, texts) in outcomes.iter_mut().zip(&units) {
-                    if let Outcome::Ok(a) = o {
-                        let mut record_text = None;
-                        let probs: Vec<Option<crate::neural::sentiment::Probs>> = texts
-                            .iter()
-                            .enumerate()
-                            .map(|(k, t)| {
-                                let e = t.as_ref().and_then(|_| it.next())?;
-                                let p = e
-                                    .logits
-                                    .as_deref()
-                                    .and_then(|l| crate::neural::sentiment::text_probs(&map, l));
-                                // the record's own text (turns are not kept)
-                                if k == 0 && a.turns.is_none() {
-                                    record_text = Some(e.clone());
-                                }
-                                p
-                            })
-                            .collect();
-                        a.text_embedding = record_text;
-                        aggregate_sentiment(a, &probs, self.inner.record_model.as_ref());
-                    }
-                }
-            }
-        }
-        #[cfg(not(feature = "onnx"))]
-        let _ = outcomes;
-        Ok(())
     }
 
     /// Runs `f` in the engine's thread pool (the global pool when no thread
@@ -759,7 +660,7 @@ impl Engine {
         turn: Option<usize>,
         speaker: Option<&String>,
         role: Role,
-        clauses: &mut Vec<Clause>,
+        out: &mut Collected,
     ) -> LanguageVote {
         let inner = &*self.inner;
         let norm = inner.normalizer.normalize(original);
@@ -780,11 +681,9 @@ impl Engine {
             let tokens = inner.segmenter.segment(folded, det.language);
             // Terms are what the codebook, conversation and alert stages
             // match; keep them instead of cutting the clause again later.
-            let terms = (self.codebook.is_some()
-                || inner.keep_terms
-                || turn.is_some()
-                || self.alerts.is_some())
-            .then(|| Arc::new(crate::stages::codebook::ClauseTerms::new(folded, &tokens)));
+            let terms = out
+                .keep_terms
+                .then(|| Arc::new(crate::text::terms::ClauseTerms::new(folded, &tokens)));
             let tokens = inner.tokens.then(|| {
                 tokens
                     .iter()
@@ -806,7 +705,7 @@ impl Engine {
                     })
                     .collect()
             });
-            clauses.push(Clause {
+            out.clauses.push(Clause {
                 text: index.slice(original, start, end).to_owned(),
                 turn,
                 speaker: speaker.cloned(),
@@ -819,6 +718,8 @@ impl Engine {
                 sentiment: None,
                 voice: None,
                 codes: Vec::new(),
+            });
+            out.work.push(ClauseWork {
                 embedding: None,
                 terms,
             });
@@ -832,88 +733,13 @@ impl Engine {
     }
 }
 
-/// The whole texts of an analysis' units that get their own encoder input:
-/// the record first, then each turn (`None`: fewer than two encoded clauses,
-/// the unit's text is its one clause). A conversation record has no whole
-/// text of its own (its turns do): joined turns would cost a long input and
-/// be cut at the model's limit, losing the end of the call.
-#[cfg(feature = "onnx")]
-fn unit_texts(a: &Analysis, all: bool) -> Vec<Option<String>> {
-    let encoded = |c: &&Clause| c.sentiment.is_some();
-    let customer = a
-        .clauses
-        .iter()
-        .filter(|c| c.role == Role::Customer)
-        .filter(encoded)
-        .count();
-    let mut out = Vec::with_capacity(1 + a.turns.as_ref().map_or(0, Vec::len));
-    out.push(a.text.clone().filter(|_| customer >= 2));
-    if let Some(turns) = &a.turns {
-        for t in turns {
-            let n = a
-                .clauses
-                .iter()
-                .filter(|c| c.turn == Some(t.turn))
-                .filter(encoded)
-                .count();
-            out.push((n >= 2 && (all || t.role == Role::Customer)).then(|| t.text.clone()));
-        }
-    }
-    out
-}
-
-/// Fills the turn and record sentiment from the clause sentiments and the
-/// whole-text probabilities (`texts`: the record's, then each turn's, as
-/// [`unit_texts`] lists them), and counts the record's voice types.
-#[cfg(feature = "onnx")]
-fn aggregate_sentiment(
-    a: &mut Analysis,
-    texts: &[Option<crate::neural::sentiment::Probs>],
-    model: Option<&crate::neural::sentiment::RecordModel>,
-) {
-    use crate::neural::sentiment::{aggregate, ClauseEvidence, VoiceCounts};
-    fn evidence((i, c): (usize, &Clause)) -> Option<ClauseEvidence<'_>> {
-        c.sentiment.as_ref().map(|s| ClauseEvidence {
-            sentiment: s,
-            weight: c.end.saturating_sub(c.start),
-            clause: i,
-            turn: c.turn,
-            start: c.start,
-            end: c.end,
-        })
-    }
-    let text = |k: usize| texts.get(k).copied().flatten();
-    a.sentiment = aggregate(
-        a.clauses
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.role == Role::Customer)
-            .filter_map(evidence),
-        text(0),
-        a.language,
-        model,
-    );
-    if let Some(turns) = a.turns.as_mut() {
-        for (k, t) in turns.iter_mut().enumerate() {
-            t.sentiment = aggregate(
-                a.clauses
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| c.turn == Some(t.turn))
-                    .filter_map(evidence),
-                text(k + 1),
-                t.language,
-                model,
-            );
-        }
-    }
-    let mut counts = VoiceCounts::default();
-    let mut any = false;
-    for v in a.clauses.iter().filter_map(|c| c.voice.as_ref()) {
-        counts.add(v.label);
-        any = true;
-    }
-    a.voices = any.then_some(counts);
+/// The clauses of a record as its texts are analyzed, with their working
+/// state.
+struct Collected {
+    clauses: Vec<Clause>,
+    work: Vec<ClauseWork>,
+    /// Whether to keep each clause's terms (some stage reads them).
+    keep_terms: bool,
 }
 
 /// Maps char offsets of a string to byte offsets (identity for ASCII).

@@ -13,7 +13,10 @@
 //!
 //! * [`contract`]: what goes in ([`contract::record`]: a text or a
 //!   conversation, validated) and what comes out ([`contract::output`]: the
-//!   [`Analysis`] of each record, one JSON object per record);
+//!   [`Analysis`] of each record, one JSON object per record, and the
+//!   types the stages fill in); it depends on no stage;
+//! * [`batch`]: what flows through the batch stages, each analysis beside
+//!   its working state (clause embeddings and terms; never serialized);
 //! * [`text`]: normalize, clauses, language, tokens;
 //! * [`neural`]: the ONNX encoder (cargo feature `onnx`), sentiment and
 //!   voice type;
@@ -49,6 +52,7 @@
 
 #![warn(missing_docs)]
 
+pub mod batch;
 pub mod contract;
 pub mod corpus;
 pub mod engine;
@@ -60,7 +64,8 @@ mod numeric;
 pub mod stages;
 pub mod text;
 
-pub use contract::output::{Analysis, Clause, Outcome, TokenOut};
+pub use batch::{Analyzed, ClauseWork, Outcome, Work};
+pub use contract::output::{Analysis, Clause, TokenOut};
 pub use contract::record::{Body, Record, RecordId, Role, Scores, Timestamp, Turn};
 pub use engine::{Engine, EngineBuilder};
 pub use error::{Error, RecordError, RecordErrorKind, Result, TableError};

@@ -78,6 +78,12 @@ fn text(e: &Engine, t: &str) -> Analysis {
     analyze(e, Record::text("t", t))
 }
 
+/// The per-record stages of a text, with the working state the codebook
+/// reads (the clauses' kept terms).
+fn analyzed(e: &Engine, t: &str) -> vocmine::Analyzed {
+    e.analyze_record(&Record::text("t", t)).expect("analyzed")
+}
+
 fn ids(c: &Clause) -> Vec<&str> {
     c.codes.iter().map(|c| &*c.code).collect()
 }
@@ -671,8 +677,8 @@ fn toy_embed(texts: &[&str]) -> vocmine::Result<Vec<Vec<f32>>> {
 
 /// The codes `cb` gives the first clause of `t` under the toy embedder, sorted.
 fn toy_codes(e: &Engine, cb: &vocmine::Codebook, t: &str) -> Vec<String> {
-    let a = text(e, t);
-    let terms = a.clauses[0].terms.as_deref().expect("terms kept");
+    let a = analyzed(e, t);
+    let terms = a.work.terms(0).expect("terms kept");
     let emb = toy_embed(&[t]).unwrap().remove(0);
     let mut c: Vec<String> = cb
         .classify(terms, Some(&emb), None)
@@ -722,15 +728,15 @@ codes:
     // near no code: nothing
     assert!(code("we went there on friday").is_empty());
     // a label in the clause is evidence by itself, in its language
-    let a = text(&e, "说说动力");
-    let terms = a.clauses[0].terms.as_deref().expect("terms kept");
+    let a = analyzed(&e, "说说动力");
+    let terms = a.work.terms(0).expect("terms kept");
     let coded = cb.classify(terms, None, None);
     assert_eq!(coded.len(), 1, "{coded:?}");
     assert_eq!(&*coded[0].code, "drive.power");
     assert_eq!(coded[0].evidence.rule.as_deref(), Some("动力"));
     // the parent's label is no rule: parents are coded by roll-up only
-    let a = text(&e, "driving is fun");
-    let terms = a.clauses[0].terms.as_deref().expect("terms kept");
+    let a = analyzed(&e, "driving is fun");
+    let terms = a.work.terms(0).expect("terms kept");
     assert!(cb.classify(terms, None, None).is_empty());
 
     // Without a threshold, the codebook calibrates one on its own exemplars:
@@ -932,9 +938,8 @@ fn points_follow_the_clause_voice_type_and_uncoded_voices_are_counted() {
         })
     };
     let point = |t: &str, code: &str, s: &Sentiment, itch: f32| -> PointKind {
-        let a = text(&e, t);
-        let c = &a.clauses[0];
-        let terms = c.terms.as_deref().expect("clause terms are kept");
+        let a = analyzed(&e, t);
+        let terms = a.work.terms(0).expect("clause terms are kept");
         let voice = Voice::new(s, Some(itch), false);
         let coded = cb.classify_voiced(terms, None, Some(s), Some(&voice));
         let found: Vec<PointKind> = coded
@@ -989,7 +994,7 @@ fn points_follow_the_clause_voice_type_and_uncoded_voices_are_counted() {
     );
 
     // uncoded pains and itches: counted only where a codebook ran
-    let mut a = text(
+    let mut a = analyzed(
         &e,
         "The queue was long. The weather was awful. Please add a kids corner",
     );
@@ -1007,7 +1012,7 @@ fn points_follow_the_clause_voice_type_and_uncoded_voices_are_counted() {
         c.voice = Some(v);
     }
     a.voices = Some(counts);
-    cb.code_analysis(&mut a);
+    cb.code_analysis(&mut a.analysis, &a.work);
     let v = a.voices.expect("voice counts");
     assert_eq!((v.pain, v.itch), (2, 1));
     assert!(!a.clauses[0].codes.is_empty(), "the queue clause is coded");
@@ -1748,7 +1753,7 @@ codes:
         ("the acceleration is sluggish", &pain), // confidently coded
         ("weather and acceleration", &neutral),  // rule: comfort; embedding: power
     ];
-    let analyses: Vec<Analysis> = clauses.iter().map(|(t, _)| text(&e, t)).collect();
+    let analyses: Vec<vocmine::Analyzed> = clauses.iter().map(|(t, _)| analyzed(&e, t)).collect();
     let embeddings: Vec<Vec<f32>> = clauses
         .iter()
         .map(|(t, _)| toy_embed(&[t]).unwrap().remove(0))
@@ -1756,7 +1761,8 @@ codes:
     let pick = |order: &[usize]| {
         let mut p = ReviewPicker::new(&cb, ReviewOptions::default()).unwrap();
         for &i in order {
-            let c = &analyses[i].clauses[0];
+            let a = &analyses[i];
+            let c = &a.clauses[0];
             p.add(ReviewClause {
                 id: &format!("r{i}"),
                 clause: 0,
@@ -1766,7 +1772,7 @@ codes:
                 language: "en",
                 text: clauses[i].0,
                 context: clauses[i].0,
-                terms: c.terms.as_deref().expect("terms kept"),
+                terms: a.work.terms(0).expect("terms kept"),
                 embedding: Some(&embeddings[i]),
                 voice: Some(clauses[i].1),
             });
@@ -1796,9 +1802,9 @@ codes:
     assert_eq!(pick(&[4, 3, 2, 1, 0]), got);
     // a code near its threshold is uncertain
     let candidates = |t: &str| {
-        let a = text(&e, t);
+        let a = analyzed(&e, t);
         let emb = toy_embed(&[t]).unwrap().remove(0);
-        cb.candidates(a.clauses[0].terms.as_deref().unwrap(), Some(&emb))
+        cb.candidates(a.work.terms(0).unwrap(), Some(&emb))
     };
     let c = candidates("the acceleration is sluggish");
     assert_eq!(&*c[0].code, "drive.power");

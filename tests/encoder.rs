@@ -182,10 +182,10 @@ fn engine_embeds_customer_clauses_only() {
             ],
         )])
         .unwrap();
-    let a = out[0].analysis().unwrap();
-    for c in &a.clauses {
+    let a = out[0].analyzed().unwrap();
+    for (i, c) in a.clauses.iter().enumerate() {
         assert_eq!(
-            c.embedding.is_some(),
+            a.work.embedding(i).is_some(),
             c.role == vocmine::Role::Customer,
             "{}",
             c.text

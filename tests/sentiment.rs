@@ -37,7 +37,7 @@ fn analyze(e: &Engine, id: &str, text: &str) -> vocmine::Analysis {
         .unwrap()
         .remove(0)
     {
-        vocmine::Outcome::Ok(a) => *a,
+        vocmine::Outcome::Ok(a) => a.analysis,
         vocmine::Outcome::Err(f) => panic!("{f:?}"),
     }
 }

@@ -58,7 +58,7 @@ pub(crate) fn cluster_records_json(
     let result = guarded(py, move || -> Result<String, Error> {
         let mut items = ClusterItems::new().all_speakers(all_speakers).level(level);
         for o in &outcomes {
-            if let Some(a) = o.analysis() {
+            if let Some(a) = o.analyzed() {
                 items.add_analysis(a, eng.segmenter())?;
             }
         }

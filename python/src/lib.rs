@@ -17,7 +17,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use pyo3::create_exception;
-use pyo3::exceptions::{PyException, PyTypeError};
+use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple,
@@ -1240,7 +1240,7 @@ fn analyze_json(py: Python<'_>, line: &str) -> PyResult<String> {
         let engine = vocmine::Engine::new()?;
         let outcome = match Record::from_json_str(&line, 1) {
             Ok(record) => match engine.analyze(&record) {
-                Ok(a) => Outcome::Ok(Box::new(a)),
+                Ok(a) => Outcome::Ok(Box::new(vocmine::Analyzed::new(a))),
                 Err(error) => Outcome::Err(Failure {
                     id: record.id.clone(),
                     line: record.line,
@@ -1367,40 +1367,6 @@ fn output_schema() -> &'static str {
     vocmine::OUTPUT_SCHEMA
 }
 
-/// Raises the exception of a core error kind (for tests of the mapping).
-#[pyfunction]
-#[pyo3(signature = (kind, message="test"))]
-fn _raise(py: Python<'_>, kind: &str, message: &str) -> PyResult<()> {
-    let e = match kind {
-        "io" => Error::io("some/path", std::io::Error::other(message.to_owned())),
-        "input" => Error::Input(
-            RecordError::new(RecordErrorKind::EmptyText, 3, message).with_field("text"),
-        ),
-        "config" => Error::Config(message.into()),
-        "resource" => Error::Resource {
-            path: "dict.txt".into(),
-            line: 2,
-            message: message.into(),
-        },
-        "model_not_found" => Error::ModelNotFound {
-            path: "models/x".into(),
-            message: message.into(),
-        },
-        "model" => Error::model(message),
-        "data" => Error::Data(message.into()),
-        "table" => Error::table("store/records.parquet", message),
-        "serialize" => {
-            Error::Serialize(serde_json::from_str::<Value>("{").expect_err("invalid JSON"))
-        }
-        "panic" => {
-            guarded(py, || panic!("{}", message))?;
-            return Ok(());
-        }
-        other => return Err(PyTypeError::new_err(format!("unknown kind {other:?}"))),
-    };
-    Err(to_py_err(py, e))
-}
-
 /// The native module.
 #[pymodule]
 fn _vocmine(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -1413,7 +1379,6 @@ fn _vocmine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(store_manifest, m)?)?;
     m.add_function(wrap_pyfunction!(metrics_json, m)?)?;
     m.add_function(wrap_pyfunction!(compare_json, m)?)?;
-    m.add_function(wrap_pyfunction!(_raise, m)?)?;
     m.add_function(wrap_pyfunction!(read_gold_json, m)?)?;
     m.add_function(wrap_pyfunction!(cluster::cluster_records_json, m)?)?;
     m.add_function(wrap_pyfunction!(cluster::cluster_vectors_json, m)?)?;
@@ -1471,10 +1436,64 @@ mod tests {
     fn errors_map_to_their_classes() {
         Python::initialize();
         Python::attach(|py| {
-            let e = to_py_err(py, Error::Config("x".into()));
-            assert!(e.is_instance_of::<ConfigError>(py));
+            fn check<T: pyo3::PyTypeInfo>(py: Python<'_>, e: Error, message: &str) {
+                let e = to_py_err(py, e);
+                assert!(e.is_instance_of::<T>(py), "{message}");
+                assert!(e.is_instance_of::<VocmineError>(py), "{message}");
+                assert_eq!(e.value(py).to_string(), message);
+            }
+            let boom = "boom".to_owned();
+            check::<VocmineIOError>(
+                py,
+                Error::io("some/path", std::io::Error::other(boom.clone())),
+                "some/path: boom",
+            );
+            check::<InputError>(
+                py,
+                Error::Input(
+                    RecordError::new(RecordErrorKind::EmptyText, 3, "boom").with_field("text"),
+                ),
+                "line 3: empty_text in `text`: boom",
+            );
+            check::<ConfigError>(
+                py,
+                Error::Config(boom.clone()),
+                "invalid configuration: boom",
+            );
+            check::<ResourceError>(
+                py,
+                Error::Resource {
+                    path: "dict.txt".into(),
+                    line: 2,
+                    message: boom.clone(),
+                },
+                "dict.txt:2: boom",
+            );
+            check::<ModelNotFoundError>(
+                py,
+                Error::ModelNotFound {
+                    path: "models/x".into(),
+                    message: boom.clone(),
+                },
+                "models/x: boom",
+            );
+            check::<ModelError>(py, Error::model("boom"), "model error: boom");
+            check::<DataError>(py, Error::Data(boom.clone()), "invalid data: boom");
+            check::<TableError>(
+                py,
+                Error::table("store/records.parquet", "boom"),
+                "store/records.parquet: boom",
+            );
+            let json = serde_json::from_str::<Value>("{").expect_err("invalid JSON");
+            check::<SerializationError>(
+                py,
+                Error::Serialize(json),
+                "serialization failed: EOF while parsing an object at line 1 column 1",
+            );
+            // a panic inside the core is a VocmineError, not a crash
+            let e = guarded(py, || panic!("boom")).expect_err("a panic is an error");
             assert!(e.is_instance_of::<VocmineError>(py));
-            assert_eq!(e.value(py).to_string(), "invalid configuration: x");
+            assert!(e.value(py).to_string().contains("internal error"));
         });
     }
 }

@@ -447,7 +447,7 @@ pub(crate) fn gather_with(
         let mut items = fresh();
         let mut on = |o: &Outcome| -> Result<(), Error> {
             records += 1;
-            match o.analysis() {
+            match o.analyzed() {
                 Some(a) => items.add_analysis(a, seg_engine.segmenter())?,
                 None => failed += 1,
             }

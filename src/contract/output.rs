@@ -10,14 +10,13 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::contract::alert::Alert;
+use crate::contract::codes::{ClauseCode, Point, RecordCode};
+use crate::contract::conversation::ConversationInsights;
+use crate::contract::language::{Language, LanguageShare, Script};
 use crate::contract::record::{RecordId, Role, Scores, Timestamp};
+use crate::contract::sentiment::{AggregateSentiment, Sentiment, Voice, VoiceCounts};
 use crate::error::RecordError;
-use crate::neural::sentiment::{AggregateSentiment, Sentiment, Voice, VoiceCounts};
-use crate::stages::alerts::Alert;
-use crate::stages::codebook::{ClauseCode, ClauseTerms, Point, RecordCode};
-use crate::stages::conversation::ConversationInsights;
-use crate::text::language::{Language, LanguageShare, Script};
-use crate::text::tokens::TokenKind;
 
 /// Whether a record is a single text or a conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -99,14 +98,6 @@ pub struct Analysis {
     /// Problems with optional fields that were dropped.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<RecordError>,
-    /// The embedding of the whole text: text records of two or more
-    /// encoded customer clauses, from the encoder input that gives the
-    /// record sentiment its whole-text evidence (`None` otherwise: a record
-    /// of one clause has that clause's embedding). Not written to JSON
-    /// Lines; kept in a store; what clustering uses for a record clustered
-    /// whole ([`crate::corpus::cluster::ClusterLevel`]).
-    #[serde(skip)]
-    pub text_embedding: Option<Embedding>,
 }
 
 /// One analyzed turn of a conversation.
@@ -164,22 +155,7 @@ pub struct Clause {
     /// Codes of the clause (with a codebook; customer clauses only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub codes: Vec<ClauseCode>,
-    /// The clause embedding, when the engine has an encoder (customer
-    /// clauses; not written to JSON Lines — see `vocmine embed`).
-    #[serde(skip)]
-    pub embedding: Option<Embedding>,
-    /// What the codebook stage reads (kept, not written, when the engine has
-    /// a codebook or writes a store).
-    #[serde(skip)]
-    pub terms: Option<std::sync::Arc<ClauseTerms>>,
 }
-
-/// A shared, L2-normalized clause embedding.
-#[cfg(feature = "onnx")]
-pub type Embedding = std::sync::Arc<crate::neural::encoder::Encoded>;
-/// A shared clause embedding (the `onnx` feature is off: never set).
-#[cfg(not(feature = "onnx"))]
-pub type Embedding = std::sync::Arc<Vec<f32>>;
 
 /// A token in the output (owned; see [`crate::text::tokens::Token`] for the borrowing form).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -219,39 +195,20 @@ pub struct Failure {
     pub error: RecordError,
 }
 
-/// The output of one record: an analysis or a failure. Serialized without a
-/// tag: a failure is recognized by its `error` field.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum Outcome {
-    /// The record was analyzed.
-    Ok(Box<Analysis>),
-    /// The record could not be analyzed.
-    Err(Failure),
-}
-
-impl Outcome {
-    /// The record's input line.
-    pub fn line(&self) -> u64 {
-        match self {
-            Outcome::Ok(a) => a.line,
-            Outcome::Err(f) => f.line,
-        }
-    }
-
-    /// The analysis, if the record was analyzed.
-    pub fn analysis(&self) -> Option<&Analysis> {
-        match self {
-            Outcome::Ok(a) => Some(a),
-            Outcome::Err(_) => None,
-        }
-    }
-
-    /// The error, if the record failed.
-    pub fn error(&self) -> Option<&RecordError> {
-        match self {
-            Outcome::Ok(_) => None,
-            Outcome::Err(f) => Some(&f.error),
-        }
-    }
+/// What a token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// A word (Chinese word, or a run of letters and digits).
+    Word,
+    /// A number.
+    Number,
+    /// An emoji (with its modifiers and joiners).
+    Emoji,
+    /// A URL.
+    Url,
+    /// An `@mention`.
+    Mention,
+    /// A `#hashtag`.
+    Hashtag,
 }

@@ -16,7 +16,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::contract::output::Outcome;
+use crate::batch::Outcome;
 use crate::engine::Engine;
 use crate::error::{Error, RecordError, Result};
 use crate::io::input::{RawItem, Source};

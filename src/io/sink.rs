@@ -26,7 +26,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::contract::output::Outcome;
+use crate::batch::Outcome;
 use crate::corpus::analytics::table::pad;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -228,11 +228,13 @@ impl EmbeddingWriter {
 #[cfg(feature = "onnx")]
 impl Sink for EmbeddingWriter {
     fn push(&mut self, o: &Outcome) -> Result<()> {
-        let Some(a) = o.analysis() else {
+        let Some(a) = o.analyzed() else {
             return Ok(());
         };
         for (ci, c) in a.clauses.iter().enumerate() {
-            let Some(emb) = &c.embedding else { continue };
+            let Some(emb) = a.work.embedding(ci) else {
+                continue;
+            };
             if self.npy.is_none() {
                 let d = if self.dim > 0 {
                     self.dim

@@ -39,7 +39,7 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
 
-use crate::contract::output::Outcome;
+use crate::batch::Outcome;
 use crate::contract::record::Role;
 use crate::error::{Error, Result};
 use crate::neural::sentiment::{Polarity, Probs, Sentiment, Voice, VoiceType};
@@ -186,7 +186,7 @@ pub fn records_schema(dim: usize) -> SchemaRef {
         Field::new("json", DataType::Utf8, false),
     ];
     if dim > 0 {
-        // the whole text's embedding (`Analysis::text_embedding`)
+        // the whole text's embedding (`Work::text`)
         fields.push(embedding_field(dim));
     }
     Arc::new(Schema::new(fields))
@@ -496,10 +496,7 @@ impl StoreBatcher {
                     }
                     r_codes.append(true);
                     r_error.append_null();
-                    #[cfg(feature = "onnx")]
-                    let emb = a.text_embedding.as_ref().map(|e| e.embedding.as_slice());
-                    #[cfg(not(feature = "onnx"))]
-                    let emb = a.text_embedding.as_ref().map(|e| e.as_slice());
+                    let emb = a.work.text.as_ref().map(|e| e.embedding.as_slice());
                     push_embedding(&mut r_emb, emb, self.dim);
                     for (ci, c) in a.clauses.iter().enumerate() {
                         self.clause_count += 1;
@@ -532,7 +529,7 @@ impl StoreBatcher {
                         c_voice.append_option(c.voice.as_ref().map(|v| v.label.as_str()));
                         c_itch.append_option(c.voice.as_ref().map(|v| v.probs.itch));
                         c_cue.append_option(c.voice.as_ref().map(|v| v.cue));
-                        match &c.terms {
+                        match a.work.terms(ci) {
                             Some(t) => {
                                 c_folded.append_value(&t.folded);
                                 for tok in &t.tokens {
@@ -560,10 +557,7 @@ impl StoreBatcher {
                         }
                         c_codes.append(true);
                         c_points.append(true);
-                        #[cfg(feature = "onnx")]
-                        let emb = c.embedding.as_ref().map(|e| e.embedding.as_slice());
-                        #[cfg(not(feature = "onnx"))]
-                        let emb = c.embedding.as_ref().map(|e| e.as_slice());
+                        let emb = a.work.embedding(ci).map(|e| e.embedding.as_slice());
                         push_embedding(&mut c_emb, emb, self.dim);
                     }
                 }
@@ -712,7 +706,7 @@ pub struct StoredRecord {
     pub json: String,
     /// Codes at analysis time (record level).
     pub codes: Vec<String>,
-    /// The whole text's embedding ([`crate::Analysis::text_embedding`]:
+    /// The whole text's embedding ([`crate::batch::Work::text`]:
     /// text records of two or more encoded customer clauses; `None` for
     /// the others, when [`Columns::text_embeddings`] is off, and in stores
     /// written before vocmine kept it).

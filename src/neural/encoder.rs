@@ -26,6 +26,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+pub use crate::neural::encoded::Encoded;
 
 /// The commands that build the default model: in the repository, and from
 /// the Python wheel anywhere (into the per-user folder, [`user_home`]).
@@ -476,20 +477,6 @@ impl EncoderBuilder {
             }),
         })
     }
-}
-
-/// The result of encoding one text.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Encoded {
-    /// The sentence embedding (L2-normalized when the config says so); empty
-    /// for classifiers without an embedding output.
-    pub embedding: Vec<f32>,
-    /// Logits over the config's labels, if the model has them.
-    pub logits: Option<Vec<f32>>,
-    /// The itch logit, if the model has `outputs.itch`.
-    pub itch: Option<f32>,
-    /// Whether the text was cut at `max_length` tokens.
-    pub truncated: bool,
 }
 
 /// Counters of an encoder's work.

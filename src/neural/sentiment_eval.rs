@@ -18,7 +18,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::contract::output::{Analysis, Outcome};
+use crate::batch::Outcome;
+use crate::contract::output::Analysis;
 use crate::contract::record::{Record, Role};
 use crate::error::{Error, Result};
 use crate::neural::sentiment::{ClauseEvidence, Polarity, VoiceType};

@@ -81,8 +81,10 @@ use chrono::{DateTime, FixedOffset, SecondsFormat, TimeDelta};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::batch::{Analyzed, Context, Stage, Work};
+pub use crate::contract::alert::{Alert, Severity, Trigger, TriggerSource};
 use crate::contract::output::Analysis;
-use crate::contract::record::{RecordId, Role};
+use crate::contract::record::Role;
 use crate::error::{Error, Result};
 use crate::neural::sentiment::Polarity;
 use crate::stages::codebook::PointKind;
@@ -94,67 +96,6 @@ use crate::text::language::Language;
 use crate::text::tokens::Segment;
 
 // ------------------------------------------------------------------ the file
-
-/// How urgent an alert is. Ordered from the most urgent.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::Display,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Act now (default deadline 2 h).
-    Critical,
-    /// Act today (4 h).
-    High,
-    /// Act within a day (24 h).
-    Medium,
-    /// Act within three days (72 h).
-    Low,
-}
-
-impl Severity {
-    /// Every severity, most urgent first.
-    pub const ALL: [Severity; 4] = [
-        Severity::Critical,
-        Severity::High,
-        Severity::Medium,
-        Severity::Low,
-    ];
-
-    /// The name used in YAML and JSON.
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    fn rank(self) -> u32 {
-        match self {
-            Severity::Critical => 0,
-            Severity::High => 1,
-            Severity::Medium => 2,
-            Severity::Low => 3,
-        }
-    }
-
-    /// The severity `levels` levels more urgent (at most critical).
-    pub fn raised(self, levels: u32) -> Severity {
-        let r = self.rank().saturating_sub(levels);
-        Severity::ALL
-            .get(r as usize)
-            .copied()
-            .unwrap_or(Severity::Critical)
-    }
-}
 
 /// Response deadline per severity, in hours.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -673,77 +614,6 @@ fn condition_problems(c: &Condition) -> Vec<String> {
 
 // ------------------------------------------------------------------ alerts
 
-/// What triggered an alert.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TriggerSource {
-    /// A cue in a customer clause.
-    Cue,
-    /// A conversation feature of a `conversation` condition.
-    Conversation,
-}
-
-/// One trigger of an alert, with its span.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Trigger {
-    /// A cue or a conversation feature.
-    pub source: TriggerSource,
-    /// Turn (`null` for text records).
-    pub turn: Option<usize>,
-    /// Char offset in the turn's (or the record's) original text.
-    pub start: usize,
-    /// Char offset one past the trigger.
-    pub end: usize,
-    /// The original text of the span.
-    pub text: String,
-    /// The cue as written.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cue: Option<String>,
-    /// The conversation feature.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub feature: Option<ConversationFeature>,
-    /// The turn's polarity (sentiment evidence of a feature).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub polarity: Option<f32>,
-}
-
-/// One alert: one rule that fired on one record.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Alert {
-    /// The record's id.
-    pub record: RecordId,
-    /// The record's input line (0 for records built in code).
-    pub line: u64,
-    /// The rule id.
-    pub rule: String,
-    /// Severity after raising.
-    pub severity: Severity,
-    /// The rule's severity before raising.
-    pub base_severity: Severity,
-    /// Who must act.
-    pub owner: Option<String>,
-    /// Response deadline, RFC 3339 (`null` when the record has no time).
-    pub deadline: Option<String>,
-    /// Response deadline in hours.
-    pub deadline_hours: f64,
-    /// Why the alert fired, in words.
-    pub reason: String,
-    /// The raisers that held, in words.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub raised: Vec<String>,
-    /// Every trigger with its span.
-    pub triggers: Vec<Trigger>,
-    /// Customer id, as given.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub customer: Option<String>,
-    /// Channel, as given.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub channel: Option<String>,
-    /// The record's time, as given.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub time: Option<String>,
-}
-
 /// Compiled alert rules.
 #[derive(Debug)]
 pub struct AlertRules {
@@ -853,11 +723,26 @@ impl AlertRules {
         insights: Option<&ConversationInsights>,
         segmenter: &dyn Segment,
     ) -> Vec<Alert> {
+        self.evaluate_work(a, &Work::default(), insights, segmenter)
+    }
+
+    /// [`AlertRules::evaluate_with`], reading the clauses' kept terms from
+    /// `work` (the engine's batch stage).
+    pub fn evaluate_work(
+        &self,
+        a: &Analysis,
+        work: &Work,
+        insights: Option<&ConversationInsights>,
+        segmenter: &dyn Segment,
+    ) -> Vec<Alert> {
         let n = self.spec.rules.len();
         let mut cue_hits: Vec<Vec<CueHit>> = vec![Vec::new(); n];
         let mut hits = Vec::new();
-        for c in a.clauses.iter().filter(|c| c.role == Role::Customer) {
-            self.matcher.find(c, segmenter, &mut hits);
+        for (i, c) in a.clauses.iter().enumerate() {
+            if c.role != Role::Customer {
+                continue;
+            }
+            self.matcher.find(c, work.terms(i), segmenter, &mut hits);
             for h in hits.drain(..) {
                 if let Some(v) = cue_hits.get_mut(h.group as usize) {
                     v.push(h);
@@ -1208,6 +1093,28 @@ fn meta_test(test: &MetaTest, v: Option<&Value>) -> Option<String> {
             }
             Some(why.join(", "))
         }
+    }
+}
+
+impl Stage for AlertRules {
+    fn name(&self) -> &'static str {
+        "alerts"
+    }
+
+    fn needs_terms(&self, _conversation: bool) -> bool {
+        true
+    }
+
+    /// Reads the codes, the sentiment and the conversation features, so it
+    /// runs after their stages.
+    fn run(&self, a: &mut Analyzed, cx: &Context<'_>) {
+        let alerts = self.evaluate_work(
+            &a.analysis,
+            &a.work,
+            a.analysis.conversation.as_ref(),
+            cx.segmenter,
+        );
+        a.analysis.alerts = alerts;
     }
 }
 

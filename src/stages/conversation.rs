@@ -43,11 +43,12 @@
 //! in 还是没解决 算了, 算了 is not negated). Overlapping occurrences of one
 //! feature count once (我要投诉你们 is one escalation cue).
 //!
-//! Matching reuses the tokens the engine kept on each clause
-//! ([`Clause::terms`], kept with a codebook or
-//! [`crate::EngineBuilder::keep_terms`]); clauses without them are cut again
-//! with the segmenter given to [`ConversationAnalyzer::analyze_with`] (or a
-//! default jieba segmenter, built once per process).
+//! Matching reuses the terms the engine kept for each clause of a
+//! conversation ([`crate::batch::ClauseWork::terms`], read by
+//! [`ConversationAnalyzer::analyze_work`], the engine's stage); clauses
+//! without them are cut again with the segmenter given to
+//! [`ConversationAnalyzer::analyze_with`] (or a default jieba segmenter,
+//! built once per process).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -55,6 +56,11 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+use crate::batch::{Analyzed, Context, Stage, Work};
+use crate::contract::conversation::turn_evidence;
+pub use crate::contract::conversation::{
+    ConversationFeature, ConversationInsights, Evidence, Feature, Trajectory,
+};
 use crate::contract::output::{Analysis, Clause, RecordKind};
 use crate::contract::record::Role;
 use crate::error::{Error, Result};
@@ -335,7 +341,13 @@ impl CueMatcher {
     /// Every non-negated cue occurrence of a clause, per group, sorted by
     /// (group, start, end); within a group, overlapping occurrences are
     /// merged into the longest (then leftmost) one.
-    pub(crate) fn find(&self, clause: &Clause, segmenter: &dyn Segment, out: &mut Vec<CueHit>) {
+    pub(crate) fn find(
+        &self,
+        clause: &Clause,
+        kept: Option<&ClauseTerms>,
+        segmenter: &dyn Segment,
+        out: &mut Vec<CueHit>,
+    ) {
         out.clear();
         if self.terms.is_empty() {
             return;
@@ -344,7 +356,7 @@ impl CueMatcher {
         let folded = norm.folded();
         let lower = folded.to_lowercase();
         let owned;
-        let terms: &ClauseTerms = match clause.terms.as_deref() {
+        let terms: &ClauseTerms = match kept {
             Some(t) if t.folded == lower => t,
             _ => {
                 let tokens = segmenter.segment(folded, clause.language);
@@ -484,209 +496,12 @@ fn negator_across_space(terms: &ClauseTerms, t: usize) -> bool {
 
 // ------------------------------------------------------------------ features
 
-/// A conversation feature, by name (as alert conditions refer to them).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::Display,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum ConversationFeature {
-    /// The last customer turn is negative or says the problem is not solved.
-    UnresolvedAtEnd,
-    /// The customer asks for a manager or a complaint.
-    EscalationRequest,
-    /// The customer has contacted before about the same thing.
-    RepeatContact,
-    /// An agent apologizes.
-    AgentApology,
-    /// An agent shows understanding.
-    AgentEmpathy,
-    /// Customer polarity rose from the first to the last turn.
-    SentimentImproved,
-    /// Customer polarity fell from the first to the last turn.
-    SentimentWorsened,
-}
-
-impl ConversationFeature {
-    /// Every feature, in output order.
-    pub const ALL: [ConversationFeature; 7] = [
-        ConversationFeature::UnresolvedAtEnd,
-        ConversationFeature::EscalationRequest,
-        ConversationFeature::RepeatContact,
-        ConversationFeature::AgentApology,
-        ConversationFeature::AgentEmpathy,
-        ConversationFeature::SentimentImproved,
-        ConversationFeature::SentimentWorsened,
-    ];
-
-    /// The name used in JSON and YAML.
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
-
-/// Where a feature was seen: a cue occurrence, or a turn's sentiment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Evidence {
-    /// Index of the turn in `turns`.
-    pub turn: Option<usize>,
-    /// Char offset in the turn's original text.
-    pub start: usize,
-    /// Char offset one past the evidence.
-    pub end: usize,
-    /// The original text (the cue occurrence, or the whole turn for
-    /// sentiment evidence).
-    pub text: String,
-    /// The cue as written (cue evidence).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cue: Option<String>,
-    /// The turn's polarity (sentiment evidence).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub polarity: Option<f32>,
-}
-
-/// A yes/no feature with its evidence.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Feature {
-    /// Whether the feature is present.
-    pub present: bool,
-    /// Why (empty when absent).
-    pub evidence: Vec<Evidence>,
-}
-
 impl Feature {
     fn from_evidence(evidence: Vec<Evidence>) -> Feature {
         Feature {
             present: !evidence.is_empty(),
             evidence,
         }
-    }
-}
-
-/// How the customer's sentiment moved over the conversation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Trajectory {
-    /// The first customer turn with a sentiment.
-    pub first_turn: usize,
-    /// Its polarity (−1…1).
-    pub first_polarity: f32,
-    /// Its label.
-    pub first_label: Polarity,
-    /// The last customer turn with a sentiment.
-    pub last_turn: usize,
-    /// Its polarity.
-    pub last_polarity: f32,
-    /// Its label.
-    pub last_label: Polarity,
-    /// `last_polarity − first_polarity`.
-    pub change: f32,
-    /// The change reaches `trajectory_min_change`.
-    pub improved: bool,
-    /// The change reaches `−trajectory_min_change`.
-    pub worsened: bool,
-}
-
-/// The conversation features of one `turns` record.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ConversationInsights {
-    /// Number of turns.
-    pub turns: usize,
-    /// Number of customer turns.
-    pub customer_turns: usize,
-    /// Number of agent turns.
-    pub agent_turns: usize,
-    /// The last customer turn, if any.
-    pub last_customer_turn: Option<usize>,
-    /// Customer sentiment from the first to the last turn (`null` without
-    /// sentiment, or with fewer than two customer turns that have one).
-    pub trajectory: Option<Trajectory>,
-    /// The conversation ends with an unresolved or negative customer turn.
-    pub unresolved_at_end: Feature,
-    /// The customer asks for a manager or a complaint.
-    pub escalation_request: Feature,
-    /// The customer has contacted before.
-    pub repeat_contact: Feature,
-    /// An agent apologizes.
-    pub agent_apology: Feature,
-    /// An agent shows understanding.
-    pub agent_empathy: Feature,
-}
-
-impl ConversationInsights {
-    /// Whether a feature is present.
-    pub fn has(&self, feature: ConversationFeature) -> bool {
-        match feature {
-            ConversationFeature::SentimentImproved => {
-                self.trajectory.as_ref().is_some_and(|t| t.improved)
-            }
-            ConversationFeature::SentimentWorsened => {
-                self.trajectory.as_ref().is_some_and(|t| t.worsened)
-            }
-            f => self.feature(f).is_some_and(|x| x.present),
-        }
-    }
-
-    /// The yes/no feature of that name (`None` for the trajectory flags).
-    pub fn feature(&self, feature: ConversationFeature) -> Option<&Feature> {
-        match feature {
-            ConversationFeature::UnresolvedAtEnd => Some(&self.unresolved_at_end),
-            ConversationFeature::EscalationRequest => Some(&self.escalation_request),
-            ConversationFeature::RepeatContact => Some(&self.repeat_contact),
-            ConversationFeature::AgentApology => Some(&self.agent_apology),
-            ConversationFeature::AgentEmpathy => Some(&self.agent_empathy),
-            ConversationFeature::SentimentImproved | ConversationFeature::SentimentWorsened => None,
-        }
-    }
-
-    /// The evidence of a present feature (for the trajectory flags: the
-    /// first and the last customer turn, with their polarity); empty when
-    /// the feature is absent.
-    pub fn evidence(&self, feature: ConversationFeature, a: &Analysis) -> Vec<Evidence> {
-        if !self.has(feature) {
-            return Vec::new();
-        }
-        if let Some(f) = self.feature(feature) {
-            return f.evidence.clone();
-        }
-        let Some(t) = &self.trajectory else {
-            return Vec::new();
-        };
-        [
-            (t.first_turn, t.first_polarity),
-            (t.last_turn, t.last_polarity),
-        ]
-        .into_iter()
-        .map(|(turn, polarity)| turn_evidence(a, turn, polarity))
-        .collect()
-    }
-}
-
-/// Evidence spanning a whole turn, with its polarity.
-fn turn_evidence(a: &Analysis, turn: usize, polarity: f32) -> Evidence {
-    let text = a
-        .turns
-        .as_ref()
-        .and_then(|ts| ts.get(turn))
-        .map(|t| t.text.clone())
-        .unwrap_or_default();
-    Evidence {
-        turn: Some(turn),
-        start: 0,
-        end: text.chars().count(),
-        text,
-        cue: None,
-        polarity: Some(polarity),
     }
 }
 
@@ -752,6 +567,17 @@ impl ConversationAnalyzer {
         a: &Analysis,
         segmenter: &dyn Segment,
     ) -> Option<ConversationInsights> {
+        self.analyze_work(a, &Work::default(), segmenter)
+    }
+
+    /// [`ConversationAnalyzer::analyze_with`], reading the clauses' kept
+    /// terms from `work` (the engine's batch stage).
+    pub fn analyze_work(
+        &self,
+        a: &Analysis,
+        work: &Work,
+        segmenter: &dyn Segment,
+    ) -> Option<ConversationInsights> {
         if a.kind != RecordKind::Conversation {
             return None;
         }
@@ -771,12 +597,12 @@ impl ConversationAnalyzer {
         let mut apology = Vec::new();
         let mut empathy = Vec::new();
         let mut hits = Vec::new();
-        for c in &a.clauses {
+        for (i, c) in a.clauses.iter().enumerate() {
             let customer_clause = c.role == Role::Customer;
             if !(customer_clause || c.role == Role::Agent) {
                 continue;
             }
-            self.matcher.find(c, segmenter, &mut hits);
+            self.matcher.find(c, work.terms(i), segmenter, &mut hits);
             for h in hits.drain(..) {
                 let target = match (h.group, customer_clause) {
                     (UNRESOLVED, true) if h.turn.is_some_and(|t| final_turns.contains(&t)) => {
@@ -849,6 +675,21 @@ impl ConversationAnalyzer {
             agent_apology: Feature::from_evidence(apology),
             agent_empathy: Feature::from_evidence(empathy),
         })
+    }
+}
+
+impl Stage for ConversationAnalyzer {
+    fn name(&self) -> &'static str {
+        "conversation"
+    }
+
+    /// The cues are matched on the clauses of conversation records.
+    fn needs_terms(&self, conversation: bool) -> bool {
+        conversation
+    }
+
+    fn run(&self, a: &mut Analyzed, cx: &Context<'_>) {
+        a.analysis.conversation = self.analyze_work(&a.analysis, &a.work, cx.segmenter);
     }
 }
 
@@ -1124,11 +965,15 @@ mod tests {
     #[test]
     fn uses_kept_terms_when_present() {
         let e = Engine::builder().keep_terms(true).build().expect("engine");
-        let a = call(&e, &[("customer", "Let me speak to a manager")]);
-        assert!(a.clauses[0].terms.is_some());
+        let rec = Record::conversation(
+            "c",
+            vec![Turn::new("customer", "Let me speak to a manager")],
+        );
+        let a = e.analyze_record(&rec).expect("analysis");
+        assert!(a.work.terms(0).is_some());
         let az = ConversationAnalyzer::compile(ConversationCues::default(), e.segmenter())
             .expect("compile");
-        let i = az.analyze_with(&a, &NoTokens).expect("insights");
+        let i = az.analyze_work(&a, &a.work, &NoTokens).expect("insights");
         assert!(i.escalation_request.present);
     }
 

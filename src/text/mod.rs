@@ -12,7 +12,10 @@
 //! * [`language`]: script rules + whatlang over an allowlist, per clause and
 //!   per record;
 //! * [`tokens`]: jieba-rs for Chinese, Snowball stems for Russian and
-//!   English, emoji, stopwords, negation scope.
+//!   English, emoji, stopwords, negation scope;
+//! * [`terms`]: a clause's terms (folded text and stems) and the compiled
+//!   term sets that the codebook, conversation and alert stages match on
+//!   them (Aho-Corasick).
 //!
 //! Each stage is a trait ([`clauses::ClauseSplit`],
 //! [`language::LanguageIdentifier`], [`tokens::Segment`]) with a default
@@ -21,4 +24,5 @@
 pub mod clauses;
 pub mod language;
 pub mod normalize;
+pub mod terms;
 pub mod tokens;

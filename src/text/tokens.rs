@@ -26,30 +26,12 @@ use std::sync::{OnceLock, RwLock};
 use jieba_rs::Jieba;
 use rust_stemmers::{Algorithm, Stemmer};
 use rustc_hash::FxHashMap;
-use serde::Serialize;
 
+pub use crate::contract::output::TokenKind;
 use crate::error::{Error, Result};
 use crate::text::clauses::is_emoji;
 use crate::text::language::Language;
 use crate::text::normalize::{fold_str, is_alnum, is_han, is_letter};
-
-/// What a token is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TokenKind {
-    /// A word (Chinese word, or a run of letters and digits).
-    Word,
-    /// A number.
-    Number,
-    /// An emoji (with its modifiers and joiners).
-    Emoji,
-    /// A URL.
-    Url,
-    /// An `@mention`.
-    Mention,
-    /// A `#hashtag`.
-    Hashtag,
-}
 
 /// One token, borrowing the text it was cut from.
 #[derive(Debug, Clone, PartialEq, Eq)]

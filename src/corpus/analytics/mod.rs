@@ -135,7 +135,7 @@ mod tests {
         assert!(from_line.codes[0].rolled_up);
 
         let mut ds = Dataset::new();
-        ds.push_outcome(&crate::Outcome::Ok(Box::new(a)));
+        ds.push_outcome(&crate::Outcome::Ok(Box::new(crate::Analyzed::new(a))));
         assert_eq!(ds.observations, vec![from_analysis]);
     }
 

@@ -10,7 +10,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::contract::output::{Analysis, Outcome};
+use crate::batch::Outcome;
+use crate::contract::output::Analysis;
 use crate::contract::record::Timestamp;
 use crate::error::{Error, Result};
 use crate::neural::sentiment::Polarity;

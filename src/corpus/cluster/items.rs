@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::hotness::week_index;
 use super::report::ItemMeta;
 use super::vectors::Vectors;
-use crate::contract::output::Analysis;
+use crate::batch::{Analyzed, Embedding};
 use crate::contract::output::TokenOut;
 use crate::contract::record::Role;
 use crate::error::{Error, Result};
@@ -486,16 +486,11 @@ impl ClusterItems {
     /// when the engine kept them (`tokens(true)`, with `pos_tags(true)` for
     /// Chinese); otherwise `seg` (the engine's
     /// [`segmenter`](crate::Engine::segmenter)) segments the clauses.
-    pub fn add_analysis(&mut self, a: &Analysis, seg: &dyn Segment) -> Result<()> {
+    pub fn add_analysis(&mut self, analyzed: &Analyzed, seg: &dyn Segment) -> Result<()> {
+        let Analyzed { analysis: a, work } = analyzed;
         let period = a.time.as_ref().map(week_index);
-        fn embedding(e: &Option<crate::contract::output::Embedding>) -> &[f32] {
-            match e {
-                #[cfg(feature = "onnx")]
-                Some(e) => e.embedding.as_slice(),
-                #[cfg(not(feature = "onnx"))]
-                Some(e) => e.as_slice(),
-                None => &[],
-            }
+        fn embedding(e: Option<&Embedding>) -> &[f32] {
+            e.map_or(&[], |e| e.embedding.as_slice())
         }
         // The engine's own tokens when it kept them (`tokens(true)`), else
         // the clause segmented here.
@@ -519,11 +514,11 @@ impl ClusterItems {
                         language: c.language,
                         sentiment: c.sentiment.map(|s| s.label),
                         codes: &codes[n],
-                        embedding: embedding(&c.embedding),
+                        embedding: embedding(work.embedding(n)),
                     }
                 })
                 .collect();
-            let whole = Some(embedding(&a.text_embedding)).filter(|e| !e.is_empty());
+            let whole = Some(embedding(work.text.as_ref())).filter(|e| !e.is_empty());
             let id = a.id.to_string();
             if self.push_whole(&id, a.text.as_deref(), &parts, whole, period, |p| {
                 terms(&a.clauses[p.n])
@@ -544,7 +539,7 @@ impl ClusterItems {
                 c.sentiment.map(|s| s.label),
                 codes,
                 period,
-                embedding(&c.embedding),
+                embedding(work.embedding(n)),
             )?;
         }
         Ok(())

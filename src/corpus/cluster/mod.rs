@@ -78,7 +78,7 @@
 //! ];
 //! let mut items = ClusterItems::new(); // customer clauses only
 //! for outcome in engine.analyze_batch(&records)? {
-//!     if let Some(a) = outcome.analysis() {
+//!     if let Some(a) = outcome.analyzed() {
 //!         items.add_analysis(a, engine.segmenter())?;
 //!     }
 //! }

@@ -436,12 +436,11 @@ fn record_evidence(
                 .map(|o| {
                     let mut clauses = Vec::new();
                     let mut bare = BTreeSet::new();
-                    for c in o
-                        .analysis()
-                        .map(|a| a.clauses.as_slice())
-                        .unwrap_or_default()
-                    {
-                        let Some(e) = c.embedding.as_ref().filter(|e| !e.embedding.is_empty())
+                    let Some(a) = o.analyzed() else {
+                        return (clauses, Vec::new());
+                    };
+                    for (i, c) in a.clauses.iter().enumerate() {
+                        let Some(e) = a.work.embedding(i).filter(|e| !e.embedding.is_empty())
                         else {
                             continue;
                         };

@@ -29,17 +29,16 @@
 mod cache;
 mod eval;
 mod learned;
-mod matcher;
 mod review;
 pub(crate) mod spec;
 mod table;
 
+pub use crate::text::terms::{ClauseTerms, Hit, TermSet, TermToken};
 pub use cache::{cache_dir, cached_embeddings};
 #[cfg(feature = "onnx")]
 pub use eval::learn;
 pub use eval::{evaluate, read_gold, CodeScore, EvalReport, Evaluator, GoldCode, GoldItem};
 pub use learned::{LearnedCode, LearnedModel, RecordEvidence, TrainOptions};
-pub use matcher::{ClauseTerms, Hit, TermSet, TermToken};
 pub use review::{
     is_review_sheet, read_review, review_gold, write_review, ReviewClause, ReviewOptions,
     ReviewPicker, ReviewReason, ReviewRow, REVIEW_COLUMNS,
@@ -57,43 +56,14 @@ use regex::Regex;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
+use crate::batch::{Analyzed, Context, Stage, Work};
+pub use crate::contract::codes::{ClauseCode, Evidence, Point, RecordCode};
 use crate::contract::output::Analysis;
 use crate::contract::record::Role;
 use crate::error::{Error, Result};
 use crate::neural::sentiment::{Sentiment, Voice, VoiceType};
 use crate::text::language::Language;
 use crate::text::tokens::Segment;
-
-/// Why a code was given to a clause.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
-pub struct Evidence {
-    /// The term (or regex) of the first matching rule.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
-    /// Centred similarity to the code's exemplars.
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_opt3")]
-    pub exemplar: Option<f32>,
-    /// Probability from the learned classifier.
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_opt3")]
-    pub learned: Option<f32>,
-}
-
-/// A code on a clause.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ClauseCode {
-    /// The code id.
-    pub code: Arc<str>,
-    /// Combined evidence score, 0..1.
-    #[serde(serialize_with = "ser3")]
-    pub score: f32,
-    /// Pain, itch, delight or mention.
-    pub point: PointKind,
-    /// The owning department.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner: Option<Arc<str>>,
-    /// The evidence.
-    pub evidence: Evidence,
-}
 
 /// A code's evidence on a clause before the threshold
 /// ([`Codebook::candidates`]).
@@ -111,44 +81,6 @@ pub struct Candidate {
     pub exemplar: f32,
     /// Probability from the learned classifier, if the code has one.
     pub learned: Option<f32>,
-}
-
-/// A code of a record: clause codes and their ancestors.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RecordCode {
-    /// The code id.
-    pub code: Arc<str>,
-    /// Customer clauses carrying the code (or one of its descendants).
-    pub clauses: u32,
-    /// The record's point on this code: the point most of its evidence carries
-    /// (clause scores summed per point; ties go to pain, then itch, delight).
-    pub point: PointKind,
-    /// The owning department.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner: Option<Arc<str>>,
-    /// True when the code is here only as the ancestor of a matched code.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub rolled_up: bool,
-}
-
-/// A pain, itch or delight point of a record, with its span.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Point {
-    /// The code id.
-    pub code: Arc<str>,
-    /// Pain, itch or delight.
-    pub point: PointKind,
-    /// The owning department.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner: Option<Arc<str>>,
-    /// Turn of the clause (`null` for text records).
-    pub turn: Option<usize>,
-    /// Char offset of the clause in its turn's (or the record's) text.
-    pub start: usize,
-    /// Char offset one past the clause.
-    pub end: usize,
-    /// The clause text.
-    pub text: String,
 }
 
 /// A coded clause, as [`Codebook::roll_up`] reads it.
@@ -833,19 +765,16 @@ impl Codebook {
     /// and points; with voice types, the record's voice counts also get the
     /// pains and itches that no code caught. Clauses without terms are left
     /// uncoded.
-    pub fn code_analysis(&self, a: &mut Analysis) {
-        for c in a.clauses.iter_mut() {
+    pub fn code_analysis(&self, a: &mut Analysis, work: &Work) {
+        for (i, c) in a.clauses.iter_mut().enumerate() {
             if c.role != Role::Customer {
                 c.codes = Vec::new();
                 continue;
             }
-            let Some(terms) = c.terms.as_deref() else {
+            let Some(terms) = work.terms(i) else {
                 continue;
             };
-            #[cfg(feature = "onnx")]
-            let emb = c.embedding.as_ref().map(|e| e.embedding.as_slice());
-            #[cfg(not(feature = "onnx"))]
-            let emb = c.embedding.as_ref().map(|e| e.as_slice());
+            let emb = work.embedding(i).map(|e| e.embedding.as_slice());
             c.codes = self.classify_voiced(terms, emb, c.sentiment.as_ref(), c.voice.as_ref());
         }
         // pains and itches that no code caught: the raw material of
@@ -1074,17 +1003,6 @@ fn near(hits: &[Hit], a: u32, b: u32, window: u32) -> bool {
 
 /// Writes a score with three decimals, the same through `serde_json::Value`
 /// (which widens `f32` to `f64`) as directly.
-fn ser3<S: serde::Serializer>(x: &f32, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_f64((f64::from(*x) * 1000.0).round() / 1000.0)
-}
-
-fn ser_opt3<S: serde::Serializer>(x: &Option<f32>, s: S) -> std::result::Result<S::Ok, S::Error> {
-    match x {
-        Some(v) => ser3(v, s),
-        None => s.serialize_none(),
-    }
-}
-
 fn round3(x: f32) -> f32 {
     (x * 1000.0).round() / 1000.0
 }
@@ -1101,4 +1019,19 @@ fn compile_regex(r: &str, spec: &CodebookSpec, code: Option<&str>) -> Result<Reg
                 code.map(|c| format!("code `{c}`: ")).unwrap_or_default()
             ),
         })
+}
+
+impl Stage for Codebook {
+    fn name(&self) -> &'static str {
+        "codebook"
+    }
+
+    fn needs_terms(&self, _conversation: bool) -> bool {
+        true
+    }
+
+    fn run(&self, a: &mut Analyzed, _cx: &Context<'_>) {
+        let Analyzed { analysis, work } = a;
+        self.code_analysis(analysis, work);
+    }
 }

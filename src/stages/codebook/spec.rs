@@ -7,56 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::contract::codes::PointKind;
 use crate::error::{Error, Result};
-
-/// A point type: what a (clause, code) pair tells the owner.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::Display,
-    strum::EnumString,
-)]
-#[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum PointKind {
-    /// A negative experience or problem (痛点).
-    Pain,
-    /// A wish, suggestion or unmet expectation (痒点).
-    Itch,
-    /// A clearly positive experience, especially beyond expectation (悦点).
-    Delight,
-    /// The code is mentioned without a pain, itch or delight.
-    Mention,
-}
-
-impl PointKind {
-    /// All kinds, in output order.
-    pub const ALL: [PointKind; 4] = [
-        PointKind::Pain,
-        PointKind::Itch,
-        PointKind::Delight,
-        PointKind::Mention,
-    ];
-
-    /// The name used in JSON (`pain`, `itch`, `delight`, `mention`).
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    /// Parses a point name.
-    pub fn parse(s: &str) -> Option<PointKind> {
-        s.trim().to_lowercase().parse().ok()
-    }
-}
 
 /// A whole codebook as written.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -28,7 +28,8 @@ pub struct TermToken {
 }
 
 /// What the codebook stage needs of a clause: its folded, lowercased text
-/// and its tokens. Kept (not serialized) on each clause when a codebook or a
+/// and its tokens. Kept (not serialized) in each clause's
+/// [`crate::batch::ClauseWork`] when a stage reads them or a
 /// store is used, and stored in the `clauses` table of a store so that
 /// reclassification needs no segmentation.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -1,0 +1,220 @@
+//! The encoder stage: one pass of the [`Embedder`] over a batch gives every
+//! encoded clause its embedding, sentiment and voice type, and every unit
+//! (record or turn) of two or more encoded clauses its whole-text evidence;
+//! the turn and record sentiment and the record's voice counts follow.
+
+use std::sync::Arc;
+
+use crate::batch::{Analyzed, Context, Outcome, Stage};
+use crate::contract::output::{Analysis, Clause};
+use crate::contract::record::Role;
+use crate::error::Result;
+use crate::neural::embedder::Embedder;
+use crate::neural::sentiment::{
+    aggregate, text_probs, ClauseEvidence, LabelMap, Probs, Voice, VoiceCounts,
+};
+use crate::neural::voice::WishCues;
+
+/// The encoder stage (see the module documentation).
+#[derive(Debug)]
+pub struct EncoderStage {
+    embedder: Arc<dyn Embedder>,
+    labels: Option<LabelMap>,
+    wish_cues: WishCues,
+    all_speakers: bool,
+}
+
+impl EncoderStage {
+    /// The stage over `embedder`; `all_speakers`: encode every clause, not
+    /// only the customer's.
+    pub fn new(embedder: Arc<dyn Embedder>, all_speakers: bool) -> Result<EncoderStage> {
+        Ok(EncoderStage {
+            labels: embedder.sentiment_labels(),
+            embedder,
+            wish_cues: WishCues::builtin()?,
+            all_speakers,
+        })
+    }
+
+    /// The embedder.
+    pub fn embedder(&self) -> &dyn Embedder {
+        self.embedder.as_ref()
+    }
+
+    fn encoded(&self, c: &Clause) -> bool {
+        self.all_speakers || c.role == Role::Customer
+    }
+}
+
+impl Stage for EncoderStage {
+    fn name(&self) -> &'static str {
+        "encoder"
+    }
+
+    /// The encoder needs a batch: a single record is left as it is.
+    fn run(&self, _a: &mut Analyzed, _cx: &Context<'_>) {}
+
+    fn run_batch(&self, outcomes: &mut [Outcome], _cx: &Context<'_>) -> Result<()> {
+        let texts: Vec<&str> = outcomes
+            .iter()
+            .filter_map(Outcome::analysis)
+            .flat_map(|a| a.clauses.iter())
+            .filter(|c| self.encoded(c))
+            .map(|c| c.text.as_str())
+            .collect();
+        if texts.is_empty() {
+            return Ok(());
+        }
+        let encoded = self.embedder.encode(&texts)?;
+        let mut it = encoded.into_iter();
+        for o in outcomes.iter_mut() {
+            if let Outcome::Ok(a) = o {
+                let Analyzed { analysis, work } = &mut **a;
+                for (c, w) in analysis
+                    .clauses
+                    .iter_mut()
+                    .zip(work.clauses.iter_mut())
+                    .filter(|(c, _)| self.encoded(c))
+                {
+                    w.embedding = it.next();
+                    if let (Some(map), Some(e)) = (self.labels, &w.embedding) {
+                        c.sentiment = e.logits.as_deref().and_then(|l| map.sentiment(l));
+                        if c.role == Role::Customer {
+                            c.voice = c.sentiment.as_ref().map(|s| {
+                                let q = e.itch.map(crate::numeric::sigmoid);
+                                Voice::new(s, q, self.wish_cues.matches(c.language, &c.text))
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        // The whole text of every unit of two or more encoded clauses is
+        // one more input (a separate call, so the clause batches and their
+        // int8 embeddings stay as they were).
+        let Some(map) = self.labels else {
+            return Ok(());
+        };
+        let units: Vec<Vec<Option<String>>> = outcomes
+            .iter()
+            .map(|o| match o {
+                Outcome::Ok(a) => unit_texts(a, self.all_speakers),
+                Outcome::Err(_) => Vec::new(),
+            })
+            .collect();
+        let whole: Vec<&str> = units
+            .iter()
+            .flatten()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        let encoded = if whole.is_empty() {
+            Vec::new()
+        } else {
+            self.embedder.encode_whole(&whole)?
+        };
+        let mut it = encoded.into_iter();
+        for (o, texts) in outcomes.iter_mut().zip(&units) {
+            if let Outcome::Ok(a) = o {
+                let mut record_text = None;
+                let probs: Vec<Option<Probs>> = texts
+                    .iter()
+                    .enumerate()
+                    .map(|(k, t)| {
+                        let e = t.as_ref().and_then(|_| it.next())?;
+                        let p = e.logits.as_deref().and_then(|l| text_probs(&map, l));
+                        // the record's own text (turns are not kept)
+                        if k == 0 && a.turns.is_none() {
+                            record_text = Some(e.clone());
+                        }
+                        p
+                    })
+                    .collect();
+                a.work.text = record_text;
+                aggregate_sentiment(&mut a.analysis, &probs, self.embedder.record_model());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The whole texts of an analysis' units that get their own encoder input:
+/// the record first, then each turn (`None`: fewer than two encoded clauses,
+/// the unit's text is its one clause). A conversation record has no whole
+/// text of its own (its turns do): joined turns would cost a long input and
+/// be cut at the model's limit, losing the end of the call.
+fn unit_texts(a: &Analysis, all: bool) -> Vec<Option<String>> {
+    let encoded = |c: &&Clause| c.sentiment.is_some();
+    let customer = a
+        .clauses
+        .iter()
+        .filter(|c| c.role == Role::Customer)
+        .filter(encoded)
+        .count();
+    let mut out = Vec::with_capacity(1 + a.turns.as_ref().map_or(0, Vec::len));
+    out.push(a.text.clone().filter(|_| customer >= 2));
+    if let Some(turns) = &a.turns {
+        for t in turns {
+            let n = a
+                .clauses
+                .iter()
+                .filter(|c| c.turn == Some(t.turn))
+                .filter(encoded)
+                .count();
+            out.push((n >= 2 && (all || t.role == Role::Customer)).then(|| t.text.clone()));
+        }
+    }
+    out
+}
+
+/// Fills the turn and record sentiment from the clause sentiments and the
+/// whole-text probabilities (`texts`: the record's, then each turn's, as
+/// [`unit_texts`] lists them), and counts the record's voice types.
+fn aggregate_sentiment(
+    a: &mut Analysis,
+    texts: &[Option<Probs>],
+    model: Option<&crate::neural::sentiment::RecordModel>,
+) {
+    fn evidence((i, c): (usize, &Clause)) -> Option<ClauseEvidence<'_>> {
+        c.sentiment.as_ref().map(|s| ClauseEvidence {
+            sentiment: s,
+            weight: c.end.saturating_sub(c.start),
+            clause: i,
+            turn: c.turn,
+            start: c.start,
+            end: c.end,
+        })
+    }
+    let text = |k: usize| texts.get(k).copied().flatten();
+    a.sentiment = aggregate(
+        a.clauses
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.role == Role::Customer)
+            .filter_map(evidence),
+        text(0),
+        a.language,
+        model,
+    );
+    if let Some(turns) = a.turns.as_mut() {
+        for (k, t) in turns.iter_mut().enumerate() {
+            t.sentiment = aggregate(
+                a.clauses
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.turn == Some(t.turn))
+                    .filter_map(evidence),
+                text(k + 1),
+                t.language,
+                model,
+            );
+        }
+    }
+    let mut counts = VoiceCounts::default();
+    let mut any = false;
+    for v in a.clauses.iter().filter_map(|c| c.voice.as_ref()) {
+        counts.add(v.label);
+        any = true;
+    }
+    a.voices = any.then_some(counts);
+}
