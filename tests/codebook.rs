@@ -617,7 +617,7 @@ fn codes_roll_up_to_parents_with_owners() {
         assert!(c.score >= 0.5 && c.score <= 1.0);
         assert!(c.evidence.rule.is_some());
     }
-    let rec: BTreeMap<&str, _> = a.codes.iter().map(|c| (&*c.code, c)).collect();
+    let rec: BTreeMap<&str, _> = a.record_codes().iter().map(|c| (&*c.code, c)).collect();
     assert_eq!(
         rec.keys().copied().collect::<Vec<_>>(),
         ["service", "service.support", "service.waiting"]
@@ -641,7 +641,7 @@ fn codes_roll_up_to_parents_with_owners() {
         &e,
         "The queue was long. Customer service was slow. My order #55555 is lost.",
     );
-    let rec: BTreeMap<&str, _> = a.codes.iter().map(|c| (&*c.code, c)).collect();
+    let rec: BTreeMap<&str, _> = a.record_codes().iter().map(|c| (&*c.code, c)).collect();
     assert_eq!(rec["service"].clauses, 2);
     assert_eq!(rec["service.waiting"].clauses, 1);
     assert!(!rec["billing.order"].rolled_up);
@@ -1029,7 +1029,11 @@ fn points_carry_code_owner_and_spans_into_the_original_text() {
     let e = matching();
     let original = "  Ｈｅｌｌｏ！ The queue was terrible.  I wish customer service answered faster, dark mode please! 排隊太慢了。 The queue was long.";
     let a = text(&e, original);
-    let got: Vec<(&str, PointKind)> = a.points.iter().map(|p| (&*p.code, p.point)).collect();
+    let got: Vec<(&str, PointKind)> = a
+        .record_points()
+        .iter()
+        .map(|p| (&*p.code, p.point))
+        .collect();
     assert_eq!(
         got,
         [
@@ -1040,7 +1044,7 @@ fn points_carry_code_owner_and_spans_into_the_original_text() {
         ],
         "mentions are no points; in clause order"
     );
-    for p in &a.points {
+    for p in a.record_points() {
         assert_eq!(p.turn, None);
         assert!(p.start < p.end);
         assert_eq!(chars(original, p.start, p.end), p.text, "span of {p:?}");
@@ -1056,7 +1060,7 @@ fn points_carry_code_owner_and_spans_into_the_original_text() {
             .iter()
             .any(|c| c.code == p.code && c.point == p.point));
         let owner = a
-            .codes
+            .record_codes()
             .iter()
             .find(|c| c.code == p.code)
             .unwrap()
@@ -1064,20 +1068,24 @@ fn points_carry_code_owner_and_spans_into_the_original_text() {
             .clone();
         assert_eq!(p.owner, owner);
     }
-    assert_eq!(a.points[0].text, "The queue was terrible.");
-    assert!(a.points[3].text.starts_with("排隊太慢了"));
-    assert_eq!(a.points[0].owner.as_deref(), Some("service_dept"));
-    assert_eq!(a.points[1].owner.as_deref(), Some("support_team"));
-    assert_eq!(a.points[2].owner.as_deref(), Some("product_team"));
+    assert_eq!(a.record_points()[0].text, "The queue was terrible.");
+    assert!(a.record_points()[3].text.starts_with("排隊太慢了"));
+    assert_eq!(a.record_points()[0].owner.as_deref(), Some("service_dept"));
+    assert_eq!(a.record_points()[1].owner.as_deref(), Some("support_team"));
+    assert_eq!(a.record_points()[2].owner.as_deref(), Some("product_team"));
     // The record's point on a code: pain over itch over delight over mention.
     let rec = a
-        .codes
+        .record_codes()
         .iter()
         .find(|c| &*c.code == "service.waiting")
         .unwrap();
     assert_eq!(rec.point, PointKind::Pain);
     assert_eq!(rec.clauses, 3);
-    let parent = a.codes.iter().find(|c| &*c.code == "service").unwrap();
+    let parent = a
+        .record_codes()
+        .iter()
+        .find(|c| &*c.code == "service")
+        .unwrap();
     assert_eq!(parent.point, PointKind::Pain);
     assert!(parent.rolled_up);
 
@@ -1127,8 +1135,8 @@ fn only_customer_turns_are_coded_and_points_carry_the_turn() {
     assert!(agent.codes.is_empty());
     let customer = a.clauses.iter().find(|c| c.turn == Some(2)).unwrap();
     assert_eq!(ids(customer), ["service.waiting"]);
-    assert_eq!(a.points.len(), 1, "{:?}", a.points);
-    let p = &a.points[0];
+    assert_eq!(a.record_points().len(), 1, "{:?}", a.record_points());
+    let p = &a.record_points()[0];
     assert_eq!(
         (&*p.code, p.point, p.turn, p.start, p.end, p.text.as_str()),
         (
@@ -1140,7 +1148,7 @@ fn only_customer_turns_are_coded_and_points_carry_the_turn() {
             "排队太慢了"
         )
     );
-    let rec: BTreeMap<&str, _> = a.codes.iter().map(|c| (&*c.code, c)).collect();
+    let rec: BTreeMap<&str, _> = a.record_codes().iter().map(|c| (&*c.code, c)).collect();
     assert_eq!(rec.len(), 2, "{:?}", rec.keys());
     assert_eq!(
         rec["service.waiting"].clauses, 1,
@@ -1160,13 +1168,13 @@ fn only_customer_turns_are_coded_and_points_carry_the_turn() {
             ],
         ),
     );
-    assert!(!a.points.is_empty());
-    for p in &a.points {
+    assert!(!a.record_points().is_empty());
+    for p in a.record_points() {
         assert_eq!(p.turn, Some(1));
         assert_eq!(chars(original, p.start, p.end), p.text);
     }
     assert!(a
-        .points
+        .record_points()
         .iter()
         .any(|p| &*p.code == "service.support" && p.point == PointKind::Itch));
 }

@@ -624,18 +624,26 @@ fn an_agents_apology_for_the_wait_is_no_waiting_pain() {
             let as_customer = e.analyze_batch(&[Record::text("c", said)]).expect("batch");
             let a = as_customer[0].analysis().expect("analysis");
             assert!(
-                a.codes
+                a.record_codes()
                     .iter()
                     .any(|c| &*c.code == "after_sales.repair.waiting"),
                 "{said} from a customer: {:?}",
-                a.codes
+                a.record_codes()
             );
             let out = e
                 .analyze_batch(&[call(&[("agent", said), ("customer", "好的 / ok / хорошо")])])
                 .expect("batch");
             let a = out[0].analysis().expect("analysis");
-            assert!(a.codes.is_empty(), "{said}: {:?}", a.codes);
-            assert!(a.points.is_empty(), "{said}: {:?}", a.points);
+            assert!(
+                a.record_codes().is_empty(),
+                "{said}: {:?}",
+                a.record_codes()
+            );
+            assert!(
+                a.record_points().is_empty(),
+                "{said}: {:?}",
+                a.record_points()
+            );
             for c in a.clauses.iter().filter(|c| c.role == Role::Agent) {
                 assert!(c.codes.is_empty() && c.sentiment.is_none(), "{c:?}");
             }

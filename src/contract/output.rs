@@ -79,14 +79,17 @@ pub struct Analysis {
     pub voices: Option<VoiceCounts>,
     /// Clauses in order of appearance.
     pub clauses: Vec<Clause>,
-    /// Codes of the record (with a codebook): the codes of its customer
-    /// clauses and their ancestors.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub codes: Vec<RecordCode>,
-    /// Pain, itch and delight points of the record (with a codebook), one
-    /// per (clause, code), each with its owner and span.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub points: Vec<Point>,
+    /// Codes of the record: the codes of its customer clauses and their
+    /// ancestors. Present exactly when a codebook ran (`[]` when it found
+    /// nothing), as `analyze --codebook` and `reclassify` write it; absent
+    /// without a codebook. [`Analysis::record_codes`] reads it as a slice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codes: Option<Vec<RecordCode>>,
+    /// Pain, itch and delight points of the record, one per (clause, code),
+    /// each with its owner and span. Present exactly when a codebook ran,
+    /// like `codes`. [`Analysis::record_points`] reads it as a slice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub points: Option<Vec<Point>>,
     /// Conversation features (`turns` records only): customer sentiment
     /// trajectory, unresolved end, escalation request, repeat contact,
     /// agent apology and empathy, each with its evidence (turn and span).
@@ -98,6 +101,18 @@ pub struct Analysis {
     /// Problems with optional fields that were dropped.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<RecordError>,
+}
+
+impl Analysis {
+    /// The record's codes (empty when no codebook ran or it found nothing).
+    pub fn record_codes(&self) -> &[RecordCode] {
+        self.codes.as_deref().unwrap_or_default()
+    }
+
+    /// The record's points (empty when no codebook ran or it found none).
+    pub fn record_points(&self) -> &[Point] {
+        self.points.as_deref().unwrap_or_default()
+    }
 }
 
 /// One analyzed turn of a conversation.

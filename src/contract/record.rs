@@ -7,7 +7,9 @@
 //! out-of-range score becomes a warning, the field is dropped, and the record
 //! is still analyzed.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::OnceLock;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use serde::{Serialize, Serializer};
@@ -152,30 +154,37 @@ pub enum Role {
 }
 
 impl Role {
-    /// Maps a speaker label to its role (case-insensitive; common synonyms
-    /// such as `user`, `client`, `客户`, `клиент`, `operator`, `坐席` are known).
+    /// Maps a speaker label to its role (case-insensitive; the labels of
+    /// every language pack's `roles.txt` are known, such as `user`,
+    /// `client`, `客户`, `клиент`, `operator`, `坐席`).
     pub fn of(speaker: &str) -> Role {
         let s = speaker.trim().to_lowercase();
-        match s.as_str() {
-            "customer"
-            | "user"
-            | "client"
-            | "caller"
-            | "guest"
-            | "buyer"
-            | "客户"
-            | "顾客"
-            | "用户"
-            | "клиент"
-            | "покупатель"
-            | "абонент" => Role::Customer,
-            "agent" | "operator" | "staff" | "advisor" | "representative" | "rep" | "坐席"
-            | "客服" | "агент" | "оператор" | "сотрудник" => Role::Agent,
-            "bot" | "assistant" | "ivr" | "机器人" | "бот" => Role::Bot,
-            "system" | "系统" | "система" => Role::System,
-            _ => Role::Other,
-        }
+        role_labels()
+            .get(s.as_str())
+            .copied()
+            .unwrap_or(Role::Other)
     }
+}
+
+/// Speaker label → role, from every language pack's `roles.txt`.
+fn role_labels() -> &'static HashMap<String, Role> {
+    static LABELS: OnceLock<HashMap<String, Role>> = OnceLock::new();
+    LABELS.get_or_init(|| {
+        let mut map = HashMap::new();
+        for pack in crate::lang::PACKS {
+            for (role, label) in crate::lang::role_labels(pack.roles) {
+                let role = match role {
+                    "customer" => Role::Customer,
+                    "agent" => Role::Agent,
+                    "bot" => Role::Bot,
+                    "system" => Role::System,
+                    _ => continue, // the pack test names every role
+                };
+                map.entry(label).or_insert(role);
+            }
+        }
+        map
+    })
 }
 
 /// One turn of a conversation.

@@ -340,8 +340,9 @@ fn member(out: &mut Vec<u8>, first: &mut bool, key: &str, value: &[u8]) -> Resul
 }
 
 /// The stored analysis line with the new codes: the record's `codes` and
-/// `points` right after `clauses` and each clause's `codes` last, where
-/// `analyze` writes them (left out when empty, as `analyze` does), every
+/// `points` right after `clauses` (present, `[]` included, as `analyze`
+/// with a codebook writes them) and each clause's `codes` last (left out
+/// when empty), where `analyze` writes them, every
 /// other member byte for byte as stored. With the codebook of the analysis
 /// the line is the stored one.
 fn full_line(
@@ -366,13 +367,9 @@ fn full_line(
                     k,
                     &clauses_with(v.get(), clause_codes)?,
                 )?;
-                // empty lists are left out, as `analyze` does
-                if record_codes != b"[]" {
-                    member(&mut out, &mut first, "codes", &record_codes)?;
-                }
-                if record_points != b"[]" {
-                    member(&mut out, &mut first, "points", &record_points)?;
-                }
+                // present, `[]` included: a codebook ran, as in `analyze`
+                member(&mut out, &mut first, "codes", &record_codes)?;
+                member(&mut out, &mut first, "points", &record_points)?;
             }
             _ => member(&mut out, &mut first, k, v.get().as_bytes())?,
         }

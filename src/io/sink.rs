@@ -307,12 +307,12 @@ impl Sink for PointTally {
             return Ok(());
         };
         self.records += 1;
-        if a.codes.is_empty() {
+        if a.record_codes().is_empty() {
             return Ok(());
         }
         self.coded += 1;
         let mut seen = BTreeSet::new();
-        for p in &a.points {
+        for p in a.record_points() {
             if matches!(p.point, PointKind::Pain | PointKind::Itch)
                 && seen.insert((p.code.clone(), p.point))
             {

@@ -491,7 +491,7 @@ impl StoreBatcher {
                             .map(|s| str_of(serde_json::to_value(s.label).unwrap_or_default())),
                     );
                     r_pol.append_option(a.sentiment.as_ref().map(|s| s.polarity));
-                    for c in &a.codes {
+                    for c in a.record_codes() {
                         r_codes.values().append_value(&*c.code);
                     }
                     r_codes.append(true);

@@ -8,12 +8,14 @@
 //! | `lexicalized.txt` | words that begin with a negator but are lexical units (Chinese 不错, 未来) | [`crate::text::tokens`] |
 //! | `itch.txt` | wish / suggestion cues, one regular expression per line | [`crate::neural::voice`] |
 //! | `conversation.yaml` | conversation cues per feature (unresolved, escalation, repeat contact, apology, empathy) | [`crate::stages::conversation`] |
+//! | `connectives.txt` | contrast connectives, before which a clause starts | [`crate::text::clauses`] |
+//! | `roles.txt` | speaker labels per role (`customer: 客户 顾客`) | [`crate::contract::record::Role::of`] |
 //!
 //! In the `.txt` files blank lines and lines starting with `#` are
 //! comments. Adding a language is a folder of these files plus one entry
 //! in [`PACKS`] (ARCHITECTURE.md lists the remaining steps).
 
-use crate::text::language::Language;
+use crate::contract::language::Language;
 
 /// The data files of one language.
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +32,10 @@ pub struct LanguagePack {
     pub itch: (&'static str, &'static str),
     /// `conversation.yaml`.
     pub conversation: &'static str,
+    /// `connectives.txt`.
+    pub connectives: &'static str,
+    /// `roles.txt`.
+    pub roles: &'static str,
 }
 
 macro_rules! pack {
@@ -44,6 +50,8 @@ macro_rules! pack {
                 include_str!(concat!($code, "/itch.txt")),
             ),
             conversation: include_str!(concat!($code, "/conversation.yaml")),
+            connectives: include_str!(concat!($code, "/connectives.txt")),
+            roles: include_str!(concat!($code, "/roles.txt")),
         }
     };
 }
@@ -63,6 +71,18 @@ pub fn entries(text: &'static str) -> impl Iterator<Item = &'static str> {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
+/// The `(role, label)` pairs of a `roles.txt` file (`role: label label ...`;
+/// labels lowercased). Lines without a `:` are skipped.
+pub fn role_labels(text: &'static str) -> impl Iterator<Item = (&'static str, String)> {
+    entries(text)
+        .filter_map(|l| l.split_once(':'))
+        .flat_map(|(role, labels)| {
+            labels
+                .split_whitespace()
+                .map(move |label| (role.trim(), label.to_lowercase()))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +99,18 @@ mod tests {
             assert!(cues.values().all(|v| !v.is_empty()));
         }
         assert!(entries(PACKS[0].lexicalized).any(|w| w == "不错"));
+        for p in PACKS {
+            assert!(entries(p.connectives).count() >= 3, "{}", p.language);
+            assert!(entries(p.connectives).all(|w| !w.contains(char::is_whitespace)));
+            let roles: Vec<_> = role_labels(p.roles).collect();
+            assert!(roles.len() >= 4, "{}", p.language);
+            for (role, label) in roles {
+                assert!(
+                    ["customer", "agent", "bot", "system"].contains(&role),
+                    "{}: role {role} of {label}",
+                    p.language
+                );
+            }
+        }
     }
 }

@@ -849,12 +849,12 @@ impl AlertRules {
 /// The owner of the record's first pain point (in clause order), else of
 /// its first pain code (direct codes before rolled-up ones).
 fn pain_owner(a: &Analysis) -> Option<&str> {
-    a.points
+    a.record_points()
         .iter()
         .find(|p| p.point == PointKind::Pain && p.owner.is_some())
         .and_then(|p| p.owner.as_deref())
         .or_else(|| {
-            a.codes
+            a.record_codes()
                 .iter()
                 .filter(|c| c.point == PointKind::Pain && c.owner.is_some())
                 .min_by_key(|c| c.rolled_up)
@@ -915,7 +915,7 @@ fn check(c: &Condition, a: &Analysis, insights: Option<&ConversationInsights>) -
     }
     if !c.codes.is_empty() {
         let hit: Vec<&str> = a
-            .codes
+            .record_codes()
             .iter()
             .map(|rc| &*rc.code)
             .filter(|code| c.codes.iter().any(|p| code_matches(p, code)))
@@ -1415,7 +1415,7 @@ codes:
         let a = e
             .analyze(&Record::text("o", "一直不发货，重复扣款，我要退款"))
             .expect("analysis");
-        assert!(!a.points.is_empty());
+        assert!(!a.record_points().is_empty());
         let al = &r.evaluate(&a, None)[0];
         assert_eq!(al.rule, "churn");
         assert_eq!(al.owner.as_deref(), Some("logistics"));
@@ -1447,13 +1447,15 @@ rules:
         );
         let mut a = e.analyze(&rec).expect("analysis");
         assert!(r.evaluate(&a, None).is_empty(), "no billing code");
-        a.codes.push(crate::stages::codebook::RecordCode {
-            code: "billing.refund".into(),
-            clauses: 1,
-            point: PointKind::Pain,
-            owner: None,
-            rolled_up: false,
-        });
+        a.codes
+            .get_or_insert_with(Vec::new)
+            .push(crate::stages::codebook::RecordCode {
+                code: "billing.refund".into(),
+                clauses: 1,
+                point: PointKind::Pain,
+                owner: None,
+                rolled_up: false,
+            });
         let alerts = r.evaluate(&a, None);
         assert_eq!(alerts.len(), 1);
         assert!(

@@ -43,12 +43,13 @@ pub trait ClauseSplit: Send + Sync + fmt::Debug {
     fn split(&self, text: &str) -> Vec<ClauseSpan>;
 }
 
-/// Contrast connectives per language, used by default.
-pub const DEFAULT_CONNECTIVES: &[(&str, &[&str])] = &[
-    ("zh", &["但是", "不过", "可是", "然而", "只是", "但"]),
-    ("ru", &["но", "однако", "зато", "хотя"]),
-    ("en", &["but", "however", "although", "though", "whereas"]),
-];
+/// The default contrast connectives: every language pack's
+/// `connectives.txt` (`src/lang/<code>/`), in pack order.
+pub fn default_connectives() -> impl Iterator<Item = &'static str> {
+    crate::lang::PACKS
+        .iter()
+        .flat_map(|p| crate::lang::entries(p.connectives))
+}
 
 /// Builds a [`RuleClauseSplitter`].
 #[derive(Debug, Clone)]
@@ -60,10 +61,7 @@ pub struct ClauseSplitterBuilder {
 impl Default for ClauseSplitterBuilder {
     fn default() -> Self {
         ClauseSplitterBuilder {
-            connectives: DEFAULT_CONNECTIVES
-                .iter()
-                .flat_map(|(_, words)| words.iter().map(|w| w.to_string()))
-                .collect(),
+            connectives: default_connectives().map(str::to_owned).collect(),
             split_cjk_commas: true,
         }
     }

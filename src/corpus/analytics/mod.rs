@@ -103,7 +103,7 @@ mod tests {
         )
         .unwrap();
         let mut a = engine.analyze(&record).unwrap();
-        a.codes = vec![
+        a.codes = Some(vec![
             RecordCode {
                 code: "after_sales".into(),
                 clauses: 1,
@@ -118,7 +118,7 @@ mod tests {
                 owner: Some("service_center".into()),
                 rolled_up: false,
             },
-        ];
+        ]);
         let from_analysis = Observation::from_analysis(&a);
         let line = serde_json::to_value(&a).unwrap();
         let from_line = Observation::from_value(&line).unwrap();

@@ -103,7 +103,7 @@ impl Observation {
             sentiment: a.sentiment.as_ref().map(|s| s.label),
             polarity: a.sentiment.as_ref().map(|s| s.polarity),
             codes: a
-                .codes
+                .record_codes()
                 .iter()
                 .map(|c| ObservedCode {
                     code: c.code.to_string(),

@@ -27,6 +27,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::contract::record::Timestamp;
+use crate::corpus::analytics::period::Period;
 
 /// Settings of the hotness score and the emerging test.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -80,12 +81,14 @@ pub struct Hotness {
     pub emerging: bool,
 }
 
-/// Week index of a time: weeks (Monday to Sunday, in the time's own
-/// offset) since the week of 1970-01-05.
+/// Week index of a time: weeks since the week of 1970-01-05, on the
+/// analytics' calendar ([`Period::Week`]: ISO weeks, Monday to Sunday, of
+/// the date in the time's own offset), so a hot issue's weeks are the
+/// weeks of `vocmine metrics --period week`.
 pub fn week_index(ts: &Timestamp) -> i64 {
-    let date = ts.instant().date_naive();
-    let monday = chrono::NaiveDate::from_ymd_opt(1970, 1, 5).unwrap_or_default();
-    (date - monday).num_days().div_euclid(7)
+    let monday = Period::Week.start(ts.instant().date_naive());
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 5).unwrap_or_default();
+    (monday - epoch).num_days().div_euclid(7)
 }
 
 /// Per-cluster counts the score needs.

@@ -317,7 +317,7 @@ pub fn evaluate(
             let predicted: Vec<(String, PointKind)> = o
                 .analysis()
                 .map(|a| {
-                    a.codes
+                    a.record_codes()
                         .iter()
                         .filter(|c| !c.rolled_up)
                         .map(|c| (c.code.to_string(), c.point))

@@ -798,8 +798,8 @@ impl Codebook {
             text: &c.text,
             codes: &c.codes,
         }));
-        a.codes = codes;
-        a.points = points;
+        a.codes = Some(codes);
+        a.points = Some(points);
     }
 
     /// Record codes (with ancestors) and points from coded clauses.
