@@ -50,6 +50,21 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A configuration file (a codebook, alert rules, conversation cues) that
+    /// is not valid YAML or does not have the file's shape, with the YAML
+    /// parser's error as `source()`.
+    #[error("{path}:{line}: invalid {what}: {source}")]
+    Yaml {
+        /// The file that failed.
+        path: PathBuf,
+        /// 1-based line of the problem (0 when the parser gives none).
+        line: u64,
+        /// What the file should have been (`codebook YAML`, ...).
+        what: &'static str,
+        /// The parser's error.
+        #[source]
+        source: serde_yaml_ng::Error,
+    },
     /// Data that does not fit together: embeddings of different dimensions,
     /// a store analyzed with another encoder, items without the vectors an
     /// operation needs. The options are fine; the inputs disagree.
@@ -148,6 +163,20 @@ pub(crate) fn problems_error<P: fmt::Display>(
 }
 
 impl Error {
+    /// The error of a YAML file that does not parse as `what`.
+    pub fn yaml(
+        path: impl Into<PathBuf>,
+        what: &'static str,
+        source: serde_yaml_ng::Error,
+    ) -> Error {
+        Error::Yaml {
+            path: path.into(),
+            line: source.location().map(|l| l.line() as u64).unwrap_or(0),
+            what,
+            source,
+        }
+    }
+
     /// A model error without an underlying error.
     pub fn model(message: impl Into<String>) -> Self {
         Error::Model {

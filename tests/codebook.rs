@@ -311,6 +311,24 @@ fn each_problem_alone_is_an_error_naming_its_line_and_code() {
 }
 
 #[test]
+fn yaml_that_does_not_parse_keeps_the_parsers_error_as_its_source() {
+    use std::error::Error as _;
+    let path = Path::new("bad.yaml");
+    let err = CodebookSpec::from_yaml_str("codebook: x\ncodes: [\n  - id: a\n", path)
+        .expect_err("unclosed list");
+    let vocmine::Error::Yaml { line, what, .. } = &err else {
+        panic!("not a YAML error: {err:?}");
+    };
+    assert_eq!((*line, *what), (3, "codebook YAML"));
+    let source = err.source().expect("the parser's error");
+    assert!(source.is::<serde_yaml_ng::Error>(), "{source:?}");
+    assert_eq!(
+        err.to_string(),
+        format!("bad.yaml:3: invalid codebook YAML: {source}")
+    );
+}
+
+#[test]
 fn a_duplicate_id_is_reported_at_the_duplicate() {
     let yaml = "codebook: x\ncodes:\n  - id: one\n    rules: {en: [a]}\n  - id: one\n    rules: {en: [b]}\n";
     let spec = CodebookSpec::from_yaml_str(yaml, Path::new("dup.yaml")).unwrap();

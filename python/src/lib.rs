@@ -120,7 +120,7 @@ fn to_py_err(py: Python<'_>, e: Error) -> PyErr {
             )
         }
         Error::Config(_) => (ConfigError::new_err(msg), vec![]),
-        Error::Resource { path, line, .. } => (
+        Error::Resource { path, line, .. } | Error::Yaml { path, line, .. } => (
             ResourceError::new_err(msg),
             vec![("path", path_obj(py, path)), ("line", int_obj(py, *line))],
         ),
@@ -1343,6 +1343,63 @@ fn store_schemas<'py>(
     Ok((PyBytes::new(py, &r), PyBytes::new(py, &c)))
 }
 
+/// One table of a result store (`records` or `clauses`) as the bytes of an
+/// Arrow IPC stream: every column, in row order, over the table's file or
+/// its part files, cast to the store's own types (`vocmine.read_store`).
+#[pyfunction]
+fn read_store_ipc<'py>(
+    py: Python<'py>,
+    path: PathBuf,
+    table: &str,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let table: vocmine::io::store::StoreTable = table.parse().map_err(|_| {
+        to_py_err(
+            py,
+            Error::Config(format!(
+                "unknown store table `{table}`; use records or clauses"
+            )),
+        )
+    })?;
+    let bytes = guarded(py, move || -> Result<Vec<u8>, Error> {
+        let mut out = Vec::new();
+        let mut writer: Option<arrow::ipc::writer::StreamWriter<&mut Vec<u8>>> = None;
+        for b in vocmine::io::store::read_table(&path, table)? {
+            let b = b?;
+            if writer.is_none() {
+                writer = Some(
+                    arrow::ipc::writer::StreamWriter::try_new(&mut out, &b.schema())
+                        .map_err(ipc_error)?,
+                );
+            }
+            if let Some(w) = writer.as_mut() {
+                w.write(&b).map_err(ipc_error)?;
+            }
+        }
+        match writer {
+            Some(mut w) => {
+                w.finish().map_err(ipc_error)?;
+                drop(w);
+                Ok(out)
+            }
+            // an empty table: its schema, no rows
+            None => {
+                let dim = vocmine::io::store::Manifest::read(&path)?.dim;
+                let schema = match table {
+                    vocmine::io::store::StoreTable::Records => {
+                        vocmine::io::store::records_schema(dim)
+                    }
+                    vocmine::io::store::StoreTable::Clauses => {
+                        vocmine::io::store::clauses_schema(dim)
+                    }
+                };
+                ipc_bytes(&arrow::array::RecordBatch::new_empty(schema))
+            }
+        }
+    })?
+    .map_err(|e| to_py_err(py, e))?;
+    Ok(PyBytes::new(py, &bytes))
+}
+
 /// The manifest (`store.json`) of a store of `records` records and
 /// `clauses` clauses whose embeddings (dimension `dim`, 0: none) come from
 /// the encoder named `encoder`, coded with the codebook named `codebook`;
@@ -1377,6 +1434,7 @@ fn _vocmine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(output_schema, m)?)?;
     m.add_function(wrap_pyfunction!(store_schemas, m)?)?;
     m.add_function(wrap_pyfunction!(store_manifest, m)?)?;
+    m.add_function(wrap_pyfunction!(read_store_ipc, m)?)?;
     m.add_function(wrap_pyfunction!(metrics_json, m)?)?;
     m.add_function(wrap_pyfunction!(compare_json, m)?)?;
     m.add_function(wrap_pyfunction!(read_gold_json, m)?)?;

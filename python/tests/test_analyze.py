@@ -57,6 +57,44 @@ def test_analyze_file_writes_what_the_cli_writes(cli, tmp_path):
     assert len((tmp_path / "bad.out.jsonl").read_text(encoding="utf-8").splitlines()) == 1
 
 
+def test_read_store_gives_both_tables_in_record_order(tmp_path):
+    """vocmine.read_store: the store's tables as pyarrow, from one file or
+    from part files as Spark writes them (signed rows), alike."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out, store = tmp_path / "out.jsonl", tmp_path / "store"
+    engine = vocmine.Engine(no_model=True, codebook="corpora/codebooks/automotive.yaml", keep_terms=True)
+    summary = engine.analyze_file("corpora/sample.jsonl", out, store=store)
+    records = vocmine.read_store(store)
+    clauses = vocmine.read_store(store, "clauses")
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert records.num_rows == len(lines) == 359
+    assert records.column("row").to_pylist() == list(range(359))
+    assert records.column("json").to_pylist() == lines
+    assert clauses.num_rows == summary["store"]["clauses"]
+    rows = clauses.column("row").to_pylist()
+    assert rows == sorted(rows) and set(rows) <= set(range(359))
+    # the same table from two part files with Spark's signed row column
+    spark = tmp_path / "spark"
+    (spark / "records.parquet").mkdir(parents=True)
+    (spark / "store.json").write_bytes((store / "store.json").read_bytes())
+    (spark / "clauses.parquet").write_bytes((store / "clauses.parquet").read_bytes())
+    t = pq.read_table(store / "records.parquet")
+    t = t.set_column(0, "row", t.column("row").cast(pa.int64()))
+    pq.write_table(t.slice(200), spark / "records.parquet" / "part-00001.parquet")
+    pq.write_table(t.slice(0, 200), spark / "records.parquet" / "part-00000.parquet")
+    (spark / "records.parquet" / "_SUCCESS").write_bytes(b"")
+    again = vocmine.read_store(spark)
+    assert again.column("row").type == pa.uint64()
+    assert again.column("row").to_pylist() == list(range(359))
+    assert again.column("json").to_pylist() == lines
+    with pytest.raises(vocmine.ConfigError, match="records or clauses"):
+        vocmine.read_store(store, "tables")
+    with pytest.raises(vocmine.VocmineIOError):
+        vocmine.read_store(tmp_path / "missing")
+
+
 def test_tokens_equals_cli(cli, sample_records, tmp_path):
     expected = run_cli(cli, ["--no-model", "--tokens"], tmp_path)
     got = vocmine.Engine(no_model=True, tokens=True).analyze(sample_records)

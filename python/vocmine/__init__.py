@@ -53,6 +53,7 @@ __all__ = [
     "compare",
     "cluster_embeddings",
     "read_gold",
+    "read_store",
     "output_schema",
     "DEFAULT_MODEL",
     "VocmineError",
@@ -670,6 +671,36 @@ def read_gold(path: Any) -> list:
         VocmineIOError: the file cannot be read.
     """
     return _json.loads(_vocmine.read_gold_json(_os.fspath(path)))
+
+
+def read_store(path: Any, table: str = "records") -> Any:
+    """Reads one table of a result store (``vocmine analyze --store DIR``,
+    :meth:`Engine.analyze_file` with ``store=``, or ``vocmine.spark``) as a
+    ``pyarrow.Table``: ``"records"`` (one row per input record, failures
+    included: id, metadata, scores, sentiment, codes, the output line, the
+    whole-text embedding) or ``"clauses"`` (one row per clause: spans, turn,
+    role, language, text, sentiment, voice type, terms, embedding, codes,
+    points). The core reads it as ``reclassify`` and ``cluster`` do: a table
+    may be one file or a directory of part files (as Spark writes it), rows
+    come in record order, and columns have the store's own types (Spark's
+    signed integers and variable-length embeddings cast back).
+
+    ``read_store(d).to_pandas()`` gives a DataFrame.
+
+    Raises:
+        VocmineIOError: the store or a file of it cannot be read.
+        TableError: a file is not a store table (not Parquet, missing
+            columns, overlapping part files).
+        ConfigError: ``table`` is neither ``"records"`` nor ``"clauses"``.
+
+    Example:
+        >>> t = read_store("out/store", "clauses")          # doctest: +SKIP
+        >>> t.num_rows, t.column("voice").to_pylist()[:3]    # doctest: +SKIP
+        (1843, ['pain', 'neutral', 'delight'])
+    """
+    import pyarrow as pa
+
+    return pa.ipc.open_stream(_vocmine.read_store_ipc(_os.fspath(path), table)).read_all()
 
 
 def _frame_records(df: Any, text: str, id: Optional[str], columns: dict) -> list:

@@ -28,6 +28,7 @@ _Record = Union[str, Mapping[str, Any]]
 Progress = Union[bool, Callable[[int, int], Any], None]
 
 def output_schema() -> dict[str, Any]: ...
+def read_store(path: _Path, table: str = "records") -> Any: ...
 
 class Engine:
     def __init__(

@@ -8,7 +8,9 @@
 //! * [`sink`]: the [`sink::Sink`] trait and the sinks of a run (alert
 //!   stream, embeddings, point tally; the store and keyword collector
 //!   implement it in their modules);
-//! * [`npy`]: `.npy` embedding files.
+//! * [`npy`]: `.npy` embedding files;
+//! * [`yaml`]: where entries are in a YAML configuration file (for the
+//!   line of a problem).
 
 pub mod input;
 pub mod npy;
@@ -18,3 +20,4 @@ pub mod run;
 pub mod sink;
 #[cfg(feature = "store")]
 pub mod store;
+pub mod yaml;

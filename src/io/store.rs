@@ -929,6 +929,76 @@ impl Chain {
     }
 }
 
+/// One table of a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
+pub enum StoreTable {
+    /// `records.parquet`: one row per input record.
+    Records,
+    /// `clauses.parquet`: one row per clause.
+    Clauses,
+}
+
+/// The batches of one table of a store, as Arrow record batches in row
+/// order ([`read_table`]).
+pub struct TableBatches {
+    chain: Chain,
+    schema: Option<SchemaRef>,
+}
+
+impl std::fmt::Debug for TableBatches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TableBatches").finish_non_exhaustive()
+    }
+}
+
+impl Iterator for TableBatches {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Result<RecordBatch>> {
+        let (b, path) = match self.chain.next()? {
+            Ok(x) => x,
+            Err(e) => return Some(Err(e)),
+        };
+        // One schema for the whole table, every field nullable: the part
+        // files of one table may differ in nullability (Spark's and ours).
+        let schema = self
+            .schema
+            .get_or_insert_with(|| {
+                Arc::new(Schema::new(
+                    b.schema()
+                        .fields()
+                        .iter()
+                        .map(|f| f.as_ref().clone().with_nullable(true))
+                        .collect::<Vec<Field>>(),
+                ))
+            })
+            .clone();
+        Some(RecordBatch::try_new(schema, b.columns().to_vec()).map_err(|e| err(&path, e)))
+    }
+}
+
+/// Reads one table of a store whole: every column, in row order, over its
+/// file or its part files (a directory, as Spark writes it), each batch cast
+/// to the store's own column types — what the readers decode, as plain
+/// Arrow for other tools (Python's `vocmine.read_store`).
+pub fn read_table(dir: &Path, table: StoreTable) -> Result<TableBatches> {
+    let manifest = Manifest::read(dir)?;
+    let (name, records) = match table {
+        StoreTable::Records => ("records.parquet", true),
+        StoreTable::Clauses => ("clauses.parquet", false),
+    };
+    Ok(TableBatches {
+        chain: Chain::new(
+            table_files(dir, name)?,
+            Columns::default(),
+            records,
+            manifest.dim,
+        ),
+        schema: None,
+    })
+}
+
 /// Whether a column of type `have` decodes as the store's type `want`
 /// without a cast: the same type, up to the names and nullability of list
 /// items (fixed-size lists of any item field: the dimension is checked on

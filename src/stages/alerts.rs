@@ -402,11 +402,8 @@ impl AlertSpec {
 
     /// Parses YAML text (`path` names it in errors); not yet validated.
     pub fn from_yaml_str(text: &str, path: &Path) -> Result<AlertSpec> {
-        let mut spec: AlertSpec = serde_yaml_ng::from_str(text).map_err(|e| Error::Resource {
-            path: path.to_owned(),
-            line: e.location().map(|l| l.line() as u64).unwrap_or(0),
-            message: format!("invalid alert rules YAML: {e}"),
-        })?;
+        let mut spec: AlertSpec =
+            serde_yaml_ng::from_str(text).map_err(|e| Error::yaml(path, "alert rules YAML", e))?;
         spec.path = Some(path.to_owned());
         spec.source = Some(text.to_owned());
         Ok(spec)
@@ -415,19 +412,20 @@ impl AlertSpec {
     /// The 1-based line of the `n`-th (0-based) `id: <id>` in the source,
     /// block or flow style (0 when unknown).
     fn line_of_nth(&self, id: &str, n: usize) -> u64 {
-        match &self.source {
-            Some(src) => crate::stages::codebook::spec::line_of_nth_id(src, id, n),
-            None => 0,
-        }
+        self.lines().nth_id(id, n)
     }
 
-    /// The 1-based line of the first top-level `key:` (0 when unknown).
+    /// The 1-based line of the top-level `key:` (0 when unknown).
     fn line_of_key(&self, key: &str) -> u64 {
-        let Some(src) = &self.source else { return 0 };
-        src.lines()
-            .position(|l| l.starts_with(key) && l[key.len()..].trim_start().starts_with(':'))
-            .map(|i| i as u64 + 1)
-            .unwrap_or(0)
+        self.lines().key(key)
+    }
+
+    /// Where the entries of the source are (empty without a source).
+    fn lines(&self) -> crate::io::yaml::YamlLines {
+        self.source
+            .as_deref()
+            .map(crate::io::yaml::YamlLines::of)
+            .unwrap_or_default()
     }
 
     /// Every problem of the file (empty when valid): no rules, duplicate or

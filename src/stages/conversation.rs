@@ -161,11 +161,7 @@ impl ConversationCues {
 
     /// Parses YAML text (`path` names it in errors); not yet validated.
     pub fn from_yaml_str(text: &str, path: &Path) -> Result<ConversationCues> {
-        serde_yaml_ng::from_str(text).map_err(|e| Error::Resource {
-            path: path.to_owned(),
-            line: e.location().map(|l| l.line() as u64).unwrap_or(0),
-            message: format!("invalid conversation cues: {e}"),
-        })
+        serde_yaml_ng::from_str(text).map_err(|e| Error::yaml(path, "conversation cues", e))
     }
 
     /// The cue sections with their names, in a fixed order.

@@ -150,7 +150,7 @@ impl VectorIndex {
     /// and returns that id.
     pub fn insert(&mut self, v: &[f32]) -> Result<usize> {
         if v.len() != self.dim {
-            return Err(Error::Config(format!(
+            return Err(Error::Data(format!(
                 "vector has {} values, the index {}",
                 v.len(),
                 self.dim

@@ -30,82 +30,41 @@ pub(crate) fn read_saved_npy(path: &Path) -> Result<Vectors> {
     Vectors::from_normalized(data, dim).map_err(|e| bad(path, e.to_string()))
 }
 
-fn field<'a>(header: &'a str, key: &str) -> Option<&'a str> {
-    let pos = header.find(&format!("'{key}'"))?;
-    let rest = &header[pos + key.len() + 2..];
-    let colon = rest.find(':')?;
-    Some(rest[colon + 1..].trim_start())
-}
-
+/// The values of a 2-D (or 1-D: one column) `float32` or `float64` array in
+/// C order, and its row width. Read with `npyz` (any version of the format,
+/// either byte order); other element types and Fortran order are refused.
 pub(crate) fn parse_npy(bytes: &[u8]) -> std::result::Result<(Vec<f32>, usize), String> {
-    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
-        return Err("not a .npy file".into());
-    }
-    let major = bytes[6];
-    let (hlen, start): (usize, usize) = match major {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 if bytes.len() >= 12 => (
-            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-            12,
-        ),
-        _ => return Err(format!("unsupported .npy version {major}")),
-    };
-    let end = start
-        .checked_add(hlen)
-        .filter(|e| *e <= bytes.len())
-        .ok_or("truncated .npy header")?;
-    let header = std::str::from_utf8(&bytes[start..end]).map_err(|_| "header is not text")?;
-    let descr = field(header, "descr").ok_or("header has no descr")?;
-    let width = if descr.starts_with("'<f4'") {
-        4
-    } else if descr.starts_with("'<f8'") {
-        8
-    } else {
-        return Err(format!(
-            "only little-endian float32/float64 arrays are read, found {}",
-            descr.split(',').next().unwrap_or("")
-        ));
-    };
-    if field(header, "fortran_order").is_some_and(|v| v.starts_with("True")) {
+    let npy = npyz::NpyFile::new(bytes).map_err(|e| format!("not a readable .npy file: {e}"))?;
+    if npy.order() == npyz::Order::Fortran {
         return Err("Fortran-order arrays are not read".into());
     }
-    let shape = field(header, "shape").ok_or("header has no shape")?;
-    let open = shape.find('(').ok_or("bad shape")?;
-    let close = shape.find(')').ok_or("bad shape")?;
-    let dims: Vec<usize> = shape[open + 1..close]
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<usize>().map_err(|_| format!("bad shape {s}")))
-        .collect::<std::result::Result<_, _>>()?;
-    let (rows, dim) = match dims.as_slice() {
+    let shape = npy.shape().to_vec();
+    let (rows, dim) = match shape.as_slice() {
         [r, d] => (*r, *d),
         [r] => (*r, 1),
-        _ => return Err(format!("expected a 2-D array, found shape {dims:?}")),
+        _ => return Err(format!("expected a 2-D array, found shape {shape:?}")),
     };
-    let body = &bytes[end..];
-    let need = rows
-        .checked_mul(dim)
-        .and_then(|x| x.checked_mul(width))
-        .ok_or("shape too large")?;
-    if body.len() < need {
-        return Err(format!(
-            "truncated data: {} bytes for shape ({rows}, {dim})",
-            body.len()
-        ));
-    }
-    let data: Vec<f32> = if width == 4 {
-        body[..need]
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect()
-    } else {
-        body[..need]
-            .chunks_exact(8)
-            .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32)
-            .collect()
+    let descr = npy.dtype().descr();
+    let truncated = |e: std::io::Error| format!("truncated data for shape ({rows}, {dim}): {e}");
+    let data: Vec<f32> = match npy.try_data::<f32>() {
+        Ok(r) => r.collect::<std::io::Result<_>>().map_err(truncated)?,
+        Err(npy) => match npy.try_data::<f64>() {
+            Ok(r) => r
+                .map(|x| x.map(|v| v as f32))
+                .collect::<std::io::Result<_>>()
+                .map_err(truncated)?,
+            Err(_) => {
+                return Err(format!(
+                    "only float32/float64 arrays are read, found {}",
+                    descr.trim()
+                ))
+            }
+        },
     };
-    Ok((data, dim.max(1)))
+    Ok((
+        data,
+        usize::try_from(dim).map_err(|_| "shape too large")?.max(1),
+    ))
 }
 
 #[cfg(test)]
@@ -124,6 +83,22 @@ mod tests {
         assert_eq!((v.len(), v.dim()), (2, 2));
         assert!((v.row(0)[1] - 0.8).abs() < 1e-6);
         assert!(parse_npy(b"garbage").is_err());
+        // what NumPy writes: version 1.0, float64, and an integer array refused
+        let mut f8 = b"\x93NUMPY\x01\x00".to_vec();
+        let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), }";
+        let pad = 64 - (10 + header.len() + 1) % 64;
+        let h = format!("{header}{}\n", " ".repeat(pad));
+        f8.extend_from_slice(&(h.len() as u16).to_le_bytes());
+        f8.extend_from_slice(h.as_bytes());
+        for x in [0.5f64, -2.0] {
+            f8.extend_from_slice(&x.to_le_bytes());
+        }
+        assert_eq!(parse_npy(&f8).unwrap(), (vec![0.5, -2.0], 2));
+        let mut i8 = f8.clone();
+        let at = i8.windows(3).position(|w| w == b"<f8").unwrap();
+        i8[at + 1] = b'i';
+        let err = parse_npy(&i8).unwrap_err();
+        assert!(err.contains("float32/float64"), "{err}");
         let mut bytes = std::fs::read(&p).unwrap();
         bytes.truncate(bytes.len() - 3);
         assert!(parse_npy(&bytes).is_err());

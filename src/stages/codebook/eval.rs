@@ -356,7 +356,7 @@ pub fn learn(
             match index.get(c.code.as_str()) {
                 Some(&k) => l.push(k),
                 None => {
-                    return Err(Error::Config(format!(
+                    return Err(Error::Data(format!(
                         "gold text {} has code `{}`, which the codebook `{}` does not define",
                         g.id, c.code, spec.codebook
                     )))

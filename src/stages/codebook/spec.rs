@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::contract::codes::PointKind;
 use crate::error::{Error, Result};
+use crate::io::yaml::YamlLines;
 
 /// A whole codebook as written.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -315,14 +316,8 @@ impl CodebookSpec {
 
     /// Parses YAML text (`path` names it in errors); not yet validated.
     pub fn from_yaml_str(text: &str, path: &Path) -> Result<CodebookSpec> {
-        let mut spec: CodebookSpec = serde_yaml_ng::from_str(text).map_err(|e| {
-            let line = e.location().map(|l| l.line() as u64).unwrap_or(0);
-            Error::Resource {
-                path: path.to_owned(),
-                line,
-                message: format!("invalid codebook YAML: {e}"),
-            }
-        })?;
+        let mut spec: CodebookSpec =
+            serde_yaml_ng::from_str(text).map_err(|e| Error::yaml(path, "codebook YAML", e))?;
         spec.source = Some(text.to_owned());
         spec.path = Some(path.to_owned());
         Ok(spec)
@@ -358,10 +353,15 @@ impl CodebookSpec {
     /// The line of the `n`-th (0-based) definition of code `id`, in block
     /// (`- id: x`) or flow (`{id: x, ...}`) style.
     fn line_of_nth(&self, id: &str, n: usize) -> u64 {
-        match &self.source {
-            Some(src) => line_of_nth_id(src, id, n),
-            None => 0,
-        }
+        self.lines().nth_id(id, n)
+    }
+
+    /// Where the entries of the source are (empty without a source).
+    fn lines(&self) -> YamlLines {
+        self.source
+            .as_deref()
+            .map(YamlLines::of)
+            .unwrap_or_default()
     }
 
     /// Every problem of the codebook (empty when valid): duplicate ids,
@@ -616,36 +616,4 @@ impl CodebookSpec {
         }
         None
     }
-}
-
-/// The 1-based line of the `n`-th (0-based) `id: <id>` key of a YAML
-/// source, in block (`- id: x`) or flow (`{id: x, ...}`) style (0 when
-/// absent). Shared by the codebook and the alert rules.
-pub(crate) fn line_of_nth_id(src: &str, id: &str, n: usize) -> u64 {
-    let mut seen = 0;
-    for (i, line) in src.lines().enumerate() {
-        let mut rest = line;
-        while let Some(pos) = rest.find("id:") {
-            let before = rest[..pos].trim_end();
-            let key_start = before.is_empty()
-                || before.ends_with('-')
-                || before.ends_with('{')
-                || before.ends_with(',');
-            let after = &rest[pos + 3..];
-            let value = after
-                .split([',', '}', '#'])
-                .next()
-                .unwrap_or("")
-                .trim()
-                .trim_matches(|c| c == '"' || c == '\'');
-            if key_start && value == id {
-                if seen == n {
-                    return i as u64 + 1;
-                }
-                seen += 1;
-            }
-            rest = after;
-        }
-    }
-    0
 }

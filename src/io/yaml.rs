@@ -1,0 +1,157 @@
+//! Where things are in a YAML configuration file (a codebook, alert rules):
+//! the lines of its `id:` entries and of its top-level keys, read from the
+//! YAML parser's events with their positions (`yaml-rust2`), so that a
+//! problem found after deserializing (a duplicate id, a bad rule) is
+//! reported at its line. A comment or a quoted string that happens to read
+//! `id: x` is not an entry and is never taken for one.
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::Marker;
+
+/// The positions of a YAML document's `id:` entries (at any depth, in
+/// document order) and top-level keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct YamlLines {
+    /// `(id value, 1-based line of its key)`, in document order.
+    ids: Vec<(String, u64)>,
+    /// `(key, 1-based line)` of the first document's top-level mapping.
+    top: Vec<(String, u64)>,
+}
+
+impl YamlLines {
+    /// Reads the positions of `src`. A source that does not parse gives the
+    /// positions read before the error (files are parsed, with their own
+    /// error, before anyone asks for lines).
+    pub fn of(src: &str) -> YamlLines {
+        let mut r = Receiver::default();
+        let mut parser = Parser::new_from_str(src);
+        // A scan error only ends the reading early.
+        let _ = parser.load(&mut r, false);
+        r.lines
+    }
+
+    /// The 1-based line of the `n`-th (0-based) entry `id: <id>` (0 when
+    /// there is none).
+    pub fn nth_id(&self, id: &str, n: usize) -> u64 {
+        self.ids
+            .iter()
+            .filter(|(v, _)| v == id)
+            .nth(n)
+            .map_or(0, |(_, line)| *line)
+    }
+
+    /// The 1-based line of the top-level key `key` (0 when absent).
+    pub fn key(&self, key: &str) -> u64 {
+        self.top
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(0, |(_, line)| *line)
+    }
+}
+
+/// A container being read.
+enum Frame {
+    /// A mapping: whether the next node is a key, and the key just read.
+    Map {
+        expect_key: bool,
+        key: Option<(String, u64)>,
+    },
+    /// A sequence.
+    Seq,
+}
+
+#[derive(Default)]
+struct Receiver {
+    stack: Vec<Frame>,
+    lines: YamlLines,
+    /// The first document is over (later ones are not read).
+    done: bool,
+}
+
+impl Receiver {
+    /// A node (scalar or container) starts at `line`; `scalar` is its text
+    /// when it is a scalar.
+    fn node(&mut self, scalar: Option<&str>, line: u64) {
+        let depth = self.stack.len();
+        let Some(Frame::Map { expect_key, key }) = self.stack.last_mut() else {
+            return;
+        };
+        if *expect_key {
+            *expect_key = false;
+            *key = scalar.map(|s| (s.to_owned(), line));
+            if depth == 1 {
+                if let Some(k) = scalar {
+                    self.lines.top.push((k.to_owned(), line));
+                }
+            }
+        } else {
+            if let (Some(v), Some((k, key_line))) = (scalar, key.as_ref()) {
+                if k == "id" {
+                    self.lines.ids.push((v.to_owned(), *key_line));
+                }
+            }
+            *expect_key = true;
+            *key = None;
+        }
+    }
+}
+
+impl MarkedEventReceiver for Receiver {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        if self.done {
+            return;
+        }
+        let line = mark.line() as u64;
+        match ev {
+            Event::Scalar(value, ..) => self.node(Some(&value), line),
+            Event::Alias(_) => self.node(None, line),
+            Event::MappingStart(..) => {
+                self.node(None, line);
+                self.stack.push(Frame::Map {
+                    expect_key: true,
+                    key: None,
+                });
+            }
+            Event::SequenceStart(..) => {
+                self.node(None, line);
+                self.stack.push(Frame::Seq);
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                self.stack.pop();
+            }
+            Event::DocumentEnd => self.done = true,
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_keys_at_their_lines_not_in_comments_or_strings() {
+        let src = "\
+codebook: x   # id: a
+codes:
+  - id: a
+    label: \"id: b\"
+    description: |
+      id: a
+  - {id: b, label: B}
+  - id: 'a'
+settings: {}
+";
+        let l = YamlLines::of(src);
+        assert_eq!(l.nth_id("a", 0), 3);
+        assert_eq!(l.nth_id("b", 0), 7);
+        assert_eq!(l.nth_id("a", 1), 8);
+        assert_eq!(l.nth_id("a", 2), 0, "the block scalar's text is no entry");
+        assert_eq!(l.key("codes"), 2);
+        assert_eq!(l.key("settings"), 9);
+        assert_eq!(l.key("label"), 0, "not a top-level key");
+        // nested ids count too; a broken file gives what was read
+        let l = YamlLines::of("rules:\n  - id: r1\n    when: {x: [1, 2]}\n  - id: r2\n  - [");
+        assert_eq!((l.nth_id("r1", 0), l.nth_id("r2", 0)), (2, 4));
+    }
+}
