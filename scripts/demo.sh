@@ -60,4 +60,9 @@ step "Hot issues: clusters of the stored clause embeddings (zh / ru / en togethe
 step "Top customer keywords per language"
 ./target/release/vocmine keywords corpora/sample.jsonl --top 10 --json out/sample.keywords.json
 
-step "Done: out/sample.analyzed.jsonl (one line per record), out/sample.analyzed.alerts.jsonl (alerts), out/sample.summary.json, out/sample.metrics.json, out/sample.compare-{waiting,ota}.json, out/store/ (Parquet), out/sample.{ecommerce,airline,banking_telecom}.jsonl, out/sample.clusters.json, out/sample.keywords.json"
+step "The CX report: one HTML file to open in a browser (no network needed) -> out/sample.report.html"
+./target/release/vocmine report out/sample.analyzed.jsonl -o out/sample.report.html \
+  --title "Sample: car maker, 359 voices" \
+  --journey enquiry,test_drive,purchase,delivery,maintenance,repair
+
+step "Done: out/sample.report.html (open it), out/sample.analyzed.jsonl (one line per record), out/sample.analyzed.alerts.jsonl (alerts), out/sample.summary.json, out/sample.metrics.json, out/sample.compare-{waiting,ota}.json, out/store/ (Parquet), out/sample.{ecommerce,airline,banking_telecom}.jsonl, out/sample.clusters.json, out/sample.keywords.json"

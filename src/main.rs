@@ -15,7 +15,9 @@ use clap::{Parser, Subcommand};
 use vocmine::Error;
 
 mod cli;
-use cli::{analytics, analyze, cluster, codebook, embed, eval, keywords, reclassify, review};
+use cli::{
+    analytics, analyze, cluster, codebook, embed, eval, keywords, reclassify, report, review,
+};
 
 #[derive(Parser)]
 #[command(
@@ -57,6 +59,10 @@ enum Command {
     /// or records analyzed on the fly) into CLUSTERS.json: labels per
     /// language, representatives, hotness, emerging issues, codebook gaps.
     Cluster(cluster::ClusterArgs),
+    /// The CX report: one self-contained HTML file (overview with NPS / CSAT /
+    /// CES and intervals, journey map, points per owner, drivers, alerts,
+    /// drill-down to the verbatims) over the output of `analyze` or a store.
+    Report(report::ReportArgs),
 }
 
 #[derive(Subcommand)]
@@ -95,6 +101,7 @@ fn main() -> ExitCode {
         Command::Codebook(CodebookCommand::Review(r)) => review::review(r),
         Command::Eval(e) => eval::eval(e),
         Command::Reclassify(r) => reclassify::reclassify(r),
+        Command::Report(r) => report::report(r),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -11,4 +11,5 @@ pub(crate) mod embed;
 pub(crate) mod eval;
 pub(crate) mod keywords;
 pub(crate) mod reclassify;
+pub(crate) mod report;
 pub(crate) mod review;

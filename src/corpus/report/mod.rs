@@ -1,0 +1,573 @@
+//! The CX report (`vocmine report`): one self-contained HTML file over the
+//! output of `vocmine analyze` (or a result store), for the people who run
+//! the closed loop: an overview with NPS / CSAT / CES and their intervals,
+//! the journey by touchpoint, the pain and itch points of each owning
+//! department, the drivers of detractors, the alerts, and the customers'
+//! own words behind every number.
+//!
+//! Every aggregate is computed here, in Rust, by the analytics the CLI and
+//! Python already use ([`metrics_report`]): the page carries these numbers
+//! and a bounded sample of verbatims ([`ReportOptions::verbatims_per_code`]),
+//! so its size does not grow with the corpus. [`html::render`] draws it:
+//! SVG charts from our own code and a little JavaScript of our own for the
+//! drill-down; nothing is loaded from the network.
+
+pub mod html;
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::corpus::analytics::metrics::Slice;
+use crate::corpus::analytics::period::Period;
+use crate::corpus::analytics::report::{metrics_report, MetricsOptions, MetricsReport};
+use crate::corpus::analytics::Dataset;
+use crate::error::{Error, Result};
+
+/// The language of the report's labels (the data stays in the customers').
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, strum::EnumString, strum::IntoStaticStr,
+)]
+#[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum UiLanguage {
+    /// English.
+    #[default]
+    En,
+    /// Chinese (simplified).
+    Zh,
+    /// Russian.
+    Ru,
+}
+
+/// What a report shows.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    /// The title at the top of the page.
+    pub title: String,
+    /// The language of the labels.
+    pub language: UiLanguage,
+    /// Touchpoints in journey order (others follow by volume); empty: by
+    /// volume.
+    pub journey: Vec<String>,
+    /// Verbatims kept per code (and for the alerts), in input order.
+    pub verbatims_per_code: usize,
+    /// Least answering records of a code for a driver.
+    pub driver_min_records: u64,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions {
+            title: "Voice of the customer".into(),
+            language: UiLanguage::En,
+            journey: Vec::new(),
+            verbatims_per_code: 20,
+            driver_min_records: 5,
+        }
+    }
+}
+
+/// Counts of the customers' voice types over the records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct VoiceTotals {
+    /// Records with voice types (analyzed with the model).
+    pub records: u64,
+    /// Pain clauses.
+    pub pain: u64,
+    /// Itch clauses.
+    pub itch: u64,
+    /// Delight clauses.
+    pub delight: u64,
+    /// Neutral clauses.
+    pub neutral: u64,
+    /// Pain clauses no code caught (with a codebook).
+    pub uncoded_pain: u64,
+    /// Itch clauses no code caught.
+    pub uncoded_itch: u64,
+}
+
+/// One code's points as an owner sees them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CodePoints {
+    /// The code id.
+    pub code: String,
+    /// Pain points (clauses).
+    pub pain: u64,
+    /// Itch points.
+    pub itch: u64,
+    /// Delight points.
+    pub delight: u64,
+    /// Records with at least one point on the code.
+    pub records: u64,
+}
+
+/// What one owning department gets.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct OwnerView {
+    /// The owner (`-` for points of codes without one).
+    pub owner: String,
+    /// Its codes, most pains and itches first.
+    pub codes: Vec<CodePoints>,
+    /// Alerts routed to it.
+    pub alerts: u64,
+}
+
+/// One touchpoint on the journey.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct JourneyStage {
+    /// The touchpoint.
+    pub touchpoint: String,
+    /// Records at it.
+    pub records: u64,
+    /// Its NPS and its 95% interval (records with an NPS answer).
+    pub nps: Option<(f64, f64, f64)>,
+    /// NPS answers.
+    pub nps_responses: u64,
+    /// Share of records whose overall sentiment is negative.
+    pub negative_share: f64,
+    /// Its most frequent pain, itch and delight codes (with counts).
+    pub pains: Vec<(String, u64)>,
+    /// Itches.
+    pub itches: Vec<(String, u64)>,
+    /// Delights.
+    pub delights: Vec<(String, u64)>,
+}
+
+/// One alert as the report lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertItem {
+    /// The record.
+    pub id: String,
+    /// The rule.
+    pub rule: String,
+    /// Severity.
+    pub severity: String,
+    /// Owner.
+    pub owner: Option<String>,
+    /// Deadline.
+    pub deadline: Option<String>,
+    /// Why it fired.
+    pub reason: String,
+    /// The first trigger's turn text, and the trigger's span in it.
+    pub text: Option<String>,
+    /// Char span of the trigger in `text`.
+    pub span: Option<(usize, usize)>,
+}
+
+/// A customer's words behind a number: a clause with its code and span.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verbatim {
+    /// The record.
+    pub id: String,
+    /// The code.
+    pub code: String,
+    /// Pain, itch or delight.
+    pub point: String,
+    /// Owner of the code.
+    pub owner: Option<String>,
+    /// The clause.
+    pub text: String,
+    /// Channel of the record.
+    pub channel: Option<String>,
+    /// Touchpoint.
+    pub touchpoint: Option<String>,
+    /// Record language.
+    pub language: Option<String>,
+    /// ISO week of the record's time.
+    pub week: Option<String>,
+}
+
+/// Everything the page shows, computed before it is drawn.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportData {
+    /// The title.
+    pub title: String,
+    /// Metrics (overall, by channel, touchpoint and week), trends per week
+    /// and drivers: exactly what `vocmine metrics --json` computes.
+    pub metrics: MetricsReport,
+    /// Records per language.
+    pub languages: BTreeMap<String, u64>,
+    /// Voice types.
+    pub voices: VoiceTotals,
+    /// Touchpoints in journey order.
+    pub journey: Vec<JourneyStage>,
+    /// Owners, most points first.
+    pub owners: Vec<OwnerView>,
+    /// Alerts per severity.
+    pub alert_counts: BTreeMap<String, u64>,
+    /// The alerts listed (most severe first, at most
+    /// `verbatims_per_code` × 5).
+    pub alerts: Vec<AlertItem>,
+    /// Alerts in all.
+    pub alerts_total: u64,
+    /// Verbatims per code, at most `verbatims_per_code` each.
+    pub verbatims: Vec<Verbatim>,
+}
+
+/// Per-code state while reading.
+#[derive(Default)]
+struct CodeAcc {
+    owner: Option<String>,
+    points: CodePoints,
+    verbatims: usize,
+}
+
+/// Builds a [`ReportData`] line by line.
+pub struct ReportBuilder {
+    opts: ReportOptions,
+    ds: Dataset,
+    languages: BTreeMap<String, u64>,
+    voices: VoiceTotals,
+    codes: BTreeMap<String, CodeAcc>,
+    /// touchpoint → (point, code) → count
+    stages: BTreeMap<String, BTreeMap<(String, String), u64>>,
+    alerts: Vec<AlertItem>,
+    alert_counts: BTreeMap<String, u64>,
+    alerts_by_owner: BTreeMap<String, u64>,
+    alerts_total: u64,
+    verbatims: Vec<Verbatim>,
+}
+
+impl std::fmt::Debug for ReportBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReportBuilder").finish_non_exhaustive()
+    }
+}
+
+fn str_of(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn u64_of(v: &Value, key: &str) -> u64 {
+    v.get(key).and_then(Value::as_u64).unwrap_or(0)
+}
+
+const SEVERITIES: [&str; 4] = ["critical", "high", "medium", "low"];
+
+impl ReportBuilder {
+    /// A builder with these options.
+    pub fn new(opts: ReportOptions) -> ReportBuilder {
+        ReportBuilder {
+            opts,
+            ds: Dataset::new(),
+            languages: BTreeMap::new(),
+            voices: VoiceTotals::default(),
+            codes: BTreeMap::new(),
+            stages: BTreeMap::new(),
+            alerts: Vec::new(),
+            alert_counts: BTreeMap::new(),
+            alerts_by_owner: BTreeMap::new(),
+            alerts_total: 0,
+            verbatims: Vec::new(),
+        }
+    }
+
+    /// Adds one output line of `vocmine analyze` (blank lines are ignored;
+    /// failure and invalid lines are counted, as `metrics` counts them).
+    pub fn push_line(&mut self, line: &[u8]) {
+        self.ds.push_line(line);
+        let trimmed = line.trim_ascii();
+        if trimmed.is_empty() {
+            return;
+        }
+        let Ok(v) = serde_json::from_slice::<Value>(trimmed) else {
+            return;
+        };
+        if v.get("error").is_some() || !v.is_object() {
+            return;
+        }
+        self.push_analysis(&v);
+    }
+
+    fn push_analysis(&mut self, v: &Value) {
+        let id = match v.get("id") {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        };
+        let channel = str_of(v, "channel");
+        let touchpoint = str_of(v, "touchpoint");
+        let language = str_of(v, "language");
+        let week = str_of(v, "time")
+            .and_then(|t| crate::contract::record::Timestamp::parse(&t))
+            .map(|t| Period::Week.key(t.instant().date_naive()));
+        if let Some(l) = &language {
+            *self.languages.entry(l.clone()).or_default() += 1;
+        }
+        if let Some(vc) = v.get("voices").filter(|x| x.is_object()) {
+            let t = &mut self.voices;
+            t.records += 1;
+            t.pain += u64_of(vc, "pain");
+            t.itch += u64_of(vc, "itch");
+            t.delight += u64_of(vc, "delight");
+            t.neutral += u64_of(vc, "neutral");
+            t.uncoded_pain += u64_of(vc, "uncoded_pain");
+            t.uncoded_itch += u64_of(vc, "uncoded_itch");
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        let points = v.get("points").and_then(Value::as_array);
+        for p in points.into_iter().flatten() {
+            let (Some(code), Some(point)) = (
+                p.get("code").and_then(Value::as_str),
+                p.get("point").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            let acc = self.codes.entry(code.to_owned()).or_default();
+            acc.points.code = code.to_owned();
+            if acc.owner.is_none() {
+                acc.owner = str_of(p, "owner");
+            }
+            match point {
+                "pain" => acc.points.pain += 1,
+                "itch" => acc.points.itch += 1,
+                "delight" => acc.points.delight += 1,
+                _ => {}
+            }
+            if !seen.contains(&code) {
+                seen.push(code);
+                acc.points.records += 1;
+            }
+            if let Some(tp) = &touchpoint {
+                *self
+                    .stages
+                    .entry(tp.clone())
+                    .or_default()
+                    .entry((point.to_owned(), code.to_owned()))
+                    .or_default() += 1;
+            }
+            if acc.verbatims < self.opts.verbatims_per_code {
+                acc.verbatims += 1;
+                self.verbatims.push(Verbatim {
+                    id: id.clone(),
+                    code: code.to_owned(),
+                    point: point.to_owned(),
+                    owner: str_of(p, "owner"),
+                    text: str_of(p, "text").unwrap_or_default(),
+                    channel: channel.clone(),
+                    touchpoint: touchpoint.clone(),
+                    language: language.clone(),
+                    week: week.clone(),
+                });
+            }
+        }
+        let alerts = v.get("alerts").and_then(Value::as_array);
+        for a in alerts.into_iter().flatten() {
+            self.alerts_total += 1;
+            let severity = str_of(a, "severity").unwrap_or_default();
+            *self.alert_counts.entry(severity.clone()).or_default() += 1;
+            let owner = str_of(a, "owner");
+            *self
+                .alerts_by_owner
+                .entry(owner.clone().unwrap_or_else(|| "-".into()))
+                .or_default() += 1;
+            let trigger = a
+                .get("triggers")
+                .and_then(Value::as_array)
+                .and_then(|t| t.first());
+            let (text, span) = match trigger {
+                Some(t) => {
+                    let turn = t.get("turn").and_then(Value::as_u64);
+                    let text = match turn {
+                        Some(k) => v
+                            .get("turns")
+                            .and_then(|ts| ts.get(k as usize))
+                            .and_then(|t| str_of(t, "text")),
+                        None => str_of(v, "text"),
+                    };
+                    let span = (u64_of(t, "start") as usize, u64_of(t, "end") as usize);
+                    (text, Some(span))
+                }
+                None => (None, None),
+            };
+            self.alerts.push(AlertItem {
+                id: id.clone(),
+                rule: str_of(a, "rule").unwrap_or_default(),
+                severity,
+                owner,
+                deadline: str_of(a, "deadline"),
+                reason: str_of(a, "reason").unwrap_or_default(),
+                text,
+                span,
+            });
+            // keep the list bounded: most severe first, then input order
+            let cap = self.opts.verbatims_per_code.max(1) * 5;
+            if self.alerts.len() > cap * 2 {
+                self.trim_alerts(cap);
+            }
+        }
+    }
+
+    fn trim_alerts(&mut self, cap: usize) {
+        let rank = |s: &str| SEVERITIES.iter().position(|x| *x == s).unwrap_or(4);
+        self.alerts.sort_by_key(|a| rank(&a.severity)); // stable: input order kept
+        self.alerts.truncate(cap);
+    }
+
+    /// Reads JSON Lines to the end.
+    pub fn read(mut self, mut reader: impl BufRead, what: &Path) -> Result<ReportBuilder> {
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            let n = reader
+                .read_until(b'\n', &mut buf)
+                .map_err(|e| Error::io(what, e))?;
+            if n == 0 {
+                break;
+            }
+            self.push_line(&buf);
+        }
+        Ok(self)
+    }
+
+    /// The report's data.
+    pub fn finish(mut self, file: Option<&str>) -> ReportData {
+        let cap = self.opts.verbatims_per_code.max(1) * 5;
+        self.trim_alerts(cap);
+        let metrics = metrics_report(
+            &self.ds,
+            file,
+            &MetricsOptions {
+                by: vec![
+                    Slice::Channel,
+                    Slice::Touchpoint,
+                    Slice::Period(Period::Week),
+                ],
+                period: Period::Week,
+                drivers: Some(self.opts.driver_min_records),
+            },
+        );
+        let mut owners: BTreeMap<String, OwnerView> = BTreeMap::new();
+        for acc in self.codes.values() {
+            let owner = acc.owner.clone().unwrap_or_else(|| "-".into());
+            let view = owners.entry(owner.clone()).or_insert_with(|| OwnerView {
+                owner,
+                ..OwnerView::default()
+            });
+            view.codes.push(acc.points.clone());
+        }
+        for (owner, n) in &self.alerts_by_owner {
+            owners
+                .entry(owner.clone())
+                .or_insert_with(|| OwnerView {
+                    owner: owner.clone(),
+                    ..OwnerView::default()
+                })
+                .alerts = *n;
+        }
+        let mut owners: Vec<OwnerView> = owners.into_values().collect();
+        for o in &mut owners {
+            o.codes.sort_by(|a, b| {
+                (b.pain + b.itch)
+                    .cmp(&(a.pain + a.itch))
+                    .then(a.code.cmp(&b.code))
+            });
+        }
+        let weight =
+            |o: &OwnerView| o.codes.iter().map(|c| c.pain + c.itch).sum::<u64>() + o.alerts;
+        owners.sort_by(|a, b| weight(b).cmp(&weight(a)).then(a.owner.cmp(&b.owner)));
+        let journey = self.journey(&metrics);
+        ReportData {
+            title: self.opts.title.clone(),
+            metrics,
+            languages: self.languages,
+            voices: self.voices,
+            journey,
+            owners,
+            alert_counts: self.alert_counts,
+            alerts: self.alerts,
+            alerts_total: self.alerts_total,
+            verbatims: self.verbatims,
+        }
+    }
+
+    fn journey(&self, metrics: &MetricsReport) -> Vec<JourneyStage> {
+        let Some(by_tp) = metrics.slices.iter().find(|s| s.by == Slice::Touchpoint) else {
+            return Vec::new();
+        };
+        let mut stages: Vec<JourneyStage> = by_tp
+            .slices
+            .iter()
+            .filter_map(|s| {
+                let tp = s.key.clone()?;
+                let m = &s.metrics;
+                let top = |point: &str| -> Vec<(String, u64)> {
+                    let mut v: Vec<(String, u64)> = self
+                        .stages
+                        .get(&tp)
+                        .map(|c| {
+                            c.iter()
+                                .filter(|((p, _), _)| p == point)
+                                .map(|((_, code), n)| (code.clone(), *n))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                    v.truncate(3);
+                    v
+                };
+                Some(JourneyStage {
+                    records: m.records,
+                    nps: m.nps.as_ref().map(|n| (n.nps, n.ci.low, n.ci.high)),
+                    nps_responses: m.nps.as_ref().map_or(0, |n| n.responses),
+                    negative_share: m.negative_share(),
+                    pains: top("pain"),
+                    itches: top("itch"),
+                    delights: top("delight"),
+                    touchpoint: tp,
+                })
+            })
+            .collect();
+        let order = |t: &str| {
+            self.opts
+                .journey
+                .iter()
+                .position(|j| j == t)
+                .unwrap_or(usize::MAX)
+        };
+        stages.sort_by(|a, b| {
+            order(&a.touchpoint)
+                .cmp(&order(&b.touchpoint))
+                .then(b.records.cmp(&a.records))
+                .then(a.touchpoint.cmp(&b.touchpoint))
+        });
+        stages
+    }
+}
+
+/// Reads the output of `vocmine analyze` (a JSON Lines file, `-` for
+/// stdin, or a result store's directory) into a report's data.
+pub fn report_data(path: &Path, opts: ReportOptions) -> Result<ReportData> {
+    let file = path.display().to_string();
+    let builder = ReportBuilder::new(opts);
+    if path.as_os_str() == "-" {
+        let stdin = std::io::stdin();
+        return Ok(builder.read(stdin.lock(), path)?.finish(Some(&file)));
+    }
+    #[cfg(feature = "store")]
+    if path.join("store.json").is_file() {
+        use crate::io::store::{Columns, StoreReader};
+        let columns = Columns {
+            json: true,
+            embeddings: false,
+            codes: false,
+            text_embeddings: false,
+        };
+        let mut reader = StoreReader::open_with(path, columns)?;
+        let mut builder = builder;
+        while let Some(batch) = reader.next_batch()? {
+            for r in batch {
+                builder.push_line(r.json.as_bytes());
+            }
+        }
+        return Ok(builder.finish(Some(&file)));
+    }
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    Ok(builder
+        .read(std::io::BufReader::with_capacity(1 << 20, f), path)?
+        .finish(Some(&file)))
+}
