@@ -1302,6 +1302,46 @@ fn metrics_json(
     result.map_err(|e| to_py_err(py, e))
 }
 
+/// The CX report of analyzed records (a file or store at `path`, or JSON
+/// Lines text in `lines`) as one self-contained HTML page: what
+/// `vocmine report` writes.
+#[pyfunction]
+#[pyo3(signature = (path=None, lines=None, title=None, lang="en", journey=None, verbatims=20))]
+fn report_html(
+    py: Python<'_>,
+    path: Option<String>,
+    lines: Option<String>,
+    title: Option<String>,
+    lang: &str,
+    journey: Option<Vec<String>>,
+    verbatims: usize,
+) -> PyResult<String> {
+    use vocmine::corpus::report::{html, report_data, report_data_from_lines, ReportOptions};
+    let lang = lang.to_owned();
+    let result = guarded(py, move || -> Result<String, Error> {
+        let language = lang.parse().map_err(|_| {
+            Error::Config(format!(
+                "unknown report language `{lang}`; use en, zh or ru"
+            ))
+        })?;
+        let defaults = ReportOptions::default();
+        let opts = ReportOptions {
+            title: title.unwrap_or(defaults.title),
+            language,
+            journey: journey.unwrap_or_default(),
+            verbatims_per_code: verbatims,
+            ..ReportOptions::default()
+        };
+        let data = match (path, lines) {
+            (Some(p), _) => report_data(Path::new(&p), opts.clone())?,
+            (None, Some(text)) => report_data_from_lines(&text, opts.clone())?,
+            (None, None) => return Err(Error::Config("give a path or records".into())),
+        };
+        html::render(&data, &opts)
+    })?;
+    result.map_err(|e| to_py_err(py, e))
+}
+
 /// Before/after comparison of analyzed records in two disjoint date ranges
 /// (`FROM..TO`); returns the JSON of `vocmine compare --json`.
 #[pyfunction]
@@ -1435,6 +1475,7 @@ fn _vocmine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(store_schemas, m)?)?;
     m.add_function(wrap_pyfunction!(store_manifest, m)?)?;
     m.add_function(wrap_pyfunction!(read_store_ipc, m)?)?;
+    m.add_function(wrap_pyfunction!(report_html, m)?)?;
     m.add_function(wrap_pyfunction!(metrics_json, m)?)?;
     m.add_function(wrap_pyfunction!(compare_json, m)?)?;
     m.add_function(wrap_pyfunction!(read_gold_json, m)?)?;

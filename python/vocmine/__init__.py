@@ -54,6 +54,8 @@ __all__ = [
     "cluster_embeddings",
     "read_gold",
     "read_store",
+    "report",
+    "Report",
     "output_schema",
     "DEFAULT_MODEL",
     "VocmineError",
@@ -671,6 +673,79 @@ def read_gold(path: Any) -> list:
         VocmineIOError: the file cannot be read.
     """
     return _json.loads(_vocmine.read_gold_json(_os.fspath(path)))
+
+
+class Report:
+    """A CX report (:func:`report`): one self-contained HTML page.
+
+    ``html`` is the page; :meth:`save` writes it; in a notebook the report
+    shows itself inline (in a frame of its own, so its script and styles
+    stay apart from the notebook's).
+    """
+
+    def __init__(self, html: str) -> None:
+        self.html = html
+
+    def save(self, path: Any) -> None:
+        """Writes the page to ``path`` (UTF-8)."""
+        with open(_os.fspath(path), "w", encoding="utf-8") as f:
+            f.write(self.html)
+
+    def _repr_html_(self) -> str:
+        import html as _html
+
+        return (
+            '<iframe style="width:100%;height:800px;border:1px solid #ccc" srcdoc="'
+            + _html.escape(self.html, quote=True)
+            + '"></iframe>'
+        )
+
+    def __repr__(self) -> str:
+        return f"Report({len(self.html)} characters of HTML)"
+
+
+def report(
+    data: Any,
+    output: Any = None,
+    *,
+    title: str = "Voice of the customer",
+    lang: str = "en",
+    journey: Optional[Iterable[str]] = None,
+    verbatims: int = 20,
+) -> Report:
+    """The CX report of analyzed records, as ``vocmine report`` writes it:
+    overview (records by channel, language and week; NPS / CSAT / CES with
+    95% intervals; negative share; pain / itch / delight), journey map by
+    touchpoint (``journey`` gives the order), pain and itch points per
+    owner, drivers of detractors, alerts with the triggering words, and a
+    drill-down from every code, owner, touchpoint and week to the verbatims
+    (at most ``verbatims`` per code). One HTML page that needs no network.
+
+    ``data`` is a path (the output of ``vocmine analyze`` or a result
+    store's directory) or analyzed records (dicts or JSON strings, as
+    :meth:`Engine.analyze` returns them). ``lang`` is the language of the
+    labels: ``"en"``, ``"zh"`` or ``"ru"``. With ``output`` (a path) the
+    page is also written there.
+
+    Raises:
+        ConfigError: an unknown ``lang``.
+        VocmineIOError: the input cannot be read.
+
+    Example:
+        >>> r = report("out/sample.analyzed.jsonl", "report.html", lang="zh")  # doctest: +SKIP
+        >>> r                                  # in a notebook: the page itself   # doctest: +SKIP
+    """
+    page = _vocmine.report_html(
+        **_analytics_source(data),
+        title=title,
+        lang=lang,
+        journey=None if journey is None else list(journey),
+        verbatims=verbatims,
+    )
+    out = Report(page)
+    if output is not None:
+        out.save(output)
+    return out
 
 
 def read_store(path: Any, table: str = "records") -> Any:

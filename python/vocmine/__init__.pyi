@@ -30,6 +30,22 @@ Progress = Union[bool, Callable[[int, int], Any], None]
 def output_schema() -> dict[str, Any]: ...
 def read_store(path: _Path, table: str = "records") -> Any: ...
 
+class Report:
+    html: str
+    def __init__(self, html: str) -> None: ...
+    def save(self, path: _Path) -> None: ...
+    def _repr_html_(self) -> str: ...
+
+def report(
+    data: Union[_Path, Iterable[_Record]],
+    output: Optional[_Path] = None,
+    *,
+    title: str = "Voice of the customer",
+    lang: str = "en",
+    journey: Optional[Iterable[str]] = None,
+    verbatims: int = 20,
+) -> Report: ...
+
 class Engine:
     def __init__(
         self,

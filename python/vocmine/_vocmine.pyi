@@ -161,6 +161,14 @@ class ClusterPlacer:
 
 def store_schemas(dim: int) -> tuple[bytes, bytes]: ...
 def read_store_ipc(path: str, table: str) -> bytes: ...
+def report_html(
+    path: Optional[str] = None,
+    lines: Optional[str] = None,
+    title: Optional[str] = None,
+    lang: str = "en",
+    journey: Optional[Sequence[str]] = None,
+    verbatims: int = 20,
+) -> str: ...
 def store_manifest(
     records: int, clauses: int, encoder: Optional[str] = None, dim: int = 0, codebook: Optional[str] = None
 ) -> str: ...

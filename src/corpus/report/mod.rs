@@ -539,6 +539,13 @@ impl ReportBuilder {
     }
 }
 
+/// A report's data over output lines given as text (JSON Lines).
+pub fn report_data_from_lines(text: &str, opts: ReportOptions) -> Result<ReportData> {
+    Ok(ReportBuilder::new(opts)
+        .read(text.as_bytes(), Path::new("<records>"))?
+        .finish(None))
+}
+
 /// Reads the output of `vocmine analyze` (a JSON Lines file, `-` for
 /// stdin, or a result store's directory) into a report's data.
 pub fn report_data(path: &Path, opts: ReportOptions) -> Result<ReportData> {
