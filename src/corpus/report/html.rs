@@ -393,8 +393,18 @@ pub fn render(data: &ReportData, opts: &ReportOptions) -> Result<String> {
     if v.records > 0 {
         let _ = write!(
             h,
-            "<div class=\"card\"><b>{} / {} / {}</b><span>{} / {} / {} ({} {}: {} / {})</span></div>",
-            v.pain, v.itch, v.delight, l.pain, l.itch, l.delight, l.uncoded, l.pain, v.uncoded_pain, v.uncoded_itch
+            "<div class=\"card\"><b>{} / {} / {}</b><span>{} / {} / {} ({} {} / {}: {} / {})</span></div>",
+            v.pain,
+            v.itch,
+            v.delight,
+            l.pain,
+            l.itch,
+            l.delight,
+            l.uncoded,
+            l.pain,
+            l.itch,
+            v.uncoded_pain,
+            v.uncoded_itch
         );
     }
     h.push_str("</div>");
