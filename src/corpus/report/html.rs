@@ -54,6 +54,9 @@ struct Labels {
     click_hint: &'static str,
     interval: &'static str,
     week_legend: &'static str,
+    above: &'static str,
+    near: &'static str,
+    below: &'static str,
 }
 
 const EN: Labels = Labels {
@@ -100,6 +103,9 @@ const EN: Labels = Labels {
     click_hint: "Click a code, owner, touchpoint or alert to see the customers' words.",
     interval: "95% interval",
     week_legend: "Bars: records (number above). Red line and bottom row: share of records with negative sentiment.",
+    above: "above the overall share",
+    near: "near the overall share",
+    below: "below the overall share",
 };
 
 const ZH: Labels = Labels {
@@ -146,6 +152,9 @@ const ZH: Labels = Labels {
     click_hint: "点击编码、部门、触点或预警，查看客户原话。",
     interval: "95% 置信区间",
     week_legend: "柱：记录数（上方数字）。红线与底行：负面情感记录占比。",
+    above: "高于整体",
+    near: "接近整体",
+    below: "低于整体",
 };
 
 const RU: Labels = Labels {
@@ -192,6 +201,9 @@ const RU: Labels = Labels {
     click_hint: "Нажмите на код, ответственного, точку контакта или оповещение, чтобы увидеть слова клиентов.",
     interval: "95% интервал",
     week_legend: "Столбцы: записи (число сверху). Красная линия и нижний ряд: доля записей с негативом.",
+    above: "выше общей доли",
+    near: "около общей доли",
+    below: "ниже общей доли",
 };
 
 fn labels(l: UiLanguage) -> &'static Labels {
@@ -476,12 +488,14 @@ pub fn render(data: &ReportData, opts: &ReportOptions) -> Result<String> {
     } else {
         h.push_str("<div class=\"journey\">");
         for st in &data.journey {
-            let level = if st.negative_share >= 0.5 {
-                "bad"
-            } else if st.negative_share >= 0.25 {
-                "mid"
+            // friction stands out against the corpus, not a fixed bar
+            let overall = o.negative_share();
+            let (level, reading) = if st.negative_share >= overall + 0.1 {
+                ("bad", l.above)
+            } else if st.negative_share <= overall - 0.1 {
+                ("good", l.below)
             } else {
-                "good"
+                ("mid", l.near)
             };
             let nps = st
                 .nps
@@ -490,7 +504,7 @@ pub fn render(data: &ReportData, opts: &ReportOptions) -> Result<String> {
             let _ = write!(
                 h,
                 "<div class=\"stage {level} drill\" data-touchpoint=\"{tp}\"><h3>{tp}</h3>\
-                 <p>{r} {rec} · {neg} {negl} · {nps}</p>",
+                 <p>{r} {rec} · {neg} {negl} ({reading}) · {nps}</p>",
                 tp = esc(&st.touchpoint),
                 r = st.records,
                 rec = l.records,
