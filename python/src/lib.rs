@@ -1424,15 +1424,7 @@ fn read_store_ipc<'py>(
             // an empty table: its schema, no rows
             None => {
                 let dim = vocmine::io::store::Manifest::read(&path)?.dim;
-                let schema = match table {
-                    vocmine::io::store::StoreTable::Records => {
-                        vocmine::io::store::records_schema(dim)
-                    }
-                    vocmine::io::store::StoreTable::Clauses => {
-                        vocmine::io::store::clauses_schema(dim)
-                    }
-                };
-                ipc_bytes(&arrow::array::RecordBatch::new_empty(schema))
+                ipc_bytes(&arrow::array::RecordBatch::new_empty(table.schema(dim)))
             }
         }
     })?

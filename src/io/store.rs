@@ -939,6 +939,21 @@ pub enum StoreTable {
     Clauses,
 }
 
+impl StoreTable {
+    /// The table's file (or part-file directory) name in a store.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            StoreTable::Records => "records.parquet",
+            StoreTable::Clauses => "clauses.parquet",
+        }
+    }
+
+    /// The table's schema for embeddings of dimension `dim` (0: none).
+    pub fn schema(self, dim: usize) -> SchemaRef {
+        table_schema(self == StoreTable::Records, dim)
+    }
+}
+
 /// The batches of one table of a store, as Arrow record batches in row
 /// order ([`read_table`]).
 pub struct TableBatches {
@@ -984,15 +999,11 @@ impl Iterator for TableBatches {
 /// Arrow for other tools (Python's `vocmine.read_store`).
 pub fn read_table(dir: &Path, table: StoreTable) -> Result<TableBatches> {
     let manifest = Manifest::read(dir)?;
-    let (name, records) = match table {
-        StoreTable::Records => ("records.parquet", true),
-        StoreTable::Clauses => ("clauses.parquet", false),
-    };
     Ok(TableBatches {
         chain: Chain::new(
-            table_files(dir, name)?,
+            table_files(dir, table.file_name())?,
             Columns::default(),
-            records,
+            table == StoreTable::Records,
             manifest.dim,
         ),
         schema: None,

@@ -409,17 +409,6 @@ impl AlertSpec {
         Ok(spec)
     }
 
-    /// The 1-based line of the `n`-th (0-based) `id: <id>` in the source,
-    /// block or flow style (0 when unknown).
-    fn line_of_nth(&self, id: &str, n: usize) -> u64 {
-        self.lines().nth_id(id, n)
-    }
-
-    /// The 1-based line of the top-level `key:` (0 when unknown).
-    fn line_of_key(&self, key: &str) -> u64 {
-        self.lines().key(key)
-    }
-
     /// Where the entries of the source are (empty without a source).
     fn lines(&self) -> crate::io::yaml::YamlLines {
         self.source
@@ -432,10 +421,12 @@ impl AlertSpec {
     /// malformed ids, unknown cue languages, empty cues, rules that could
     /// fire on every record, bad bounds, deadlines and raisers.
     pub fn problems(&self) -> Vec<RuleProblem> {
+        // one parse of the source for every line asked below
+        let lines = self.lines();
         let mut out = Vec::new();
         if self.rules.is_empty() {
             out.push(RuleProblem {
-                line: self.line_of_key("rules"),
+                line: lines.key("rules"),
                 rule: None,
                 message: "the file has no rules (`rules:`)".into(),
             });
@@ -445,13 +436,13 @@ impl AlertSpec {
             let h = d.hours(s);
             if !(h.is_finite() && h > 0.0 && h <= 24.0 * 366.0 * 10.0) {
                 out.push(RuleProblem {
-                    line: self.line_of_key("deadlines"),
+                    line: lines.key("deadlines"),
                     rule: None,
                     message: format!("deadlines.{s} must be a positive number of hours, got {h}"),
                 });
             }
         }
-        let top_line = self.line_of_key("raise");
+        let top_line = lines.key("raise");
         for (i, r) in self.raise.iter().enumerate() {
             for m in raise_problems(r) {
                 out.push(RuleProblem {
@@ -462,7 +453,7 @@ impl AlertSpec {
             }
         }
         if let Some(c) = &self.conversation {
-            let line = self.line_of_key("conversation");
+            let line = lines.key("conversation");
             for m in c.problems() {
                 out.push(RuleProblem {
                     line,
@@ -475,7 +466,7 @@ impl AlertSpec {
         for (i, r) in self.rules.iter().enumerate() {
             let id = r.id.as_str();
             let n = seen.entry(id).or_insert(0);
-            let line = self.line_of_nth(id, *n);
+            let line = lines.nth_id(id, *n);
             *n += 1;
             let mut p = |message: String| {
                 out.push(RuleProblem {

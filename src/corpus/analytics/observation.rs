@@ -317,69 +317,52 @@ impl Dataset {
     /// Adds one output line as text (blank lines are ignored; lines that do
     /// not parse count as invalid).
     pub fn push_line(&mut self, line: &[u8]) {
+        self.push_line_value(line);
+    }
+
+    /// [`Dataset::push_line`], handing back the parsed line (`None` for a
+    /// blank line or one that is not JSON), so that a caller reading more
+    /// of each line than the observation (the report) parses it once.
+    pub fn push_line_value(&mut self, line: &[u8]) -> Option<Value> {
         self.physical += 1;
         let trimmed = line.trim_ascii();
         if trimmed.is_empty() {
-            return;
+            return None;
         }
         match serde_json::from_slice::<Value>(trimmed) {
-            Ok(v) => self.push_value(&v),
+            Ok(v) => {
+                self.push_value(&v);
+                Some(v)
+            }
             Err(e) => {
                 self.lines += 1;
                 self.invalid(format!("not JSON: {e}"));
+                None
             }
         }
     }
 
     /// Reads JSON Lines (the output of `vocmine analyze`) to the end.
-    pub fn read(mut reader: impl BufRead) -> std::io::Result<Dataset> {
+    pub fn read(reader: impl BufRead) -> std::io::Result<Dataset> {
         let mut ds = Dataset::new();
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            if reader.read_until(b'\n', &mut buf)? == 0 {
-                break;
-            }
-            ds.push_line(&buf);
-        }
+        read_lines(reader, |l| ds.push_line(l))?;
         Ok(ds)
     }
 
     /// Reads a JSON Lines file (`-` for stdin), or the output lines kept in
     /// a result store when `path` is a store's directory.
     pub fn open(path: impl AsRef<Path>) -> Result<Dataset> {
-        let path = path.as_ref();
-        if path.as_os_str() == "-" {
-            let stdin = std::io::stdin();
-            return Dataset::read(stdin.lock()).map_err(|e| Error::io(path, e));
-        }
-        #[cfg(feature = "store")]
-        if path.join("store.json").is_file() {
-            return Dataset::from_store(path);
-        }
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        Dataset::read(std::io::BufReader::with_capacity(1 << 20, file))
-            .map_err(|e| Error::io(path, e))
+        let mut ds = Dataset::new();
+        for_each_output_line(path.as_ref(), |l| ds.push_line(l))?;
+        Ok(ds)
     }
 
     /// The records of a result store (`analyze --store`, or one written
     /// by `vocmine.spark`): their output lines as stored, in row order.
     #[cfg(feature = "store")]
     pub fn from_store(dir: &Path) -> Result<Dataset> {
-        use crate::io::store::{Columns, StoreReader};
-        let columns = Columns {
-            json: true,
-            embeddings: false,
-            codes: false,
-            text_embeddings: false,
-        };
-        let mut reader = StoreReader::open_with(dir, columns)?;
         let mut ds = Dataset::new();
-        while let Some(batch) = reader.next_batch()? {
-            for r in batch {
-                ds.push_line(r.json.as_bytes());
-            }
-        }
+        store_lines(dir, |l| ds.push_line(l))?;
         Ok(ds)
     }
 
@@ -391,6 +374,54 @@ impl Dataset {
         }
         ds
     }
+}
+
+/// Calls `f` with every line of `reader` (its newline included).
+fn read_lines(mut reader: impl BufRead, mut f: impl FnMut(&[u8])) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf)? == 0 {
+            return Ok(());
+        }
+        f(&buf);
+    }
+}
+
+/// Calls `f` with the output lines a store keeps, in row order.
+#[cfg(feature = "store")]
+fn store_lines(dir: &Path, mut f: impl FnMut(&[u8])) -> Result<()> {
+    use crate::io::store::{Columns, StoreReader};
+    let columns = Columns {
+        json: true,
+        embeddings: false,
+        codes: false,
+        text_embeddings: false,
+    };
+    let mut reader = StoreReader::open_with(dir, columns)?;
+    while let Some(batch) = reader.next_batch()? {
+        for r in batch {
+            f(r.json.as_bytes());
+        }
+    }
+    Ok(())
+}
+
+/// Calls `f` with every output line of `vocmine analyze` at `path`: a JSON
+/// Lines file, `-` for stdin, or the lines a result store keeps when `path`
+/// is a store's directory. What `metrics`, `compare` and `report` read.
+pub fn for_each_output_line(path: &Path, mut f: impl FnMut(&[u8])) -> Result<()> {
+    if path.as_os_str() == "-" {
+        let stdin = std::io::stdin();
+        return read_lines(stdin.lock(), f).map_err(|e| Error::io(path, e));
+    }
+    #[cfg(feature = "store")]
+    if path.join("store.json").is_file() {
+        return store_lines(path, f);
+    }
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    read_lines(std::io::BufReader::with_capacity(1 << 20, file), &mut f)
+        .map_err(|e| Error::io(path, e))
 }
 
 /// A polarity name, case and surrounding spaces ignored.

@@ -15,17 +15,17 @@
 pub mod html;
 
 use std::collections::BTreeMap;
-use std::io::BufRead;
 use std::path::Path;
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::corpus::analytics::metrics::Slice;
+use crate::corpus::analytics::observation::for_each_output_line;
 use crate::corpus::analytics::period::Period;
 use crate::corpus::analytics::report::{metrics_report, MetricsOptions, MetricsReport};
 use crate::corpus::analytics::Dataset;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The language of the report's labels (the data stays in the customers').
 #[derive(
@@ -269,12 +269,7 @@ impl ReportBuilder {
     /// Adds one output line of `vocmine analyze` (blank lines are ignored;
     /// failure and invalid lines are counted, as `metrics` counts them).
     pub fn push_line(&mut self, line: &[u8]) {
-        self.ds.push_line(line);
-        let trimmed = line.trim_ascii();
-        if trimmed.is_empty() {
-            return;
-        }
-        let Ok(v) = serde_json::from_slice::<Value>(trimmed) else {
+        let Some(v) = self.ds.push_line_value(line) else {
             return;
         };
         if v.get("error").is_some() || !v.is_object() {
@@ -408,22 +403,6 @@ impl ReportBuilder {
         self.alerts.truncate(cap);
     }
 
-    /// Reads JSON Lines to the end.
-    pub fn read(mut self, mut reader: impl BufRead, what: &Path) -> Result<ReportBuilder> {
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            let n = reader
-                .read_until(b'\n', &mut buf)
-                .map_err(|e| Error::io(what, e))?;
-            if n == 0 {
-                break;
-            }
-            self.push_line(&buf);
-        }
-        Ok(self)
-    }
-
     /// The report's data.
     pub fn finish(mut self, file: Option<&str>) -> ReportData {
         let cap = self.opts.verbatims_per_code.max(1) * 5;
@@ -541,40 +520,17 @@ impl ReportBuilder {
 
 /// A report's data over output lines given as text (JSON Lines).
 pub fn report_data_from_lines(text: &str, opts: ReportOptions) -> Result<ReportData> {
-    Ok(ReportBuilder::new(opts)
-        .read(text.as_bytes(), Path::new("<records>"))?
-        .finish(None))
+    let mut builder = ReportBuilder::new(opts);
+    for line in text.split_inclusive('\n') {
+        builder.push_line(line.as_bytes());
+    }
+    Ok(builder.finish(None))
 }
 
 /// Reads the output of `vocmine analyze` (a JSON Lines file, `-` for
 /// stdin, or a result store's directory) into a report's data.
 pub fn report_data(path: &Path, opts: ReportOptions) -> Result<ReportData> {
-    let file = path.display().to_string();
-    let builder = ReportBuilder::new(opts);
-    if path.as_os_str() == "-" {
-        let stdin = std::io::stdin();
-        return Ok(builder.read(stdin.lock(), path)?.finish(Some(&file)));
-    }
-    #[cfg(feature = "store")]
-    if path.join("store.json").is_file() {
-        use crate::io::store::{Columns, StoreReader};
-        let columns = Columns {
-            json: true,
-            embeddings: false,
-            codes: false,
-            text_embeddings: false,
-        };
-        let mut reader = StoreReader::open_with(path, columns)?;
-        let mut builder = builder;
-        while let Some(batch) = reader.next_batch()? {
-            for r in batch {
-                builder.push_line(r.json.as_bytes());
-            }
-        }
-        return Ok(builder.finish(Some(&file)));
-    }
-    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    Ok(builder
-        .read(std::io::BufReader::with_capacity(1 << 20, f), path)?
-        .finish(Some(&file)))
+    let mut builder = ReportBuilder::new(opts);
+    for_each_output_line(path, |l| builder.push_line(l))?;
+    Ok(builder.finish(Some(&path.display().to_string())))
 }

@@ -347,13 +347,7 @@ impl CodebookSpec {
 
     /// The 1-based line where code `id` is defined (0 when unknown).
     pub fn line_of(&self, id: &str) -> u64 {
-        self.line_of_nth(id, 0)
-    }
-
-    /// The line of the `n`-th (0-based) definition of code `id`, in block
-    /// (`- id: x`) or flow (`{id: x, ...}`) style.
-    fn line_of_nth(&self, id: &str, n: usize) -> u64 {
-        self.lines().nth_id(id, n)
+        self.lines().nth_id(id, 0)
     }
 
     /// Where the entries of the source are (empty without a source).
@@ -368,10 +362,12 @@ impl CodebookSpec {
     /// unknown parents, cycles, bad regular expressions, bad thresholds,
     /// empty rules, codes that can never match.
     pub fn problems(&self) -> Vec<Problem> {
+        // one parse of the source for every line asked below
+        let lines = self.lines();
         let mut out = Vec::new();
         let mut p = |code: Option<&str>, message: String| {
             out.push(Problem {
-                line: code.map(|c| self.line_of(c)).unwrap_or(0),
+                line: code.map(|c| lines.nth_id(c, 0)).unwrap_or(0),
                 code: code.map(str::to_owned),
                 message,
             })
@@ -445,7 +441,7 @@ impl CodebookSpec {
             *n += 1;
             if seen.insert(id, i).is_some() {
                 out_dups.push(Problem {
-                    line: self.line_of_nth(id, *n - 1),
+                    line: lines.nth_id(id, *n - 1),
                     code: Some(id.to_owned()),
                     message: "duplicate id".into(),
                 });
@@ -503,7 +499,7 @@ impl CodebookSpec {
         out.append(&mut out_dups);
         let mut p = |code: Option<&str>, message: String| {
             out.push(Problem {
-                line: code.map(|c| self.line_of(c)).unwrap_or(0),
+                line: code.map(|c| lines.nth_id(c, 0)).unwrap_or(0),
                 code: code.map(str::to_owned),
                 message,
             })
