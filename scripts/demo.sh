@@ -57,12 +57,15 @@ step "Hot issues: clusters of the stored clause embeddings (zh / ru / en togethe
 ./target/release/vocmine cluster out/store --codebook corpora/codebooks/automotive.yaml \
   -o out/sample.clusters.json
 
-step "Top customer keywords per language"
+step "Customer themes (phrases and nouns) and keywords per language"
 ./target/release/vocmine keywords corpora/sample.jsonl --top 10 --json out/sample.keywords.json
 
 step "The CX report: one HTML file to open in a browser (no network needed) -> out/sample.report.html"
 ./target/release/vocmine report out/sample.analyzed.jsonl -o out/sample.report.html \
   --title "Sample: car maker, 359 voices" \
-  --journey enquiry,test_drive,purchase,delivery,maintenance,repair
+  --journey enquiry,test_drive,purchase,delivery,maintenance,repair \
+  --clusters out/sample.clusters.json \
+  --compare 2026-08-03..2026-09-20,2026-09-21..2026-10-31 \
+  --compare 2026-08-03..2026-09-27,2026-09-28..2026-10-31
 
 step "Done: out/sample.report.html (open it), out/sample.analyzed.jsonl (one line per record), out/sample.analyzed.alerts.jsonl (alerts), out/sample.summary.json, out/sample.metrics.json, out/sample.compare-{waiting,ota}.json, out/store/ (Parquet), out/sample.{ecommerce,airline,banking_telecom}.jsonl, out/sample.clusters.json, out/sample.keywords.json"

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use cli_support::{assert_ok, bin, root};
+use cli_support::{assert_ok, bin, model_available, root};
 use serde_json::Value;
 
 fn run(args: &[&str]) -> Output {
@@ -98,7 +98,10 @@ fn the_sample_report_is_self_contained_and_its_numbers_are_the_metrics() {
         "journey",
         "owners",
         "drivers",
+        "hot",
+        "keywords",
         "alerts",
+        "compare",
         "verbatims",
     ] {
         assert!(
@@ -156,11 +159,20 @@ fn the_sample_report_is_self_contained_and_its_numbers_are_the_metrics() {
     let verbatims = data["verbatims"].as_array().expect("verbatims");
     assert!(!verbatims.is_empty());
     let mut per_code = BTreeMap::<String, usize>::new();
-    for v in verbatims {
-        let key = (
-            v["code"].as_str().unwrap().to_owned(),
-            v["text"].as_str().unwrap().to_owned(),
+    for v in verbatims.iter().filter(|v| v.get("code").is_some()) {
+        // the clause, marked in its turn
+        let (start, end) = (
+            v["span"][0].as_u64().unwrap(),
+            v["span"][1].as_u64().unwrap(),
         );
+        let clause: String = v["text"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .skip(start as usize)
+            .take((end - start) as usize)
+            .collect();
+        let key = (v["code"].as_str().unwrap().to_owned(), clause);
         assert!(
             point_texts.contains(&key),
             "verbatim {key:?} is a point of the input"
@@ -203,6 +215,247 @@ fn the_sample_report_is_self_contained_and_its_numbers_are_the_metrics() {
     sorted.sort_by_key(|s| order.iter().position(|o| o == s));
     assert_eq!(known, sorted, "{stages:?}");
     assert!(!known.is_empty());
+}
+
+#[test]
+fn the_keywords_are_the_themes_vocmine_keywords_finds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, html) = sample_report(dir.path(), &["--keywords", "25"]);
+    let data = page_data(&html);
+    let out = run(&[
+        "keywords",
+        "corpora/sample.jsonl",
+        "--top",
+        "25",
+        "--json",
+        "-",
+    ]);
+    assert_ok(&out);
+    let kw: Value = serde_json::from_slice(&out.stdout).expect("keywords JSON");
+    let themes = |l: &Value| -> Vec<(String, u64, u64, f64)> {
+        l["themes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["term"].as_str().unwrap().to_owned(),
+                    t["count"].as_u64().unwrap(),
+                    t["df"].as_u64().unwrap(),
+                    t["score"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let (ours, theirs) = (
+        data["keywords"].as_array().unwrap(),
+        kw["languages"].as_array().unwrap(),
+    );
+    assert_eq!(ours.len(), 3, "zh, en and ru");
+    for (a, b) in ours.iter().zip(theirs) {
+        assert_eq!(a["language"], b["language"]);
+        assert_eq!(a["documents"], b["documents"]);
+        assert_eq!(themes(a), themes(b), "{}", a["language"]);
+        assert_eq!(themes(a).len(), 25);
+    }
+    // the English themes are things, not filler: phrases and nouns
+    let en = ours.iter().find(|l| l["language"] == "en").unwrap();
+    let en: Vec<String> = themes(en).into_iter().map(|t| t.0).collect();
+    for filler in ["time", "like", "days", "back", "now", "week", "fine"] {
+        assert!(!en.contains(&filler.to_owned()), "{filler} in {en:?}");
+    }
+    assert!(en.iter().any(|t| t.contains(' ')), "a phrase among {en:?}");
+    // each theme's verbatims mark where it was said
+    let verbatims = data["verbatims"].as_array().unwrap();
+    let mut with_theme = 0;
+    for v in verbatims.iter().filter(|v| v.get("theme").is_some()) {
+        with_theme += 1;
+        let (start, end) = (
+            v["span"][0].as_u64().unwrap(),
+            v["span"][1].as_u64().unwrap(),
+        );
+        let said: String = v["text"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .skip(start as usize)
+            .take((end - start) as usize)
+            .collect();
+        assert!(!said.is_empty() && end as usize <= v["text"].as_str().unwrap().chars().count());
+        assert_eq!(
+            said.split_whitespace().count(),
+            v["theme"].as_str().unwrap().split_whitespace().count(),
+            "{said} for {}",
+            v["theme"]
+        );
+    }
+    assert!(with_theme >= 3 * 25, "{with_theme} theme verbatims");
+    // without keywords: no section to draw, said so
+    let (_, none) = sample_report(dir.path(), &["--keywords", "0"]);
+    assert!(none.contains("No customer words to draw."));
+}
+
+#[test]
+fn before_after_is_what_vocmine_compare_computes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let splits = [
+        ("2026-08-03..2026-09-20", "2026-09-21..2026-10-31"),
+        ("2026-08-03..2026-09-27", "2026-09-28..2026-10-31"),
+    ];
+    let args: Vec<String> = splits
+        .iter()
+        .flat_map(|(b, a)| ["--compare".to_owned(), format!("{b},{a}")])
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (analyzed, html) = sample_report(dir.path(), &args);
+    let data = page_data(&html);
+    let shown = data["compare"].as_array().expect("compare");
+    assert_eq!(shown.len(), 2);
+    for ((before, after), shown) in splits.iter().zip(shown) {
+        let out = run(&[
+            "compare",
+            s(&analyzed),
+            "--before",
+            before,
+            "--after",
+            after,
+            "--json",
+            "-",
+        ]);
+        assert_ok(&out);
+        let mut cmp: Value = serde_json::from_slice(&out.stdout).expect("compare JSON");
+        cmp.as_object_mut().unwrap().remove("input");
+        assert_eq!(shown, &cmp);
+    }
+    // the page reads the tests in words
+    assert!(html.contains("and it is not chance") && html.contains("could be chance"));
+    // an ill-formed or overlapping split is an error naming it
+    for (bad, said) in [
+        ("2026-08-03..2026-09-20", "FROM..TO,FROM..TO"),
+        ("2026-08-03..2026-09-20,2026-09-01..", "overlap"),
+    ] {
+        let out = run(&[
+            "report",
+            s(&analyzed),
+            "-o",
+            s(&dir.path().join("x.html")),
+            "--compare",
+            bad,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(said),
+            "{bad}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn hot_issues_are_the_clusters_vocmine_cluster_found() {
+    if !model_available() {
+        eprintln!("SKIPPED: default model not built; run `python3 models/setup.py`");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs the default model"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (analyzed, store, clusters) = (
+        dir.path().join("a.jsonl"),
+        dir.path().join("store"),
+        dir.path().join("clusters.json"),
+    );
+    assert_ok(&run(&[
+        "analyze",
+        "corpora/sample.jsonl",
+        "--codebook",
+        "corpora/codebooks/automotive.yaml",
+        "--store",
+        s(&store),
+        "-q",
+        "-o",
+        s(&analyzed),
+    ]));
+    assert_ok(&run(&[
+        "cluster",
+        s(&store),
+        "--codebook",
+        "corpora/codebooks/automotive.yaml",
+        "-q",
+        "-o",
+        s(&clusters),
+    ]));
+    let page = dir.path().join("r.html");
+    assert_ok(&run(&[
+        "report",
+        s(&analyzed),
+        "-o",
+        s(&page),
+        "--clusters",
+        s(&clusters),
+        "-q",
+    ]));
+    let data = page_data(&std::fs::read_to_string(&page).unwrap());
+    let c: Value = serde_json::from_str(&std::fs::read_to_string(&clusters).unwrap()).unwrap();
+    let hot = &data["hot_issues"];
+    assert_eq!(hot["clusters"], c["summary"]["clusters"]);
+    assert_eq!(hot["clustered"], c["summary"]["clustered"]);
+    let issues = hot["issues"].as_array().expect("issues");
+    let hottest: Vec<&Value> = c["summary"]["hottest"].as_array().unwrap().iter().collect();
+    assert!(!issues.is_empty());
+    // the hottest first, in their order
+    for (i, h) in issues.iter().zip(hottest.iter().take(12)) {
+        assert_eq!(&&i["id"], h);
+    }
+    for i in issues {
+        let cl = c["clusters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == i["id"])
+            .expect("a cluster of the file");
+        assert_eq!(i["size"], cl["size"]);
+        assert_eq!(i["share"], cl["share"]);
+        assert_eq!(i["label"], cl["label"]);
+        for k in [
+            "score",
+            "growth",
+            "current",
+            "previous",
+            "negative_share",
+            "emerging",
+        ] {
+            assert_eq!(i[k], cl["hotness"][k], "{k} of cluster {}", i["id"]);
+        }
+        // its representatives are its verbatims
+        let reps: Vec<&Value> = data["verbatims"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| v["cluster"] == i["id"])
+            .map(|v| &v["text"])
+            .collect();
+        let want: Vec<&Value> = cl["representatives"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| &r["text"])
+            .collect();
+        assert_eq!(reps, want);
+    }
+    // a file that is not a cluster report is an error naming it
+    let out = run(&[
+        "report",
+        s(&analyzed),
+        "-o",
+        s(&page),
+        "--clusters",
+        s(&analyzed),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a.jsonl"));
 }
 
 #[test]

@@ -1306,7 +1306,8 @@ fn metrics_json(
 /// Lines text in `lines`) as one self-contained HTML page: what
 /// `vocmine report` writes.
 #[pyfunction]
-#[pyo3(signature = (path=None, lines=None, title=None, lang="en", journey=None, verbatims=20))]
+#[pyo3(signature = (path=None, lines=None, title=None, lang="en", journey=None, verbatims=20, clusters=None, compare=None, keywords=30))]
+#[allow(clippy::too_many_arguments)]
 fn report_html(
     py: Python<'_>,
     path: Option<String>,
@@ -1315,8 +1316,13 @@ fn report_html(
     lang: &str,
     journey: Option<Vec<String>>,
     verbatims: usize,
+    clusters: Option<String>,
+    compare: Option<Vec<String>>,
+    keywords: usize,
 ) -> PyResult<String> {
-    use vocmine::corpus::report::{html, report_data, report_data_from_lines, ReportOptions};
+    use vocmine::corpus::report::{
+        html, parse_split, report_data, report_data_from_lines, ReportOptions,
+    };
     let lang = lang.to_owned();
     let result = guarded(py, move || -> Result<String, Error> {
         let language = lang.parse().map_err(|_| {
@@ -1330,6 +1336,13 @@ fn report_html(
             language,
             journey: journey.unwrap_or_default(),
             verbatims_per_code: verbatims,
+            keywords,
+            clusters: clusters.map(std::path::PathBuf::from),
+            compare: compare
+                .unwrap_or_default()
+                .iter()
+                .map(|s| parse_split(s))
+                .collect::<Result<Vec<_>, Error>>()?,
             ..ReportOptions::default()
         };
         let data = match (path, lines) {

@@ -712,6 +712,9 @@ def report(
     lang: str = "en",
     journey: Optional[Iterable[str]] = None,
     verbatims: int = 20,
+    clusters: Any = None,
+    compare: Optional[Iterable[str]] = None,
+    keywords: int = 30,
 ) -> Report:
     """The CX report of analyzed records, as ``vocmine report`` writes it:
     overview (records by channel, language and week; NPS / CSAT / CES with
@@ -720,6 +723,10 @@ def report(
     owner, drivers of detractors, alerts with the triggering words, and a
     drill-down from every code, owner, touchpoint and week to the verbatims
     (at most ``verbatims`` per code). One HTML page that needs no network.
+    With ``clusters`` (the path of ``vocmine cluster``'s JSON) it shows the
+    hot issues; each ``compare`` split (``"FROM..TO,FROM..TO"``) adds a
+    before/after section; ``keywords`` themes per language make the word
+    clouds (0: none).
 
     ``data`` is a path (the output of ``vocmine analyze`` or a result
     store's directory) or analyzed records (dicts or JSON strings, as
@@ -741,6 +748,9 @@ def report(
         lang=lang,
         journey=None if journey is None else list(journey),
         verbatims=verbatims,
+        clusters=None if clusters is None else str(clusters),
+        compare=None if compare is None else list(compare),
+        keywords=keywords,
     )
     out = Report(page)
     if output is not None:

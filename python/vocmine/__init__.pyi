@@ -44,6 +44,9 @@ def report(
     lang: str = "en",
     journey: Optional[Iterable[str]] = None,
     verbatims: int = 20,
+    clusters: Optional[_Path] = None,
+    compare: Optional[Iterable[str]] = None,
+    keywords: int = 30,
 ) -> Report: ...
 
 class Engine:

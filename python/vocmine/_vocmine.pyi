@@ -168,6 +168,9 @@ def report_html(
     lang: str = "en",
     journey: Optional[Sequence[str]] = None,
     verbatims: int = 20,
+    clusters: Optional[str] = None,
+    compare: Optional[Sequence[str]] = None,
+    keywords: int = 30,
 ) -> str: ...
 def store_manifest(
     records: int, clauses: int, encoder: Optional[str] = None, dim: int = 0, codebook: Optional[str] = None

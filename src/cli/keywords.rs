@@ -1,4 +1,4 @@
-//! `vocmine keywords`: top terms per language over a corpus.
+//! `vocmine keywords`: top themes and terms per language over a corpus.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -19,7 +19,9 @@ pub(crate) struct KeywordsArgs {
     /// Terms per language.
     #[arg(long, default_value_t = 20)]
     pub(crate) top: usize,
-    /// Ranking: tfidf, or textrank (TextRank for Chinese, TF-IDF for the others).
+    /// Ranking of the terms: tfidf, or textrank (over each language's
+    /// co-occurrence graph). Themes (phrases and nouns, the word cloud's
+    /// entries) are ranked by mentions × idf either way.
     #[arg(long, default_value = "textrank")]
     pub(crate) rank: String,
     /// Write the keywords as JSON to this file (`-` for stdout instead of the table).
@@ -77,6 +79,8 @@ pub(crate) fn keywords(k: KeywordsArgs) -> Result<(), Error> {
             lang.language, lang.documents, lang.vocabulary
         )
         .map_err(werr)?;
+        let themes: Vec<&str> = lang.themes.iter().map(|t| t.term.as_str()).collect();
+        writeln!(w, "  themes: {}", themes.join(" · ")).map_err(werr)?;
         writeln!(
             w,
             "  {:<24} {:>7} {:>7} {:>9} {:>9}",

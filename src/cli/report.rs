@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
-use vocmine::corpus::report::{html, report_data, ReportOptions, UiLanguage};
+use vocmine::corpus::report::{html, parse_split, report_data, ReportOptions, UiLanguage};
 use vocmine::io::sink::create_file;
 use vocmine::Error;
 
@@ -28,6 +28,16 @@ pub(crate) struct ReportArgs {
     /// Verbatims kept per code (the page's size does not grow with the corpus).
     #[arg(long, default_value_t = 20)]
     verbatims: usize,
+    /// Output of `vocmine cluster` (JSON): adds the hot issues.
+    #[arg(long)]
+    clusters: Option<PathBuf>,
+    /// A before/after split `FROM..TO,FROM..TO` (dates YYYY-MM-DD; either
+    /// end may be open); repeat for several.
+    #[arg(long)]
+    compare: Vec<String>,
+    /// Themes per language in the keywords section (0: none).
+    #[arg(long, default_value_t = 30)]
+    keywords: usize,
     /// Do not print the summary.
     #[arg(long, short)]
     quiet: bool,
@@ -40,11 +50,19 @@ pub(crate) fn report(r: ReportArgs) -> Result<(), Error> {
             r.lang
         ))
     })?;
+    let compare = r
+        .compare
+        .iter()
+        .map(|s| parse_split(s))
+        .collect::<Result<Vec<_>, Error>>()?;
     let opts = ReportOptions {
         title: r.title,
         language,
         journey: r.journey.into_iter().map(|s| s.trim().to_owned()).collect(),
         verbatims_per_code: r.verbatims,
+        keywords: r.keywords,
+        clusters: r.clusters,
+        compare,
         ..ReportOptions::default()
     };
     let data = report_data(&r.input, opts.clone())?;

@@ -19,37 +19,140 @@
 //! not depend on the thread count.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
+use crate::contract::language::Language;
 use crate::contract::output::{Analysis, TokenOut};
 use crate::contract::record::Role;
-use crate::text::tokens::TokenKind;
+use crate::text::tokens::{Segment, Token, TokenKind};
 
 /// How terms are ranked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Ranking {
-    /// TF-IDF (all languages).
+    /// TF-IDF.
     #[default]
     TfIdf,
-    /// TextRank for Chinese, TF-IDF for the others.
+    /// TextRank over the co-occurrence graph of each language.
     TextRank,
+}
+
+/// What the keyword filters read of a token: the engine's kept tokens
+/// ([`TokenOut`]) or a stored clause segmented again ([`Token`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Word<'a> {
+    pub(crate) kind: TokenKind,
+    pub(crate) pos: Option<&'a str>,
+    pub(crate) stop: bool,
+    pub(crate) negator: bool,
+    pub(crate) negated: bool,
+    pub(crate) norm: &'a str,
+    pub(crate) stem: &'a str,
+    /// Char offsets in the clause.
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+}
+
+impl<'a> Word<'a> {
+    pub(crate) fn of_token(t: &'a Token<'_>) -> Word<'a> {
+        Word {
+            kind: t.kind,
+            pos: t.pos,
+            stop: t.stop,
+            negator: t.negator,
+            negated: t.negated,
+            norm: &t.norm,
+            stem: t.stem(),
+            start: t.start,
+            end: t.end,
+        }
+    }
+
+    pub(crate) fn of_out(t: &'a TokenOut) -> Word<'a> {
+        Word {
+            kind: t.kind,
+            pos: t.pos,
+            stop: t.stop,
+            negator: t.negator,
+            negated: t.negated,
+            norm: &t.norm,
+            stem: t.stem.as_deref().unwrap_or(&t.norm),
+            start: t.start,
+            end: t.end,
+        }
+    }
+
+    fn is_content(&self) -> bool {
+        is_content_word(self.kind, self.pos, self.stop, self.negator, self.norm)
+    }
+
+    /// A jieba noun tag (`n…`, `vn`, `an`) or a foreign word.
+    fn is_noun(&self) -> bool {
+        matches!(self.pos, Some(p) if p.starts_with('n') || matches!(p, "vn" | "an" | "eng"))
+    }
+}
+
+/// A clause a term or phrase was said in.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Example {
+    /// The record.
+    pub id: String,
+    /// The clause.
+    pub text: String,
+    /// Char span of the term in `text`.
+    pub span: (usize, usize),
 }
 
 #[derive(Debug, Default)]
 struct TermStats {
     count: u64,
     df: u64,
+    examples: Vec<Example>,
+    /// Occurrences tagged as nouns (Chinese).
+    nouns: u64,
     forms: HashMap<String, u64>,
+}
+
+/// A pair of adjacent content words.
+#[derive(Debug, Default)]
+struct PairStats {
+    count: u64,
+    df: u64,
+    examples: Vec<Example>,
+    /// The majority surface form (Boyer–Moore vote: exact when one form
+    /// has more than half of the occurrences).
+    form: String,
+    votes: i64,
 }
 
 #[derive(Debug, Default)]
 struct LangStats {
     documents: u64,
     terms: HashMap<String, TermStats>,
-    /// Co-occurrence weights between term ids (Chinese only).
-    edges: HashMap<(u32, u32), f64>,
+    /// Term ids (for the co-occurrence graph and the pairs).
     ids: HashMap<String, u32>,
+    keys: Vec<String>,
+    /// Co-occurrence weights between term ids within the window.
+    edges: HashMap<(u32, u32), f64>,
+    /// Adjacent content-word pairs, in order.
+    pairs: HashMap<(u32, u32), PairStats>,
+    /// Pairs in all, and per term as first and as second word.
+    pair_total: u64,
+    first: HashMap<u32, u64>,
+    second: HashMap<u32, u64>,
+}
+
+impl LangStats {
+    fn id(&mut self, key: &str) -> u32 {
+        if let Some(&id) = self.ids.get(key) {
+            return id;
+        }
+        let id = self.keys.len() as u32;
+        self.ids.insert(key.to_owned(), id);
+        self.keys.push(key.to_owned());
+        id
+    }
 }
 
 /// Streams over analyzed records and collects keyword statistics.
@@ -58,6 +161,7 @@ pub struct KeywordCollector {
     langs: BTreeMap<String, LangStats>,
     records: u64,
     all_speakers: bool,
+    examples: usize,
 }
 
 /// One keyword of a language.
@@ -71,9 +175,32 @@ pub struct Keyword {
     pub df: u64,
     /// TF-IDF score.
     pub tfidf: f64,
-    /// TextRank score (Chinese only).
+    /// TextRank score (with [`Ranking::TextRank`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub textrank: Option<f64>,
+}
+
+/// A theme: a noun phrase or a single word worth drawing in a word cloud.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Theme {
+    /// The theme in its most frequent form ("waiting time", "зарядная
+    /// станция", 车机卡顿).
+    pub term: String,
+    /// Words in it (1 or 2).
+    pub words: usize,
+    /// Occurrences.
+    pub count: u64,
+    /// Records containing it.
+    pub df: u64,
+    /// `words × count × idf` (idf as in [`Keyword::tfidf`]): a phrase counts
+    /// once per word.
+    pub score: f64,
+    /// Log-likelihood ratio (G²) of the two words' association (phrases).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub g2: Option<f64>,
+    /// Clauses it was said in (see [`KeywordCollector::examples`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<Example>,
 }
 
 /// Keywords of one language.
@@ -85,8 +212,11 @@ pub struct LanguageKeywords {
     pub documents: u64,
     /// Distinct terms seen.
     pub vocabulary: usize,
-    /// The top terms, best first.
+    /// The top terms (single content words, filler left out), best first.
     pub terms: Vec<Keyword>,
+    /// The top themes (phrases and nouns), best first: what a word cloud
+    /// draws.
+    pub themes: Vec<Theme>,
 }
 
 /// The keywords of a run.
@@ -101,17 +231,15 @@ pub struct KeywordReport {
 }
 
 const WINDOW: usize = 5;
+/// Least occurrences of a phrase.
+const MIN_PHRASE: u64 = 3;
+/// G² of a phrase's two words at p < 0.001 (χ², one degree of freedom).
+const MIN_G2: f64 = 10.83;
 
 /// Content words: not stopwords or negators; Chinese words only when jieba
 /// tags them as nouns, verbs, adjectives or foreign words (TextRank's usual
 /// filter: adverbs such as 直接, time words such as 现在 and numerals such
-/// as 两次 are left out).
-fn is_content(t: &TokenOut) -> bool {
-    is_content_word(t.kind, t.pos, t.stop, t.negator, &t.norm)
-}
-
-/// [`is_content`] over the fields of a token (shared with the cluster
-/// labels, which segment stored clause texts again).
+/// as 两次 are left out). Shared with the cluster labels.
 pub(crate) fn is_content_word(
     kind: TokenKind,
     pos: Option<&str>,
@@ -134,6 +262,121 @@ pub(crate) fn is_content_word(
         && (norm.chars().count() >= 2 || norm.chars().any(crate::text::normalize::is_han))
 }
 
+/// The filler of a language (its pack's `filler.txt` and `generic.txt`),
+/// as term keys (stems in Russian and English).
+#[derive(Debug, Default)]
+struct Filler {
+    /// Never a theme, alone or in a phrase.
+    never: HashSet<String>,
+    /// A theme only inside a phrase.
+    generic: HashSet<String>,
+}
+
+fn filler(language: &str) -> Option<&'static Filler> {
+    static FILLERS: OnceLock<HashMap<&'static str, Filler>> = OnceLock::new();
+    FILLERS
+        .get_or_init(|| {
+            crate::lang::PACKS
+                .iter()
+                .map(|p| {
+                    let code = p.language.code();
+                    let key = |w: &str| term_key(code, &w.to_lowercase().replace('ё', "е"), None);
+                    let set = |text: &'static str| {
+                        crate::lang::entries(text).map(&key).collect::<HashSet<_>>()
+                    };
+                    (
+                        code,
+                        Filler {
+                            never: set(p.filler),
+                            generic: set(p.generic),
+                        },
+                    )
+                })
+                .collect()
+        })
+        .get(language)
+}
+
+/// A term's key: Chinese words folded to simplified, other words by stem
+/// (`stem` when the token has one, else stemmed here for Russian and
+/// English).
+fn term_key(language: &str, norm: &str, stem: Option<&str>) -> String {
+    use rust_stemmers::{Algorithm, Stemmer};
+    static STEMMERS: OnceLock<(Stemmer, Stemmer)> = OnceLock::new();
+    if language == "zh" {
+        return crate::text::normalize::fold_str(norm);
+    }
+    if let Some(s) = stem {
+        return s.to_owned();
+    }
+    let (en, ru) = STEMMERS.get_or_init(|| {
+        (
+            Stemmer::create(Algorithm::English),
+            Stemmer::create(Algorithm::Russian),
+        )
+    });
+    match language {
+        "en" => en.stem(norm).into_owned(),
+        "ru" => ru.stem(norm).into_owned(),
+        _ => norm.to_owned(),
+    }
+}
+
+/// Whether a single Russian or English word is shaped like an adjective,
+/// adverb or verb form rather than a noun (a theme alone is a noun; these
+/// still count inside phrases: "зарядная станция").
+fn modifier_shaped(language: &str, form: &str, stem: &str) -> bool {
+    match language {
+        "ru" => {
+            const ADJ: [&str; 20] = [
+                "ый", "ий", "ой", "ая", "яя", "ое", "ее", "ые", "ие", "ого", "его", "ому", "ему",
+                "ым", "ым", "ых", "их", "ую", "юю", "ими",
+            ];
+            const VERB: [&str; 8] = ["ли", "ла", "лось", "лся", "лась", "ть", "ться", "ешь"];
+            form.chars().count() > 3
+                && (ADJ.iter().any(|e| form.ends_with(e)) || VERB.iter().any(|e| form.ends_with(e)))
+        }
+        "en" => {
+            // a suffix the stemmer took off: friend-ly, purchas-ed, use-d
+            let derived = |suffix: &str| {
+                form.strip_suffix(suffix).is_some_and(|base| {
+                    stem == base
+                        || base.strip_suffix('e') == Some(stem)
+                        || format!("{stem}e") == base
+                })
+            };
+            derived("ly")
+                || derived("ed")
+                || derived("d")
+                || form.ends_with("ous")
+                || form.ends_with("ful")
+        }
+        _ => false,
+    }
+}
+
+/// G² (Dunning's log-likelihood ratio) of `a` then `b` occurring together
+/// `k11` times among `n` pairs, `a` first in `r1`, `b` second in `c1`.
+fn g2(k11: u64, r1: u64, c1: u64, n: u64) -> f64 {
+    let k = [
+        k11 as f64,
+        r1.saturating_sub(k11) as f64,
+        c1.saturating_sub(k11) as f64,
+        (n + k11).saturating_sub(r1 + c1) as f64,
+    ];
+    let n = n as f64;
+    let rows = [k[0] + k[1], k[2] + k[3]];
+    let cols = [k[0] + k[2], k[1] + k[3]];
+    let mut s = 0.0;
+    for (i, &kij) in k.iter().enumerate() {
+        let e = rows[i / 2] * cols[i % 2] / n;
+        if kij > 0.0 && e > 0.0 {
+            s += kij * (kij / e).ln();
+        }
+    }
+    2.0 * s
+}
+
 impl crate::io::sink::Sink for KeywordCollector {
     /// Adds the analysis of each record; failures are skipped.
     fn push(&mut self, outcome: &crate::Outcome) -> crate::Result<()> {
@@ -142,6 +385,14 @@ impl crate::io::sink::Sink for KeywordCollector {
         }
         Ok(())
     }
+}
+
+/// What one record adds, for its document frequencies.
+#[derive(Default)]
+struct RecordSeen {
+    terms: HashSet<(String, u32)>,
+    pairs: HashSet<(String, (u32, u32))>,
+    langs: HashSet<String>,
 }
 
 impl KeywordCollector {
@@ -157,12 +408,18 @@ impl KeywordCollector {
         self
     }
 
+    /// Keeps up to `n` example clauses per term and phrase (from its
+    /// third occurrence on, so that the rare ones cost nothing), for a
+    /// drill-down from a theme to the customers' words. Default 0.
+    pub fn examples(mut self, n: usize) -> Self {
+        self.examples = n;
+        self
+    }
+
     /// Adds one analyzed record (its clauses must carry tokens).
     pub fn add(&mut self, analysis: &Analysis) {
         self.records += 1;
-        // Which languages this record contributes to, for df.
-        let mut seen: HashSet<(&str, String)> = HashSet::new();
-        let mut langs_in_record: HashSet<&str> = HashSet::new();
+        let mut seen = RecordSeen::default();
         for clause in &analysis.clauses {
             let Some(tokens) = &clause.tokens else {
                 continue;
@@ -170,98 +427,170 @@ impl KeywordCollector {
             if !self.all_speakers && clause.role != Role::Customer {
                 continue;
             }
-            let lang = clause.language.code();
-            if clause.language.is_und() {
+            let words: Vec<Word<'_>> = tokens.iter().map(Word::of_out).collect();
+            let id = analysis.id.to_string();
+            self.add_words(
+                &mut seen,
+                &id,
+                clause.language,
+                &clause.text,
+                clause.start,
+                &words,
+            );
+        }
+        self.close_record(seen);
+    }
+
+    /// Adds one record given as its clauses (text, language, role), which
+    /// `seg` segments: for stored or written results that kept no tokens.
+    pub fn add_clauses<'c>(
+        &mut self,
+        seg: &dyn Segment,
+        id: &str,
+        clauses: impl IntoIterator<Item = (&'c str, Language, Role)>,
+    ) {
+        self.records += 1;
+        let mut seen = RecordSeen::default();
+        for (text, language, role) in clauses {
+            if !self.all_speakers && role != Role::Customer {
                 continue;
             }
-            let stats = self.langs.entry(lang.to_owned()).or_default();
-            langs_in_record.insert(lang);
-            let chinese = lang == "zh";
-            let mut window: Vec<u32> = Vec::new();
-            for t in tokens.iter().filter(|t| is_content(t)) {
-                let key = if chinese {
-                    t.norm.clone()
-                } else {
-                    t.stem.clone().unwrap_or_else(|| t.norm.clone())
-                };
-                let e = stats.terms.entry(key.clone()).or_default();
-                e.count += 1;
-                *e.forms.entry(t.norm.clone()).or_default() += 1;
-                if seen.insert((lang, key.clone())) {
-                    e.df += 1;
-                }
-                if chinese && t.norm.chars().count() >= 2 {
-                    let next = stats.ids.len() as u32;
-                    let id = *stats.ids.entry(key).or_insert(next);
-                    for &other in &window {
-                        if other != id {
-                            let k = (other.min(id), other.max(id));
-                            *stats.edges.entry(k).or_default() += 1.0;
-                        }
-                    }
-                    window.push(id);
-                    if window.len() >= WINDOW {
-                        window.remove(0);
-                    }
-                }
-            }
+            // segmented as the engine segments: traditional characters
+            // folded to simplified (one char for one, so spans still hold)
+            let folded = crate::text::normalize::fold_str(text);
+            let tokens = seg.segment(&folded, language);
+            let words: Vec<Word<'_>> = tokens.iter().map(Word::of_token).collect();
+            self.add_words(&mut seen, id, language, text, 0, &words);
         }
-        for l in langs_in_record {
+        self.close_record(seen);
+    }
+
+    fn close_record(&mut self, seen: RecordSeen) {
+        for l in &seen.langs {
             if let Some(s) = self.langs.get_mut(l) {
                 s.documents += 1;
             }
         }
+        for (l, id) in seen.terms {
+            if let Some(s) = self.langs.get_mut(&l) {
+                if let Some(t) = s.keys.get(id as usize).and_then(|k| s.terms.get_mut(k)) {
+                    t.df += 1;
+                }
+            }
+        }
+        for (l, pair) in seen.pairs {
+            if let Some(p) = self.langs.get_mut(&l).and_then(|s| s.pairs.get_mut(&pair)) {
+                p.df += 1;
+            }
+        }
     }
 
-    /// The top `k` terms per language.
+    /// Counts the words of one clause; `base` is the char offset of `text`
+    /// in the text the words' offsets count from.
+    fn add_words(
+        &mut self,
+        seen: &mut RecordSeen,
+        id: &str,
+        language: Language,
+        text: &str,
+        base: usize,
+        words: &[Word<'_>],
+    ) {
+        if language.is_und() {
+            return;
+        }
+        let lang = language.code();
+        let stats = self.langs.entry(lang.to_owned()).or_default();
+        seen.langs.insert(lang.to_owned());
+        let chinese = lang == "zh";
+        // char offset -> byte offset, to read the gap between two words
+        let bytes: Vec<usize> = text
+            .char_indices()
+            .map(|(b, _)| b)
+            .chain(std::iter::once(text.len()))
+            .collect();
+        let gap_is_space = |from: usize, to: usize| {
+            let (from, to) = (from.saturating_sub(base), to.saturating_sub(base));
+            match (bytes.get(from), bytes.get(to)) {
+                (Some(&a), Some(&b)) if a <= b => text[a..b].chars().all(char::is_whitespace),
+                _ => false,
+            }
+        };
+        let keep = self.examples;
+        let example = |from: usize, to: usize| Example {
+            id: id.to_owned(),
+            text: text.to_owned(),
+            span: (from.saturating_sub(base), to.saturating_sub(base)),
+        };
+        let mut window: Vec<u32> = Vec::new();
+        let mut prev: Option<(u32, usize, usize, &str)> = None; // id, start, end, norm
+        let mut form = String::new();
+        for t in words {
+            if !t.is_content() {
+                prev = None;
+                continue;
+            }
+            let key = term_key(lang, t.norm, (!chinese).then_some(t.stem));
+            let tid = stats.id(&key);
+            let e = stats.terms.entry(key).or_default();
+            e.count += 1;
+            if e.count >= MIN_PHRASE && e.examples.len() < keep {
+                e.examples.push(example(t.start, t.end));
+            }
+            if t.is_noun() {
+                e.nouns += 1;
+            }
+            *e.forms.entry(t.norm.to_owned()).or_default() += 1;
+            seen.terms.insert((lang.to_owned(), tid));
+            if let Some((pid, pstart, pend, pnorm)) = prev {
+                if gap_is_space(pend, t.start) && pid != tid {
+                    stats.pair_total += 1;
+                    *stats.first.entry(pid).or_default() += 1;
+                    *stats.second.entry(tid).or_default() += 1;
+                    form.clear();
+                    form.push_str(pnorm);
+                    if !(chinese && !(pnorm.is_ascii() && t.norm.is_ascii())) {
+                        form.push(' ');
+                    }
+                    form.push_str(t.norm);
+                    let p = stats.pairs.entry((pid, tid)).or_default();
+                    p.count += 1;
+                    if p.count >= MIN_PHRASE && p.examples.len() < keep {
+                        p.examples.push(example(pstart, t.end));
+                    }
+                    if p.form == form {
+                        p.votes += 1;
+                    } else if p.votes <= 0 {
+                        p.form.clone_from(&form);
+                        p.votes = 1;
+                    } else {
+                        p.votes -= 1;
+                    }
+                    seen.pairs.insert((lang.to_owned(), (pid, tid)));
+                }
+            }
+            prev = Some((tid, t.start, t.end, t.norm));
+            if !chinese || t.norm.chars().count() >= 2 {
+                for &other in &window {
+                    if other != tid {
+                        let k = (other.min(tid), other.max(tid));
+                        *stats.edges.entry(k).or_default() += 1.0;
+                    }
+                }
+                window.push(tid);
+                if window.len() >= WINDOW {
+                    window.remove(0);
+                }
+            }
+        }
+    }
+
+    /// The top `k` terms and themes per language.
     pub fn report(&self, k: usize, ranking: Ranking) -> KeywordReport {
         let mut languages: Vec<LanguageKeywords> = self
             .langs
             .iter()
-            .map(|(lang, s)| {
-                let n = s.documents as f64;
-                let textrank = (ranking == Ranking::TextRank && lang == "zh")
-                    .then(|| pagerank(&s.ids, &s.edges));
-                let mut terms: Vec<Keyword> = s
-                    .terms
-                    .iter()
-                    .map(|(key, st)| {
-                        let term = st
-                            .forms
-                            .iter()
-                            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-                            .map(|(f, _)| f.clone())
-                            .unwrap_or_else(|| key.clone());
-                        let idf = ((1.0 + n) / (1.0 + st.df as f64)).ln() + 1.0;
-                        Keyword {
-                            term,
-                            count: st.count,
-                            df: st.df,
-                            tfidf: round4(st.count as f64 * idf),
-                            textrank: textrank
-                                .as_ref()
-                                .map(|tr| round4(tr.get(key).copied().unwrap_or(0.0))),
-                        }
-                    })
-                    .collect();
-                terms.sort_by(|a, b| {
-                    let (x, y) = match (a.textrank, b.textrank) {
-                        (Some(x), Some(y)) => (x, y),
-                        _ => (a.tfidf, b.tfidf),
-                    };
-                    y.total_cmp(&x)
-                        .then(b.count.cmp(&a.count))
-                        .then(a.term.cmp(&b.term))
-                });
-                let vocabulary = terms.len();
-                terms.truncate(k);
-                LanguageKeywords {
-                    language: lang.clone(),
-                    documents: s.documents,
-                    vocabulary,
-                    terms,
-                }
-            })
+            .map(|(lang, s)| language_keywords(lang, s, k, ranking))
             .collect();
         languages.sort_by(|a, b| {
             b.documents
@@ -276,6 +605,155 @@ impl KeywordCollector {
             },
             languages,
         }
+    }
+}
+
+fn most_frequent_form(st: &TermStats, key: &str) -> String {
+    st.forms
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(f, _)| f.clone())
+        .unwrap_or_else(|| key.to_owned())
+}
+
+fn language_keywords(lang: &str, s: &LangStats, k: usize, ranking: Ranking) -> LanguageKeywords {
+    let n = s.documents as f64;
+    let idf = |df: u64| ((1.0 + n) / (1.0 + df as f64)).ln() + 1.0;
+    let none = Filler::default();
+    let filler = filler(lang).unwrap_or(&none);
+    let textrank = (ranking == Ranking::TextRank).then(|| pagerank(&s.ids, &s.edges));
+    let mut terms: Vec<Keyword> = s
+        .terms
+        .iter()
+        .filter(|(key, _)| !filler.never.contains(*key))
+        .map(|(key, st)| Keyword {
+            term: most_frequent_form(st, key),
+            count: st.count,
+            df: st.df,
+            tfidf: round4(st.count as f64 * idf(st.df)),
+            textrank: textrank
+                .as_ref()
+                .map(|tr| round4(tr.get(key).copied().unwrap_or(0.0))),
+        })
+        .collect();
+    terms.sort_by(|a, b| {
+        let (x, y) = match (a.textrank, b.textrank) {
+            (Some(x), Some(y)) => (x, y),
+            _ => (a.tfidf, b.tfidf),
+        };
+        y.total_cmp(&x)
+            .then(b.count.cmp(&a.count))
+            .then(a.term.cmp(&b.term))
+    });
+    let vocabulary = s.terms.len();
+    terms.truncate(k);
+
+    // themes: phrases of two associated words, and nouns alone
+    let chinese = lang == "zh";
+    let key_of = |id: u32| s.keys.get(id as usize).map(String::as_str).unwrap_or("");
+    let mut themes: Vec<(Theme, [&str; 2], &[Example])> = Vec::new();
+    for (&(a, b), p) in &s.pairs {
+        let (ka, kb) = (key_of(a), key_of(b));
+        let plain = |k: &str| filler.never.contains(k) || filler.generic.contains(k);
+        if p.count < MIN_PHRASE
+            || filler.never.contains(ka)
+            || filler.never.contains(kb)
+            || (plain(ka) && plain(kb))
+        {
+            continue;
+        }
+        let (r1, c1) = (
+            s.first.get(&a).copied().unwrap_or(0),
+            s.second.get(&b).copied().unwrap_or(0),
+        );
+        let g = g2(p.count, r1, c1, s.pair_total);
+        // associated, and more often together than by chance
+        let expected = r1 as f64 * c1 as f64 / s.pair_total.max(1) as f64;
+        if g < MIN_G2 || (p.count as f64) <= expected {
+            continue;
+        }
+        if chinese {
+            // a Chinese phrase names something: one of its words is a noun,
+            // and neither is a single character (jieba's 问, 人, 店 are
+            // often mis-tagged fragments)
+            let noun = |key: &str| s.terms.get(key).is_some_and(|t| t.nouns * 2 >= t.count);
+            let short = |key: &str| key.chars().count() < 2;
+            if (!noun(ka) && !noun(kb)) || short(ka) || short(kb) {
+                continue;
+            }
+        }
+        themes.push((
+            Theme {
+                term: p.form.clone(),
+                words: 2,
+                count: p.count,
+                df: p.df,
+                // a phrase says more than a word: counted once per word
+                score: round4(2.0 * p.count as f64 * idf(p.df)),
+                g2: Some(round4(g)),
+                examples: Vec::new(),
+            },
+            [ka, kb],
+            &p.examples,
+        ));
+    }
+    for (key, st) in &s.terms {
+        if filler.never.contains(key) || filler.generic.contains(key) {
+            continue;
+        }
+        let form = most_frequent_form(st, key);
+        let theme_alone = if chinese {
+            st.nouns * 2 >= st.count && key.chars().count() >= 2
+        } else {
+            !modifier_shaped(lang, &form, key)
+        };
+        if !theme_alone {
+            continue;
+        }
+        themes.push((
+            Theme {
+                term: form,
+                words: 1,
+                count: st.count,
+                df: st.df,
+                score: round4(st.count as f64 * idf(st.df)),
+                g2: None,
+                examples: Vec::new(),
+            },
+            [key.as_str(), ""],
+            &st.examples,
+        ));
+    }
+    let order = |x: &Theme, y: &Theme| {
+        y.score
+            .total_cmp(&x.score)
+            .then(y.count.cmp(&x.count))
+            .then(x.term.cmp(&y.term))
+    };
+    themes.sort_by(|x, y| order(&x.0, &y.0));
+    // a word said mostly inside one of the phrases gives way to it
+    let word_count = |key: &str| s.terms.get(key).map_or(0, |t| t.count);
+    let subsumed: HashSet<&str> = themes
+        .iter()
+        .filter(|(t, _, _)| t.words == 2)
+        .flat_map(|(t, keys, _)| keys.iter().filter(move |k| t.count * 2 >= word_count(k)))
+        .copied()
+        .collect();
+    let out: Vec<Theme> = themes
+        .into_iter()
+        .filter(|(t, keys, _)| t.words == 2 || !subsumed.contains(keys[0]))
+        .take(k)
+        .map(|(t, _, examples)| Theme {
+            examples: examples.to_vec(),
+            ..t
+        })
+        .collect();
+    LanguageKeywords {
+        language: lang.to_owned(),
+        documents: s.documents,
+        vocabulary,
+        terms,
+        themes: out,
     }
 }
 
@@ -357,5 +835,96 @@ mod tests {
         assert_eq!(en.terms[0].count, 2);
         let ru = r.languages.iter().find(|l| l.language == "ru").unwrap();
         assert!(ru.terms.iter().any(|t| t.term == "доставка"));
+        // TextRank ranks every language now
+        assert!(en.terms[0].textrank.is_some() && ru.terms[0].textrank.is_some());
+    }
+
+    #[test]
+    fn themes_are_phrases_and_nouns_without_filler() {
+        let engine = Engine::builder()
+            .tokens(true)
+            .pos_tags(true)
+            .build()
+            .unwrap();
+        let texts = [
+            "The waiting time was great, really great",
+            "Waiting time at the service center is too long",
+            "I like the new app but the waiting time is long",
+            "Great app, the charging station was broken",
+            "The charging station near home was broken again",
+            "Charging station broken, waiting time long, like always",
+            "Service center staff were great",
+            "The app crashes at the charging station",
+            "Зарядная станция не работает, зарядная станция сломана",
+            "Где зарядная станция? Хорошо, спасибо",
+            "Зарядная станция опять занята",
+            "Курьер опоздал на два часа, курьер грубил",
+            "Мобильное приложение банка зависает постоянно",
+            "Мультимедиа зависает после обновления прошивки",
+            "Оператор колл центра положил трубку",
+            "Менеджер салона обещал перезвонить",
+            "车机卡顿，车机卡顿太严重",
+            "车机卡顿，售后不管",
+            "又是车机卡顿",
+            "客服态度很差，售后服务太慢",
+            "充电桩坏了，导航系统经常死机",
+            "保养价格太贵，配件价格也贵",
+            "销售顾问很专业，试驾体验很好",
+        ];
+        let mut c = KeywordCollector::new().examples(2);
+        for (i, t) in texts.iter().enumerate() {
+            c.add(&engine.analyze(&Record::text(i as u64, *t)).unwrap());
+        }
+        let r = c.report(5, Ranking::TfIdf);
+        let themes = |lang: &str| -> Vec<Theme> {
+            r.languages
+                .iter()
+                .find(|l| l.language == lang)
+                .unwrap()
+                .themes
+                .clone()
+        };
+        let en = themes("en");
+        let names: Vec<&str> = en.iter().map(|t| t.term.as_str()).collect();
+        assert!(names.contains(&"waiting time"), "{names:?}");
+        assert!(names.contains(&"charging station"), "{names:?}");
+        // filler never, generic words only inside phrases, and a word said
+        // mostly inside a phrase gives way to it
+        for never in ["great", "like", "time", "station", "waiting"] {
+            assert!(!names.contains(&never), "{never} in {names:?}");
+        }
+        let wt = en.iter().find(|t| t.term == "waiting time").unwrap();
+        assert_eq!((wt.words, wt.count, wt.df), (2, 4, 4));
+        assert!(wt.g2.unwrap() > MIN_G2);
+        // examples from the third mention on, the phrase marked
+        assert_eq!(wt.examples.len(), 2);
+        let e = &wt.examples[0];
+        let marked: String = e
+            .text
+            .chars()
+            .skip(e.span.0)
+            .take(e.span.1 - e.span.0)
+            .collect();
+        assert_eq!(marked.to_lowercase(), "waiting time");
+        let ru: Vec<String> = themes("ru").into_iter().map(|t| t.term).collect();
+        assert_eq!(
+            ru.first().map(String::as_str),
+            Some("зарядная станция"),
+            "{ru:?}"
+        );
+        assert!(
+            !ru.iter().any(|t| t == "хорошо" || t == "спасибо"),
+            "{ru:?}"
+        );
+        let zh: Vec<String> = themes("zh").into_iter().map(|t| t.term).collect();
+        assert!(zh.contains(&"车机卡顿".to_owned()), "{zh:?}");
+    }
+
+    #[test]
+    fn g2_is_large_for_associated_words_and_small_for_independent_ones() {
+        // a and b always together vs independent at their base rates
+        assert!(g2(10, 10, 10, 1000) > 100.0);
+        assert!(g2(1, 10, 100, 1000) < 1.0);
+        assert_eq!(g2(0, 0, 0, 10), 0.0);
     }
 }

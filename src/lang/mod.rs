@@ -10,6 +10,8 @@
 //! | `conversation.yaml` | conversation cues per feature (unresolved, escalation, repeat contact, apology, empathy) | [`crate::stages::conversation`] |
 //! | `connectives.txt` | contrast connectives, before which a clause starts | [`crate::text::clauses`] |
 //! | `roles.txt` | speaker labels per role (`customer: 客户 顾客`) | [`crate::contract::record::Role::of`] |
+//! | `filler.txt` | content words that never make a theme (evaluations, light verbs, adverbs: great, like, вкусно, 不错) | [`crate::corpus::keywords`] |
+//! | `generic.txt` | nouns too general to be a theme alone, fine inside a phrase (time, проблема, 问题) | [`crate::corpus::keywords`] |
 //!
 //! In the `.txt` files blank lines and lines starting with `#` are
 //! comments. Adding a language is a folder of these files plus one entry
@@ -36,6 +38,10 @@ pub struct LanguagePack {
     pub connectives: &'static str,
     /// `roles.txt`.
     pub roles: &'static str,
+    /// `filler.txt`.
+    pub filler: &'static str,
+    /// `generic.txt`.
+    pub generic: &'static str,
 }
 
 macro_rules! pack {
@@ -52,6 +58,8 @@ macro_rules! pack {
             conversation: include_str!(concat!($code, "/conversation.yaml")),
             connectives: include_str!(concat!($code, "/connectives.txt")),
             roles: include_str!(concat!($code, "/roles.txt")),
+            filler: include_str!(concat!($code, "/filler.txt")),
+            generic: include_str!(concat!($code, "/generic.txt")),
         }
     };
 }
@@ -102,6 +110,8 @@ mod tests {
         for p in PACKS {
             assert!(entries(p.connectives).count() >= 3, "{}", p.language);
             assert!(entries(p.connectives).all(|w| !w.contains(char::is_whitespace)));
+            assert!(entries(p.filler).count() >= 20, "{}", p.language);
+            assert!(entries(p.generic).count() >= 10, "{}", p.language);
             let roles: Vec<_> = role_labels(p.roles).collect();
             assert!(roles.len() >= 4, "{}", p.language);
             for (role, label) in roles {

@@ -11,12 +11,12 @@ use super::hotness::week_index;
 use super::report::ItemMeta;
 use super::vectors::Vectors;
 use crate::batch::{Analyzed, Embedding};
-use crate::contract::output::TokenOut;
 use crate::contract::record::Role;
+use crate::corpus::keywords::{is_content_word, Word};
 use crate::error::{Error, Result};
 use crate::neural::sentiment::Polarity;
 use crate::text::language::Language;
-use crate::text::tokens::{Segment, Token, TokenKind};
+use crate::text::tokens::Segment;
 
 /// File of the items beside a saved model (JSON Lines, one per vector).
 pub const ITEMS_FILE: &str = "clusters.items.jsonl";
@@ -157,44 +157,6 @@ fn is_one(n: &usize) -> bool {
     *n == 1
 }
 
-/// What the keyword filter reads of a token, from the engine's kept tokens
-/// ([`TokenOut`]) or from segmenting a stored clause again ([`Token`]).
-struct Word<'a> {
-    kind: TokenKind,
-    pos: Option<&'a str>,
-    stop: bool,
-    negator: bool,
-    negated: bool,
-    norm: &'a str,
-    stem: &'a str,
-}
-
-impl<'a> Word<'a> {
-    fn of_token(t: &'a Token<'_>) -> Word<'a> {
-        Word {
-            kind: t.kind,
-            pos: t.pos,
-            stop: t.stop,
-            negator: t.negator,
-            negated: t.negated,
-            norm: &t.norm,
-            stem: t.stem(),
-        }
-    }
-
-    fn of_out(t: &'a TokenOut) -> Word<'a> {
-        Word {
-            kind: t.kind,
-            pos: t.pos,
-            stop: t.stop,
-            negator: t.negator,
-            negated: t.negated,
-            norm: &t.norm,
-            stem: t.stem.as_deref().unwrap_or(&t.norm),
-        }
-    }
-}
-
 /// Content words as (key, surface): the stem (Chinese: the word, folded to
 /// simplified) and the normalized form. A word in a negation scope carries
 /// its negator (不满意, "не работает", "not fixed"), so that a cluster of
@@ -218,7 +180,7 @@ fn content_terms<'a>(
             negator = Some(n);
             continue;
         }
-        if !crate::corpus::keywords::is_content_word(t.kind, t.pos, t.stop, t.negator, t.norm) {
+        if !is_content_word(t.kind, t.pos, t.stop, t.negator, t.norm) {
             continue;
         }
         let (key, surface) = if zh {

@@ -6,7 +6,10 @@
 
 use std::fmt::Write as _;
 
-use super::{ReportData, ReportOptions, UiLanguage};
+use super::{HotIssues, ReportData, ReportOptions, UiLanguage};
+use crate::corpus::analytics::compare::Comparison;
+use crate::corpus::analytics::stats::Test;
+use crate::corpus::keywords::{LanguageKeywords, Theme};
 use crate::error::Result;
 
 /// The labels of the page in one language.
@@ -57,6 +60,35 @@ struct Labels {
     above: &'static str,
     near: &'static str,
     below: &'static str,
+    hot_issues: &'static str,
+    keywords: &'static str,
+    before_after: &'static str,
+    no_clusters: &'static str,
+    no_keywords: &'static str,
+    no_compare: &'static str,
+    issue: &'static str,
+    size: &'static str,
+    hotness: &'static str,
+    growth: &'static str,
+    emerging: &'static str,
+    new: &'static str,
+    gap: &'static str,
+    suggested: &'static str,
+    theme: &'static str,
+    count: &'static str,
+    before: &'static str,
+    after: &'static str,
+    change: &'static str,
+    metric: &'static str,
+    fell: &'static str,
+    rose: &'static str,
+    no_change: &'static str,
+    untested: &'static str,
+    share_records: &'static str,
+    pain_share: &'static str,
+    cluster: &'static str,
+    hot_legend: &'static str,
+    compare_legend: &'static str,
 }
 
 const EN: Labels = Labels {
@@ -106,6 +138,35 @@ const EN: Labels = Labels {
     above: "above the overall share",
     near: "near the overall share",
     below: "below the overall share",
+    hot_issues: "Hot issues",
+    keywords: "Keywords",
+    before_after: "Before / after",
+    no_clusters: "No hot issues: run vocmine cluster and pass its output with --clusters.",
+    no_keywords: "No customer words to draw.",
+    no_compare: "No before/after split: pass --compare FROM..TO,FROM..TO to check whether a change worked.",
+    issue: "issue",
+    size: "clauses",
+    hotness: "hotness",
+    growth: "growth",
+    emerging: "emerging",
+    new: "new",
+    gap: "codebook gap",
+    suggested: "suggested code",
+    theme: "theme",
+    count: "mentions",
+    before: "before",
+    after: "after",
+    change: "change (95% interval)",
+    metric: "measure",
+    fell: "fell, and it is not chance",
+    rose: "rose, and it is not chance",
+    no_change: "no clear change: could be chance",
+    untested: "too few records to test",
+    share_records: "share of records",
+    pain_share: "with a pain point",
+    cluster: "hot issue",
+    hot_legend: "Hotness = 100 × share of the current week × (1 + negative share) × growth against the week before. Emerging: new, or growing beyond chance.",
+    compare_legend: "“Not chance” means p < 0.05 (for codes: q < 0.05 after correcting for the many codes tested).",
 };
 
 const ZH: Labels = Labels {
@@ -155,6 +216,36 @@ const ZH: Labels = Labels {
     above: "高于整体",
     near: "接近整体",
     below: "低于整体",
+    hot_issues: "热点问题",
+    keywords: "关键词",
+    before_after: "改善验证",
+    no_clusters: "没有热点问题：运行 vocmine cluster，并用 --clusters 传入其输出。",
+    no_keywords: "没有可绘制的客户用词。",
+    no_compare: "没有前后对比：用 --compare FROM..TO,FROM..TO 验证改进是否有效。",
+    issue: "问题",
+    size: "子句数",
+    hotness: "热度",
+    growth: "增长",
+    emerging: "新兴",
+    new: "新出现",
+    gap: "码框缺口",
+    suggested: "建议编码",
+    theme: "主题",
+    count: "提及次数",
+    before: "之前",
+    after: "之后",
+    change: "变化（95% 置信区间）",
+    metric: "指标",
+    fell: "下降，且不是偶然",
+    rose: "上升，且不是偶然",
+    no_change: "无明显变化：可能是偶然",
+    untested: "记录太少，无法检验",
+    share_records: "记录占比",
+    pain_share: "含痛点",
+    cluster: "热点问题",
+    hot_legend:
+        "热度 = 100 × 本周占比 × (1 + 负面占比) × 相对上周的增长。新兴：新出现或增长超出偶然。",
+    compare_legend: "“不是偶然”指 p < 0.05（编码按多重检验校正后 q < 0.05）。",
 };
 
 const RU: Labels = Labels {
@@ -204,6 +295,35 @@ const RU: Labels = Labels {
     above: "выше общей доли",
     near: "около общей доли",
     below: "ниже общей доли",
+    hot_issues: "Горячие темы",
+    keywords: "Ключевые слова",
+    before_after: "До / после",
+    no_clusters: "Горячих тем нет: запустите vocmine cluster и передайте результат через --clusters.",
+    no_keywords: "Нет слов клиентов для облака.",
+    no_compare: "Сравнения нет: передайте --compare FROM..TO,FROM..TO, чтобы проверить, сработало ли изменение.",
+    issue: "тема",
+    size: "фраз",
+    hotness: "горячесть",
+    growth: "рост",
+    emerging: "растущая",
+    new: "новая",
+    gap: "пробел кодификатора",
+    suggested: "предлагаемый код",
+    theme: "тема",
+    count: "упоминаний",
+    before: "до",
+    after: "после",
+    change: "изменение (95% интервал)",
+    metric: "показатель",
+    fell: "снизилось, и это не случайность",
+    rose: "выросло, и это не случайность",
+    no_change: "явного изменения нет: может быть случайностью",
+    untested: "слишком мало записей для проверки",
+    share_records: "доля записей",
+    pain_share: "с болью",
+    cluster: "горячая тема",
+    hot_legend: "Горячесть = 100 × доля текущей недели × (1 + доля негатива) × рост к прошлой неделе. Растущая: новая или растёт сверх случайного.",
+    compare_legend: "«Не случайность» — p < 0,05 (для кодов q < 0,05 с поправкой на множество проверенных кодов).",
 };
 
 fn labels(l: UiLanguage) -> &'static Labels {
@@ -322,6 +442,349 @@ fn quadrant(l: &Labels, share: f64, diff: f64, median_share: f64) -> &'static st
     }
 }
 
+/// A word cloud of themes, laid out here: the biggest in the middle, each
+/// next one on an elliptic spiral out from the centre at the first place
+/// where its box overlaps no other; font size grows with the square root
+/// of the score. Words that find no place stay in the table beside it.
+fn word_cloud(themes: &[Theme]) -> String {
+    const W: f64 = 640.0;
+    const H: f64 = 300.0;
+    if themes.is_empty() {
+        return String::new();
+    }
+    let max = themes.iter().map(|t| t.score).fold(0.0f64, f64::max);
+    let mut placed: Vec<(f64, f64, f64, f64)> = Vec::new(); // x0, y0, x1, y1
+    let mut s = format!(
+        "<svg class=\"cloud\" viewBox=\"0 0 {W} {H}\" width=\"{W}\" height=\"{H}\" role=\"img\">"
+    );
+    for (rank, t) in themes.iter().enumerate() {
+        let rel = if max > 0.0 { t.score / max } else { 1.0 };
+        let size = 11.0 + 23.0 * rel.sqrt();
+        let width: f64 = t
+            .term
+            .chars()
+            .map(|c| {
+                // generous advance widths (bold, wide sans fonts): a box
+                // too wide leaves a gap, one too narrow an overlap
+                if crate::text::normalize::is_han(c) || c as u32 >= 0x3000 {
+                    size * 1.08
+                } else if c.is_uppercase()
+                    || c == 'm'
+                    || c == 'w'
+                    || c == 'ш'
+                    || c == 'щ'
+                    || c == 'ж'
+                {
+                    size * 0.9
+                } else {
+                    size * 0.66
+                }
+            })
+            .sum::<f64>()
+            + 8.0;
+        let height = size * 1.25;
+        let mut spot = None;
+        for step in 0..4000 {
+            let a = step as f64 * 0.1;
+            let r = 1.4 * a;
+            let (cx, cy) = (W / 2.0 + 1.7 * r * a.cos(), H / 2.0 + r * a.sin());
+            let b = (
+                cx - width / 2.0,
+                cy - height / 2.0,
+                cx + width / 2.0,
+                cy + height / 2.0,
+            );
+            if b.0 < 0.0 || b.1 < 0.0 || b.2 > W || b.3 > H {
+                continue;
+            }
+            let free = placed
+                .iter()
+                .all(|p| b.2 <= p.0 || b.0 >= p.2 || b.3 <= p.1 || b.1 >= p.3);
+            if free {
+                spot = Some(b);
+                break;
+            }
+        }
+        let Some(b) = spot else {
+            continue;
+        };
+        placed.push(b);
+        let _ = write!(
+            s,
+            "<text x=\"{x:.1}\" y=\"{y:.1}\" style=\"font-size:{size:.1}px\" class=\"word drill r{r}\" data-theme=\"{t}\"><title>{t}: {n}</title>{t}</text>",
+            x = (b.0 + b.2) / 2.0,
+            y = (b.1 + b.3) / 2.0,
+            r = rank.min(3),
+            t = esc(&t.term),
+            n = t.count,
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// The keywords section: per language a cloud and the table beside it.
+fn keywords_section(h: &mut String, l: &Labels, keywords: &[LanguageKeywords]) {
+    let _ = write!(h, "<section id=\"keywords\"><h2>{}</h2>", l.keywords);
+    let drawn: Vec<&LanguageKeywords> = keywords.iter().filter(|k| !k.themes.is_empty()).collect();
+    if drawn.is_empty() {
+        let _ = write!(h, "<p class=\"missing\">{}</p>", l.no_keywords);
+    }
+    for k in drawn {
+        let _ = write!(
+            h,
+            "<h3 lang=\"{lang}\">{lang} · {n} {rec}</h3><div class=\"cloudbox\">{cloud}<table class=\"themes\"><thead><tr><th>{th}</th><th>{c}</th><th>{r}</th></tr></thead><tbody>",
+            lang = esc(&k.language),
+            n = k.documents,
+            rec = l.records,
+            cloud = word_cloud(&k.themes),
+            th = l.theme,
+            c = l.count,
+            r = l.records,
+        );
+        for t in &k.themes {
+            let _ = write!(
+                h,
+                "<tr><td><a class=\"drill\" data-theme=\"{t}\">{t}</a></td><td>{}</td><td>{}</td></tr>",
+                t.count,
+                t.df,
+                t = esc(&t.term)
+            );
+        }
+        h.push_str("</tbody></table></div>");
+    }
+    h.push_str("</section>");
+}
+
+/// The hot issues section.
+fn hot_issues_section(h: &mut String, l: &Labels, lang: UiLanguage, hot: Option<&HotIssues>) {
+    let _ = write!(h, "<section id=\"hot\"><h2>{}</h2>", l.hot_issues);
+    let Some(hot) = hot.filter(|x| !x.issues.is_empty()) else {
+        let _ = write!(h, "<p class=\"missing\">{}</p></section>", l.no_clusters);
+        return;
+    };
+    let _ = write!(
+        h,
+        "<p class=\"legend\">{} (n = {} {})</p>",
+        l.hot_legend, hot.clustered, l.size
+    );
+    let _ = write!(
+        h,
+        "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th><th>{}</th></tr></thead><tbody>",
+        l.issue, l.size, l.hotness, l.growth, l.negative, l.code
+    );
+    let ui: &'static str = lang.into();
+    for i in &hot.issues {
+        let label = i.labels.get(ui).unwrap_or(&i.label);
+        let others: Vec<String> = i
+            .labels
+            .iter()
+            .filter(|(k, v)| k.as_str() != ui && *v != label)
+            .map(|(k, v)| format!("<span lang=\"{k}\">{k}: {}</span>", esc(v), k = esc(k)))
+            .collect();
+        let mut tags = Vec::new();
+        if i.new {
+            tags.push(l.new);
+        } else if i.emerging {
+            tags.push(l.emerging);
+        }
+        if i.gap {
+            tags.push(l.gap);
+        }
+        let growth = match i.p_value {
+            Some(p) => format!(
+                "×{:.2} ({}; {}→{})",
+                i.growth,
+                p_text(p),
+                i.previous,
+                i.current
+            ),
+            None => format!("×{:.2} ({}→{})", i.growth, i.previous, i.current),
+        };
+        let codes = match &i.suggested_code {
+            Some(c) => format!("{}: <b>{}</b>", l.suggested, esc(c)),
+            None => i
+                .codes
+                .iter()
+                .take(3)
+                .map(|(c, sh)| {
+                    format!(
+                        "<a class=\"drill\" data-code=\"{0}\">{0}</a> {1}",
+                        esc(c),
+                        pct(*sh)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        let _ = write!(
+            h,
+            "<tr class=\"drill\" data-cluster=\"{id}\"><td><b>{label}</b><br><small>{others}</small></td><td>{size} ({share})</td><td>{score:.2}</td><td>{growth}</td><td>{neg}</td><td>{tags}</td><td>{codes}</td></tr>",
+            id = i.id,
+            label = esc(label),
+            others = others.join(" · "),
+            size = i.size,
+            share = pct(i.share),
+            score = i.score,
+            neg = pct(i.negative_share),
+            tags = tags.join(", "),
+        );
+    }
+    h.push_str("</tbody></table></section>");
+}
+
+/// How a test reads to a non-statistician.
+fn reading(l: &Labels, test: Option<&Test>, significant: Option<bool>) -> String {
+    match test {
+        None => l.untested.to_owned(),
+        Some(t) => {
+            let sig = significant.unwrap_or(t.significant);
+            match (sig, t.diff < 0.0) {
+                (true, true) => format!("▼ {}", l.fell),
+                (true, false) => format!("▲ {}", l.rose),
+                (false, _) => format!("≈ {}", l.no_change),
+            }
+        }
+    }
+}
+
+/// A p-value as people write it (`p<0.001` below a thousandth).
+fn p_text(p: f64) -> String {
+    if p < 0.001 {
+        "p<0.001".into()
+    } else {
+        format!("p={p:.3}")
+    }
+}
+
+/// A difference with its interval, in the unit `scale` turns it into.
+fn diff_text(t: Option<&Test>, scale: f64, unit: &str, digits: usize) -> String {
+    match t {
+        None => "–".into(),
+        Some(t) => format!(
+            "{:+.d$}{unit} ({:+.d$}…{:+.d$}), {}",
+            t.diff * scale,
+            t.ci.low * scale,
+            t.ci.high * scale,
+            p_text(t.p_value),
+            d = digits
+        ),
+    }
+}
+
+/// The before/after section.
+fn compare_section(h: &mut String, l: &Labels, splits: &[Comparison]) {
+    let _ = write!(h, "<section id=\"compare\"><h2>{}</h2>", l.before_after);
+    if splits.is_empty() {
+        let _ = write!(h, "<p class=\"missing\">{}</p></section>", l.no_compare);
+        return;
+    }
+    let _ = write!(h, "<p class=\"legend\">{}</p>", l.compare_legend);
+    for c in splits {
+        let _ = write!(
+            h,
+            "<h3>{b} ({nb} {rec}) → {a} ({na} {rec})</h3><table><thead><tr><th>{m}</th><th>{bl}</th><th>{al}</th><th>{ch}</th><th></th></tr></thead><tbody>",
+            b = c.before_range,
+            a = c.after_range,
+            nb = c.before.records,
+            na = c.after.records,
+            rec = l.records,
+            m = l.metric,
+            bl = l.before,
+            al = l.after,
+            ch = l.change,
+        );
+        let mut row = |name: &str,
+                       before: String,
+                       after: String,
+                       t: Option<&Test>,
+                       diff: String| {
+            let _ = write!(
+                h,
+                "<tr><td>{name}</td><td>{before}</td><td>{after}</td><td>{diff}</td><td>{}</td></tr>",
+                reading(l, t, None)
+            );
+        };
+        let (b, a, ch) = (&c.before, &c.after, &c.changes);
+        if b.nps.is_some() || a.nps.is_some() {
+            let f = |m: &crate::corpus::analytics::metrics::Metrics| {
+                m.nps.as_ref().map_or("–".into(), |n| {
+                    format!("{:.1} (n={})", n.nps, n.responses)
+                })
+            };
+            row(
+                "NPS",
+                f(b),
+                f(a),
+                ch.nps.as_ref(),
+                diff_text(ch.nps.as_ref(), 1.0, "", 1),
+            );
+        }
+        if b.csat.is_some() || a.csat.is_some() {
+            let f = |m: &crate::corpus::analytics::metrics::Metrics| {
+                m.csat.as_ref().map_or("–".into(), |n| {
+                    format!("{:.1}% (n={})", n.csat, n.responses)
+                })
+            };
+            row(
+                "CSAT",
+                f(b),
+                f(a),
+                ch.csat.as_ref(),
+                diff_text(ch.csat.as_ref(), 1.0, " pts", 1),
+            );
+        }
+        if b.ces.is_some() || a.ces.is_some() {
+            let f = |m: &crate::corpus::analytics::metrics::Metrics| {
+                m.ces.as_ref().map_or("–".into(), |n| {
+                    format!("{:.2} (n={})", n.mean, n.responses)
+                })
+            };
+            row(
+                "CES",
+                f(b),
+                f(a),
+                ch.ces.as_ref(),
+                diff_text(ch.ces.as_ref(), 1.0, "", 2),
+            );
+        }
+        row(
+            l.negative,
+            format!("{} (n={})", pct(b.negative_share()), b.records),
+            format!("{} (n={})", pct(a.negative_share()), a.records),
+            ch.negative.as_ref(),
+            diff_text(ch.negative.as_ref(), 100.0, " pts", 1),
+        );
+        h.push_str("</tbody></table>");
+        if c.codes.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            h,
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{} ({})</th><th>{}</th><th>q</th><th></th><th>{}</th></tr></thead><tbody>",
+            l.code, l.owner, l.share_records, format_args!("{} → {}", l.before, l.after), l.change, l.pain_share
+        );
+        for x in c.codes.iter().take(12) {
+            let sig = x.test.as_ref().map(|_| x.q_value.is_some_and(|q| q < 0.05));
+            let _ = write!(
+                h,
+                "<tr><td><a class=\"drill\" data-code=\"{code}\">{code}</a></td><td>{owner}</td><td>{b} → {a}</td><td>{d}</td><td>{q}</td><td>{r}</td><td>{pb} → {pa}</td></tr>",
+                code = esc(&x.code),
+                owner = esc(x.owner.as_deref().unwrap_or("-")),
+                b = pct(x.before.share),
+                a = pct(x.after.share),
+                d = diff_text(x.test.as_ref(), 100.0, " pts", 1),
+                q = x.q_value.map(|q| format!("{q:.3}")).unwrap_or_default(),
+                r = reading(l, x.test.as_ref(), sig),
+                pb = pct(x.pain_before.share),
+                pa = pct(x.pain_after.share),
+            );
+        }
+        h.push_str("</tbody></table>");
+    }
+    h.push_str("</section>");
+}
+
 /// The page.
 pub fn render(data: &ReportData, opts: &ReportOptions) -> Result<String> {
     let l = labels(opts.language);
@@ -349,7 +812,10 @@ pub fn render(data: &ReportData, opts: &ReportOptions) -> Result<String> {
         ("journey", l.journey),
         ("owners", l.owners),
         ("drivers", l.drivers),
+        ("hot", l.hot_issues),
+        ("keywords", l.keywords),
         ("alerts", l.alerts),
+        ("compare", l.before_after),
         ("verbatims", l.verbatims),
     ];
     let _ = write!(h, "<nav><h2>{}</h2><ol>", l.contents);
@@ -607,7 +1073,11 @@ pub fn render(data: &ReportData, opts: &ReportOptions) -> Result<String> {
     }
     h.push_str("</section>");
 
-    // 5. alerts
+    // 5. hot issues, 6. keywords
+    hot_issues_section(&mut h, l, opts.language, data.hot_issues.as_ref());
+    keywords_section(&mut h, l, &data.keywords);
+
+    // 7. alerts
     let _ = write!(h, "<section id=\"alerts\"><h2>{}</h2>", l.alerts);
     if data.alerts_total == 0 {
         let _ = write!(h, "<p class=\"missing\">{}</p>", l.no_alerts);
@@ -660,7 +1130,10 @@ pub fn render(data: &ReportData, opts: &ReportOptions) -> Result<String> {
     }
     h.push_str("</section>");
 
-    // 6. verbatims (filled by the script from the data)
+    // 8. before / after
+    compare_section(&mut h, l, &data.compare);
+
+    // 9. verbatims (filled by the script from the data)
     let _ = write!(
         h,
         "<section id=\"verbatims\"><h2>{}</h2><div class=\"filters\">",
@@ -673,6 +1146,8 @@ pub fn render(data: &ReportData, opts: &ReportOptions) -> Result<String> {
         ("touchpoint", l.touchpoint),
         ("language", l.language),
         ("week", l.week),
+        ("theme", l.theme),
+        ("cluster", l.cluster),
     ] {
         let _ = write!(
             h,
@@ -704,22 +1179,35 @@ table{border-collapse:collapse;margin:.5em 0;width:100%}th,td{border-bottom:1px 
 .stage.bad{border-color:#c0392b;border-style:double;border-width:4px}.stage.mid{border-color:#e67e22;border-style:dashed}.stage.good{border-color:#27ae60}\
 .drill{cursor:pointer}a.drill{color:#1a5490;text-decoration:underline}mark{background:#ffe08a}\
 #vlist li{margin:.3em 0}.vmeta{color:#555;font-size:.85em}\
+.cloudbox{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}.cloud{flex:none;max-width:100%;height:auto}.themes{width:auto;font-size:.85em}.themes td,.themes th{padding:.05em .4em}\
+.word{fill:#1a5490;text-anchor:middle;dominant-baseline:central}.word.r0{fill:#0d3560;font-weight:bold}.word.r1,.word.r2{fill:#174a80;font-weight:bold}tr.drill:hover,.word:hover{opacity:.7}\
 @media print{nav .hint,.filters{display:none}section{break-inside:avoid-page}}";
 
 const JS: &str = r#"(function(){
 var data=JSON.parse(document.getElementById('vocmine-data').textContent);
-var vs=data.verbatims||[];var keys=['code','owner','channel','touchpoint','language','week'];
+var vs=data.verbatims||[];var keys=['code','owner','channel','touchpoint','language','week','theme','cluster'];
 var sel={};keys.forEach(function(k){var s=document.querySelector('select[data-filter="'+k+'"]');sel[k]=s;
-var vals={};vs.forEach(function(v){if(v[k])vals[v[k]]=1;});Object.keys(vals).sort().forEach(function(x){var o=document.createElement('option');o.value=x;o.textContent=x;s.appendChild(o);});
+var vals={};vs.forEach(function(v){if(v[k]!=null)vals[String(v[k])]=1;});Object.keys(vals).sort().forEach(function(x){var o=document.createElement('option');o.value=x;o.textContent=x;s.appendChild(o);});
 s.addEventListener('change',show);});
 function show(){var list=document.getElementById('vlist');list.innerHTML='';var n=0;
-vs.forEach(function(v){for(var i=0;i<keys.length;i++){var k=keys[i];if(sel[k].value&&v[k]!==sel[k].value)return;}
-n++;var li=document.createElement('li');var q=document.createElement('q');q.textContent=v.text;li.appendChild(q);
-var m=document.createElement('span');m.className='vmeta';m.textContent=' '+[v.code,v.point,v.owner,v.channel,v.touchpoint,v.language,v.week,v.id].filter(Boolean).join(' · ');li.appendChild(m);list.appendChild(li);});
+vs.forEach(function(v){for(var i=0;i<keys.length;i++){var k=keys[i];if(sel[k].value&&String(v[k])!==sel[k].value)return;}
+n++;var li=document.createElement('li');var q=document.createElement('q');var cs=Array.from(v.text);var sp=v.span||[0,0];
+q.appendChild(document.createTextNode(cs.slice(0,sp[0]).join('')));var mk=document.createElement('mark');mk.textContent=cs.slice(sp[0],sp[1]).join('');q.appendChild(mk);q.appendChild(document.createTextNode(cs.slice(sp[1]).join('')));li.appendChild(q);
+var m=document.createElement('span');m.className='vmeta';m.textContent=' '+[v.code,v.point,v.owner,v.theme,v.cluster==null?null:'#'+v.cluster,v.channel,v.touchpoint,v.language,v.week,v.id].filter(Boolean).join(' · ');li.appendChild(m);list.appendChild(li);});
 document.getElementById('vcount').textContent=n+' / '+vs.length;}
 document.querySelectorAll('.drill').forEach(function(el){el.addEventListener('click',function(){
 keys.forEach(function(k){sel[k].value='';});keys.forEach(function(k){var v=el.getAttribute('data-'+k);if(v!==null&&sel[k]){
 var ok=false;for(var i=0;i<sel[k].options.length;i++){if(sel[k].options[i].value===v)ok=true;}
 if(!ok){var o=document.createElement('option');o.value=v;o.textContent=v;sel[k].appendChild(o);}sel[k].value=v;}});
 show();document.getElementById('verbatims').scrollIntoView();});});
-show();})();"#;
+show();
+// lay the word clouds out again with the widths the browser measures (the
+// page's own layout only estimates them): same spiral, same order
+document.querySelectorAll('svg.cloud').forEach(function(svg){var W=640,H=300,placed=[];
+svg.querySelectorAll('text.word').forEach(function(t){var b=t.getBBox();var w=b.width+6,h=b.height+2;var spot=null;
+for(var i=0;i<4000&&!spot;i++){var a=i*0.1,r=1.4*a,cx=W/2+1.7*r*Math.cos(a),cy=H/2+r*Math.sin(a);
+var x0=cx-w/2,y0=cy-h/2,x1=cx+w/2,y1=cy+h/2;if(x0<0||y0<0||x1>W||y1>H)continue;
+if(placed.every(function(p){return x1<=p[0]||x0>=p[2]||y1<=p[1]||y0>=p[3];}))spot=[x0,y0,x1,y1];}
+if(!spot){t.style.display='none';return;}placed.push(spot);
+t.setAttribute('x',((spot[0]+spot[2])/2).toFixed(1));t.setAttribute('y',((spot[1]+spot[3])/2).toFixed(1));});});
+})();"#;

@@ -8,24 +8,34 @@
 //! Every aggregate is computed here, in Rust, by the analytics the CLI and
 //! Python already use ([`metrics_report`]): the page carries these numbers
 //! and a bounded sample of verbatims ([`ReportOptions::verbatims_per_code`]),
-//! so its size does not grow with the corpus. [`html::render`] draws it:
+//! so its size does not grow with the corpus. Three inputs join the
+//! records when asked: the hot issues of `vocmine cluster`
+//! ([`ReportOptions::clusters`]), before/after splits computed as `vocmine
+//! compare` computes them ([`ReportOptions::compare`]), and the themes of
+//! the customers' words per language ([`crate::corpus::keywords`], the
+//! clauses segmented again). [`html::render`] draws it:
 //! SVG charts from our own code and a little JavaScript of our own for the
 //! drill-down; nothing is loaded from the network.
 
 pub mod html;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::corpus::analytics::compare::{compare, Comparison};
 use crate::corpus::analytics::metrics::Slice;
 use crate::corpus::analytics::observation::for_each_output_line;
+use crate::corpus::analytics::period::DateRange;
 use crate::corpus::analytics::period::Period;
 use crate::corpus::analytics::report::{metrics_report, MetricsOptions, MetricsReport};
 use crate::corpus::analytics::Dataset;
-use crate::error::Result;
+use crate::corpus::keywords::{KeywordCollector, LanguageKeywords, Ranking};
+use crate::error::{Error, Result};
+use crate::text::language::Language;
+use crate::text::tokens::JiebaSegmenter;
 
 /// The language of the report's labels (the data stays in the customers').
 #[derive(
@@ -57,6 +67,14 @@ pub struct ReportOptions {
     pub verbatims_per_code: usize,
     /// Least answering records of a code for a driver.
     pub driver_min_records: u64,
+    /// Themes per language in the keywords section (0: no section; the
+    /// customer clauses are segmented again for it).
+    pub keywords: usize,
+    /// The output of `vocmine cluster` (its JSON), for the hot issues.
+    pub clusters: Option<PathBuf>,
+    /// Before/after splits (`before`, `after`), each compared as `vocmine
+    /// compare` does.
+    pub compare: Vec<(DateRange, DateRange)>,
 }
 
 impl Default for ReportOptions {
@@ -67,6 +85,9 @@ impl Default for ReportOptions {
             journey: Vec::new(),
             verbatims_per_code: 20,
             driver_min_records: 5,
+            keywords: 30,
+            clusters: None,
+            compare: Vec::new(),
         }
     }
 }
@@ -158,27 +179,259 @@ pub struct AlertItem {
     pub span: Option<(usize, usize)>,
 }
 
-/// A customer's words behind a number: a clause with its code and span.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A customer's words behind a number: a clause (in its turn, the clause
+/// marked by `span`) behind a code, a theme or a hot issue.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Verbatim {
     /// The record.
     pub id: String,
-    /// The code.
-    pub code: String,
-    /// Pain, itch or delight.
-    pub point: String,
+    /// The code (code verbatims).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Pain, itch or delight (code verbatims).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub point: Option<String>,
     /// Owner of the code.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
-    /// The clause.
+    /// The theme (keyword verbatims).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub theme: Option<String>,
+    /// The hot issue (cluster representatives).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<u32>,
+    /// The words: the clause within its turn (cut to about
+    /// [`CONTEXT`] characters on each side, marked `…`).
     pub text: String,
+    /// Char span in `text` of the clause, theme or trigger.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub span: Option<(usize, usize)>,
     /// Channel of the record.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
     /// Touchpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub touchpoint: Option<String>,
-    /// Record language.
+    /// Record language (the clause's, for themes and hot issues).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     /// ISO week of the record's time.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub week: Option<String>,
+}
+
+/// Characters of a turn kept on each side of a verbatim's span.
+pub const CONTEXT: usize = 120;
+
+/// `text` cut to [`CONTEXT`] characters around the char span
+/// `start..end`, with the span moved into the cut text.
+fn in_context(text: &str, start: usize, end: usize) -> (String, (usize, usize)) {
+    let chars: Vec<char> = text.chars().collect();
+    let end = end.min(chars.len());
+    let start = start.min(end);
+    let from = start.saturating_sub(CONTEXT);
+    let to = (end + CONTEXT).min(chars.len());
+    let mut out = String::new();
+    let mut shift = from;
+    if from > 0 {
+        out.push('…');
+        shift -= 1;
+    }
+    out.extend(&chars[from..to]);
+    if to < chars.len() {
+        out.push('…');
+    }
+    (out, (start - shift, end - shift))
+}
+
+/// One hot issue: a cluster of `vocmine cluster` as the report shows it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct HotIssue {
+    /// Cluster id.
+    pub id: u32,
+    /// Its label (all languages), and per language.
+    pub label: String,
+    /// Labels per language.
+    pub labels: BTreeMap<String, String>,
+    /// Clauses in it.
+    pub size: u64,
+    /// Share of the clustered clauses.
+    pub share: f64,
+    /// Hotness score.
+    pub score: f64,
+    /// Growth against the previous period.
+    pub growth: f64,
+    /// p-value of the growth, when there was a previous period.
+    pub p_value: Option<f64>,
+    /// Clauses in the current and the previous period.
+    pub current: u64,
+    /// Previous period.
+    pub previous: u64,
+    /// Negative share (current period).
+    pub negative_share: f64,
+    /// New in the current period.
+    pub new: bool,
+    /// New or significantly growing.
+    pub emerging: bool,
+    /// A codebook gap (few of its clauses coded, its neighbours coded).
+    pub gap: bool,
+    /// Share of its clauses with a code.
+    pub coded_share: f64,
+    /// The id of the code suggested for a gap.
+    pub suggested_code: Option<String>,
+    /// Its most frequent codes, with their shares.
+    pub codes: Vec<(String, f64)>,
+}
+
+/// The hot issues of one clustering run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct HotIssues {
+    /// The cluster file.
+    pub file: String,
+    /// Clauses clustered, clusters, outlier share.
+    pub clustered: u64,
+    /// Clusters found.
+    pub clusters: u64,
+    /// Outlier share.
+    pub outlier_share: f64,
+    /// The issues shown: the 12 hottest (as `summary.hottest` orders
+    /// them), then up to 6 emerging issues and 6 gaps not among them.
+    pub issues: Vec<HotIssue>,
+}
+
+/// Reads the hot issues of a `vocmine cluster` output (its JSON).
+pub fn hot_issues(path: &Path, shown: usize) -> Result<HotIssues> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let v: Value = serde_json::from_str(&text).map_err(|e| {
+        Error::Data(format!(
+            "{}: not the JSON of `vocmine cluster`: {e}",
+            path.display()
+        ))
+    })?;
+    let (Some(summary), Some(clusters)) = (
+        v.get("summary"),
+        v.get("clusters").and_then(Value::as_array),
+    ) else {
+        return Err(Error::Data(format!(
+            "{}: not the output of `vocmine cluster` (no `summary` and `clusters`)",
+            path.display()
+        )));
+    };
+    let ids = |key: &str| -> Vec<u64> {
+        summary
+            .get(key)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_u64).collect())
+            .unwrap_or_default()
+    };
+    let (hottest, emerging, gaps) = (ids("hottest"), ids("emerging"), ids("gaps"));
+    let f = |c: &Value, k: &str| c.get(k).and_then(Value::as_f64).unwrap_or(0.0);
+    let by_id: BTreeMap<u64, &Value> = clusters
+        .iter()
+        .filter_map(|c| Some((c.get("id")?.as_u64()?, c)))
+        .collect();
+    // the hottest, then emerging issues and gaps not among them (in the
+    // order of `summary`: hottest first), at most `shown` of each
+    let mut order: Vec<u64> = hottest.iter().take(shown).copied().collect();
+    for list in [&emerging, &gaps] {
+        let extra: Vec<u64> = list
+            .iter()
+            .filter(|id| !order.contains(id))
+            .take(shown / 2)
+            .copied()
+            .collect();
+        order.extend(extra);
+    }
+    let mut issues = Vec::new();
+    for id in order {
+        let Some(c) = by_id.get(&id) else {
+            continue;
+        };
+        let h = c.get("hotness").cloned().unwrap_or(Value::Null);
+        issues.push(HotIssue {
+            id: id as u32,
+            label: str_of(c, "label").unwrap_or_default(),
+            labels: c
+                .get("labels")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            size: u64_of(c, "size"),
+            share: f(c, "share"),
+            score: f(&h, "score"),
+            growth: f(&h, "growth"),
+            p_value: h.get("p_value").and_then(Value::as_f64),
+            current: u64_of(&h, "current"),
+            previous: u64_of(&h, "previous"),
+            negative_share: f(&h, "negative_share"),
+            new: h.get("new").and_then(Value::as_bool).unwrap_or(false),
+            emerging: h.get("emerging").and_then(Value::as_bool).unwrap_or(false),
+            gap: gaps.contains(&id),
+            coded_share: f(c, "coded_share"),
+            // the suggestion is a codebook YAML snippet: its `id:`
+            suggested_code: str_of(c, "suggested_code").and_then(|y| {
+                y.lines()
+                    .find_map(|l| l.trim().trim_start_matches("- ").strip_prefix("id:"))
+                    .map(|id| id.trim().to_owned())
+            }),
+            codes: c
+                .get("codes")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| Some((str_of(x, "code")?, f(x, "share"))))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        });
+    }
+    let st = |k: &str| summary.get(k);
+    Ok(HotIssues {
+        file: path.display().to_string(),
+        clustered: st("clustered").and_then(Value::as_u64).unwrap_or(0),
+        clusters: st("clusters").and_then(Value::as_u64).unwrap_or(0),
+        outlier_share: st("outlier_share").and_then(Value::as_f64).unwrap_or(0.0),
+        issues,
+    })
+}
+
+/// The representatives of the shown hot issues, as verbatims.
+fn hot_issue_verbatims(path: &Path, issues: &HotIssues) -> Result<Vec<Verbatim>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let v: Value =
+        serde_json::from_str(&text).map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
+    let mut out = Vec::new();
+    for c in v
+        .get("clusters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(id) = c.get("id").and_then(Value::as_u64) else {
+            continue;
+        };
+        if !issues.issues.iter().any(|i| u64::from(i.id) == id) {
+            continue;
+        }
+        let reps = c.get("representatives").and_then(Value::as_array);
+        for r in reps.into_iter().flatten() {
+            let text = str_of(r, "text").unwrap_or_default();
+            let n = text.chars().count();
+            out.push(Verbatim {
+                id: str_of(r, "id").unwrap_or_default(),
+                cluster: Some(id as u32),
+                span: Some((0, n)),
+                text,
+                language: str_of(r, "language"),
+                ..Verbatim::default()
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Everything the page shows, computed before it is drawn.
@@ -204,7 +457,14 @@ pub struct ReportData {
     pub alerts: Vec<AlertItem>,
     /// Alerts in all.
     pub alerts_total: u64,
-    /// Verbatims per code, at most `verbatims_per_code` each.
+    /// Themes per language (empty without the keywords section).
+    pub keywords: Vec<LanguageKeywords>,
+    /// Hot issues (with [`ReportOptions::clusters`]).
+    pub hot_issues: Option<HotIssues>,
+    /// The before/after splits asked for.
+    pub compare: Vec<Comparison>,
+    /// Verbatims: per code at most `verbatims_per_code`, per theme a few,
+    /// and the representatives of the hot issues.
     pub verbatims: Vec<Verbatim>,
 }
 
@@ -230,6 +490,7 @@ pub struct ReportBuilder {
     alerts_by_owner: BTreeMap<String, u64>,
     alerts_total: u64,
     verbatims: Vec<Verbatim>,
+    keywords: Option<(KeywordCollector, JiebaSegmenter)>,
 }
 
 impl std::fmt::Debug for ReportBuilder {
@@ -248,10 +509,29 @@ fn u64_of(v: &Value, key: &str) -> u64 {
 
 const SEVERITIES: [&str; 4] = ["critical", "high", "medium", "low"];
 
+/// The text of turn `turn` of an output line (the record's text without a
+/// turn).
+fn turn_text(v: &Value, turn: Option<u64>) -> Option<&str> {
+    match turn {
+        Some(k) => v
+            .get("turns")
+            .and_then(|ts| ts.get(k as usize))
+            .and_then(|t| t.get("text"))
+            .and_then(Value::as_str),
+        None => v.get("text").and_then(Value::as_str),
+    }
+}
+
 impl ReportBuilder {
     /// A builder with these options.
-    pub fn new(opts: ReportOptions) -> ReportBuilder {
-        ReportBuilder {
+    pub fn new(opts: ReportOptions) -> Result<ReportBuilder> {
+        let keywords = if opts.keywords > 0 {
+            let seg = JiebaSegmenter::builder().pos(true).build()?;
+            Some((KeywordCollector::new().examples(3), seg))
+        } else {
+            None
+        };
+        Ok(ReportBuilder {
             opts,
             ds: Dataset::new(),
             languages: BTreeMap::new(),
@@ -263,7 +543,8 @@ impl ReportBuilder {
             alerts_by_owner: BTreeMap::new(),
             alerts_total: 0,
             verbatims: Vec::new(),
-        }
+            keywords,
+        })
     }
 
     /// Adds one output line of `vocmine analyze` (blank lines are ignored;
@@ -337,16 +618,28 @@ impl ReportBuilder {
             }
             if acc.verbatims < self.opts.verbatims_per_code {
                 acc.verbatims += 1;
+                let clause = str_of(p, "text").unwrap_or_default();
+                let (text, span) = match turn_text(v, p.get("turn").and_then(Value::as_u64)) {
+                    Some(t) => {
+                        in_context(t, u64_of(p, "start") as usize, u64_of(p, "end") as usize)
+                    }
+                    None => {
+                        let n = clause.chars().count();
+                        (clause, (0, n))
+                    }
+                };
                 self.verbatims.push(Verbatim {
                     id: id.clone(),
-                    code: code.to_owned(),
-                    point: point.to_owned(),
+                    code: Some(code.to_owned()),
+                    point: Some(point.to_owned()),
                     owner: str_of(p, "owner"),
-                    text: str_of(p, "text").unwrap_or_default(),
+                    text,
+                    span: Some(span),
                     channel: channel.clone(),
                     touchpoint: touchpoint.clone(),
                     language: language.clone(),
                     week: week.clone(),
+                    ..Verbatim::default()
                 });
             }
         }
@@ -365,18 +658,17 @@ impl ReportBuilder {
                 .and_then(Value::as_array)
                 .and_then(|t| t.first());
             let (text, span) = match trigger {
-                Some(t) => {
-                    let turn = t.get("turn").and_then(Value::as_u64);
-                    let text = match turn {
-                        Some(k) => v
-                            .get("turns")
-                            .and_then(|ts| ts.get(k as usize))
-                            .and_then(|t| str_of(t, "text")),
-                        None => str_of(v, "text"),
-                    };
-                    let span = (u64_of(t, "start") as usize, u64_of(t, "end") as usize);
-                    (text, Some(span))
-                }
+                Some(t) => match turn_text(v, t.get("turn").and_then(Value::as_u64)) {
+                    Some(text) => {
+                        let (text, span) = in_context(
+                            text,
+                            u64_of(t, "start") as usize,
+                            u64_of(t, "end") as usize,
+                        );
+                        (Some(text), Some(span))
+                    }
+                    None => (None, None),
+                },
                 None => (None, None),
             };
             self.alerts.push(AlertItem {
@@ -395,6 +687,19 @@ impl ReportBuilder {
                 self.trim_alerts(cap);
             }
         }
+        if let Some((collector, seg)) = &mut self.keywords {
+            let clauses = v.get("clauses").and_then(Value::as_array);
+            let clauses = clauses.into_iter().flatten().filter_map(|c| {
+                let text = c.get("text")?.as_str()?;
+                let language = Language::from_code(c.get("language")?.as_str()?)?;
+                let role = match c.get("role").and_then(Value::as_str) {
+                    Some("customer") => crate::contract::record::Role::Customer,
+                    _ => crate::contract::record::Role::Other,
+                };
+                Some((text, language, role))
+            });
+            collector.add_clauses(seg, &id, clauses);
+        }
     }
 
     fn trim_alerts(&mut self, cap: usize) {
@@ -403,8 +708,9 @@ impl ReportBuilder {
         self.alerts.truncate(cap);
     }
 
-    /// The report's data.
-    pub fn finish(mut self, file: Option<&str>) -> ReportData {
+    /// The report's data. Fails on a cluster file that cannot be read and
+    /// on overlapping before/after ranges.
+    pub fn finish(mut self, file: Option<&str>) -> Result<ReportData> {
         let cap = self.opts.verbatims_per_code.max(1) * 5;
         self.trim_alerts(cap);
         let metrics = metrics_report(
@@ -450,7 +756,43 @@ impl ReportBuilder {
             |o: &OwnerView| o.codes.iter().map(|c| c.pain + c.itch).sum::<u64>() + o.alerts;
         owners.sort_by(|a, b| weight(b).cmp(&weight(a)).then(a.owner.cmp(&b.owner)));
         let journey = self.journey(&metrics);
-        ReportData {
+        let compare = self
+            .opts
+            .compare
+            .iter()
+            .map(|(before, after)| compare(&self.ds.observations, *before, *after))
+            .collect::<Result<Vec<_>>>()?;
+        let hot_issues = match &self.opts.clusters {
+            Some(path) => {
+                let issues = hot_issues(path, 12)?;
+                self.verbatims.extend(hot_issue_verbatims(path, &issues)?);
+                Some(issues)
+            }
+            None => None,
+        };
+        let keywords = match self.keywords.take() {
+            Some((collector, _)) => {
+                let mut report = collector.report(self.opts.keywords, Ranking::TfIdf);
+                for l in &mut report.languages {
+                    l.terms.clear();
+                    for t in &mut l.themes {
+                        for e in std::mem::take(&mut t.examples) {
+                            self.verbatims.push(Verbatim {
+                                id: e.id,
+                                theme: Some(t.term.clone()),
+                                text: e.text,
+                                span: Some(e.span),
+                                language: Some(l.language.clone()),
+                                ..Verbatim::default()
+                            });
+                        }
+                    }
+                }
+                report.languages
+            }
+            None => Vec::new(),
+        };
+        Ok(ReportData {
             title: self.opts.title.clone(),
             metrics,
             languages: self.languages,
@@ -460,8 +802,11 @@ impl ReportBuilder {
             alert_counts: self.alert_counts,
             alerts: self.alerts,
             alerts_total: self.alerts_total,
+            keywords,
+            hot_issues,
+            compare,
             verbatims: self.verbatims,
-        }
+        })
     }
 
     fn journey(&self, metrics: &MetricsReport) -> Vec<JourneyStage> {
@@ -518,19 +863,29 @@ impl ReportBuilder {
     }
 }
 
+/// Parses a before/after split `FROM..TO,FROM..TO` (see [`DateRange`]).
+pub fn parse_split(s: &str) -> Result<(DateRange, DateRange)> {
+    match s.split_once(',') {
+        Some((before, after)) => Ok((before.parse()?, after.parse()?)),
+        None => Err(Error::Config(format!(
+            "before/after split `{s}`: write it FROM..TO,FROM..TO (two date ranges)"
+        ))),
+    }
+}
+
 /// A report's data over output lines given as text (JSON Lines).
 pub fn report_data_from_lines(text: &str, opts: ReportOptions) -> Result<ReportData> {
-    let mut builder = ReportBuilder::new(opts);
+    let mut builder = ReportBuilder::new(opts)?;
     for line in text.split_inclusive('\n') {
         builder.push_line(line.as_bytes());
     }
-    Ok(builder.finish(None))
+    builder.finish(None)
 }
 
 /// Reads the output of `vocmine analyze` (a JSON Lines file, `-` for
 /// stdin, or a result store's directory) into a report's data.
 pub fn report_data(path: &Path, opts: ReportOptions) -> Result<ReportData> {
-    let mut builder = ReportBuilder::new(opts);
+    let mut builder = ReportBuilder::new(opts)?;
     for_each_output_line(path, |l| builder.push_line(l))?;
-    Ok(builder.finish(Some(&path.display().to_string())))
+    builder.finish(Some(&path.display().to_string()))
 }
