@@ -191,6 +191,24 @@ fn the_sample_report_is_self_contained_and_its_numbers_are_the_metrics() {
     }
     owner_pains.retain(|_, n| *n > 0);
     assert_eq!(owner_pains, pains);
+    // each owner's weekly pains add up to its pains (every sample record
+    // has a time), over the weeks of the trend
+    let weeks = data["metrics"]["trends"]["periods"]
+        .as_array()
+        .unwrap()
+        .len();
+    for o in data["owners"].as_array().unwrap() {
+        let pains: u64 = o["codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["pain"].as_u64().unwrap())
+            .sum();
+        let weekly = o["weekly_pains"].as_array().unwrap();
+        let sum: u64 = weekly.iter().map(|w| w[1].as_u64().unwrap()).sum();
+        assert_eq!(sum, pains, "{}", o["owner"]);
+        assert!(weekly.is_empty() || weekly.len() == weeks);
+    }
     // the journey follows --journey
     let stages: Vec<&str> = data["journey"]
         .as_array()

@@ -89,6 +89,8 @@ struct Labels {
     cluster: &'static str,
     hot_legend: &'static str,
     compare_legend: &'static str,
+    pains_per_week: &'static str,
+    pain_delight: &'static str,
 }
 
 const EN: Labels = Labels {
@@ -167,6 +169,8 @@ const EN: Labels = Labels {
     cluster: "hot issue",
     hot_legend: "Hotness = 100 × share of the current week × (1 + negative share) × growth against the week before. Emerging: new, or growing beyond chance.",
     compare_legend: "“Not chance” means p < 0.05 (for codes: q < 0.05 after correcting for the many codes tested).",
+    pains_per_week: "Pain points per week",
+    pain_delight: "pain / delight points",
 };
 
 const ZH: Labels = Labels {
@@ -246,6 +250,8 @@ const ZH: Labels = Labels {
     hot_legend:
         "热度 = 100 × 本周占比 × (1 + 负面占比) × 相对上周的增长。新兴：新出现或增长超出偶然。",
     compare_legend: "“不是偶然”指 p < 0.05（编码按多重检验校正后 q < 0.05）。",
+    pains_per_week: "每周痛点数",
+    pain_delight: "痛点 / 悦点",
 };
 
 const RU: Labels = Labels {
@@ -324,6 +330,8 @@ const RU: Labels = Labels {
     cluster: "горячая тема",
     hot_legend: "Горячесть = 100 × доля текущей недели × (1 + доля негатива) × рост к прошлой неделе. Растущая: новая или растёт сверх случайного.",
     compare_legend: "«Не случайность» — p < 0,05 (для кодов q < 0,05 с поправкой на множество проверенных кодов).",
+    pains_per_week: "Боли по неделям",
+    pain_delight: "боли / восторги",
 };
 
 fn labels(l: UiLanguage) -> &'static Labels {
@@ -427,6 +435,32 @@ fn weekly(data: &ReportData) -> String {
         "<polyline points=\"{}\" class=\"line\"></polyline></svg>",
         line.trim_end()
     );
+    s
+}
+
+/// Small bars of counts per week, each count written above its bar.
+fn sparkline(points: &[(String, u64)]) -> String {
+    let n = points.len().max(1);
+    let step = (600.0 / n as f64).min(40.0);
+    let max = points.iter().map(|p| p.1).max().unwrap_or(1).max(1) as f64;
+    let width = 20.0 + step * n as f64;
+    let mut s = format!(
+        "<svg class=\"spark\" viewBox=\"0 0 {width:.0} 70\" width=\"{width:.0}\" height=\"70\" role=\"img\">"
+    );
+    for (i, (week, count)) in points.iter().enumerate() {
+        let x = 10.0 + i as f64 * step;
+        let h = *count as f64 / max * 40.0;
+        let _ = write!(
+            s,
+            "<g class=\"drill\" data-week=\"{w}\"><title>{w}: {count}</title><rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bw:.1}\" height=\"{h:.1}\" class=\"bar pain\"></rect><text x=\"{x:.1}\" y=\"{ty:.1}\" class=\"tick\">{count}</text><text x=\"{x:.1}\" y=\"68\" class=\"tick\">{short}</text></g>",
+            w = esc(week),
+            y = 56.0 - h,
+            ty = 53.0 - h,
+            bw = step * 0.7,
+            short = esc(week.get(6..).unwrap_or(week)),
+        );
+    }
+    s.push_str("</svg>");
     s
 }
 
@@ -1014,6 +1048,32 @@ pub fn render(data: &ReportData, opts: &ReportOptions) -> Result<String> {
             al = l.alerts,
             n = ow.alerts
         );
+        // the alerts routed to it, most severe first, with their deadlines
+        let mine: Vec<&super::AlertItem> = data
+            .alerts
+            .iter()
+            .filter(|a| a.owner.as_deref().unwrap_or("-") == ow.owner)
+            .take(5)
+            .collect();
+        if !mine.is_empty() {
+            h.push_str("<ul class=\"owner-alerts\">");
+            for a in mine {
+                let _ = write!(
+                    h,
+                    "<li class=\"sev-{sev}\"><b>{sev}</b> · {rule} · {dl}: {deadline} · {id}</li>",
+                    sev = esc(&a.severity),
+                    rule = esc(&a.rule),
+                    dl = l.deadline,
+                    deadline = esc(a.deadline.as_deref().unwrap_or("–")),
+                    id = esc(&a.id),
+                );
+            }
+            h.push_str("</ul>");
+        }
+        if ow.weekly_pains.iter().any(|(_, n)| *n > 0) {
+            let _ = write!(h, "<p class=\"legend\">{}</p>", l.pains_per_week);
+            h.push_str(&sparkline(&ow.weekly_pains));
+        }
         if ow.codes.is_empty() {
             continue;
         }
@@ -1051,14 +1111,23 @@ pub fn render(data: &ReportData, opts: &ReportOptions) -> Result<String> {
             let median = shares.get(shares.len() / 2).copied().unwrap_or(0.0);
             let _ = write!(
                 h,
-                "<table><thead><tr><th>{}</th><th>{}</th><th>n</th><th>{}</th><th>q</th><th>{}</th></tr></thead><tbody>",
-                l.code, l.owner, l.detractor_rate, l.quadrant
+                "<table><thead><tr><th>{}</th><th>{}</th><th>n</th><th>{}</th><th>q</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+                l.code, l.owner, l.detractor_rate, l.quadrant, l.pain_delight
             );
+            // pains and delights apart: a code praised more than it is
+            // blamed reads as an attractive quality, not a fault
+            let points: std::collections::HashMap<&str, (u64, u64)> = data
+                .owners
+                .iter()
+                .flat_map(|o| o.codes.iter())
+                .map(|c| (c.code.as_str(), (c.pain, c.delight)))
+                .collect();
             for x in &d.drivers {
+                let (pain, delight) = points.get(x.code.as_str()).copied().unwrap_or((0, 0));
                 let _ = write!(
                     h,
                     "<tr><td><a class=\"drill\" data-code=\"{c}\">{c}</a></td><td>{o}</td><td>{n}</td>\
-                     <td>{a} / {b}</td><td>{q}</td><td>{quad}</td></tr>",
+                     <td>{a} / {b}</td><td>{q}</td><td>{quad}</td><td>{pain} / {delight}</td></tr>",
                     c = esc(&x.code),
                     o = esc(x.owner.as_deref().unwrap_or("-")),
                     n = x.with,
@@ -1180,7 +1249,7 @@ table{border-collapse:collapse;margin:.5em 0;width:100%}th,td{border-bottom:1px 
 .drill{cursor:pointer}a.drill{color:#1a5490;text-decoration:underline}mark{background:#ffe08a}\
 #vlist li{margin:.3em 0}.vmeta{color:#555;font-size:.85em}\
 .cloudbox{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}.cloud{flex:none;max-width:100%;height:auto}.themes{width:auto;font-size:.85em}.themes td,.themes th{padding:.05em .4em}\
-.word{fill:#1a5490;text-anchor:middle;dominant-baseline:central}.word.r0{fill:#0d3560;font-weight:bold}.word.r1,.word.r2{fill:#174a80;font-weight:bold}tr.drill:hover,.word:hover{opacity:.7}\
+.bar.pain{fill:#b5524a}.owner-alerts{font-size:.9em;margin:.2em 0}.word{fill:#1a5490;text-anchor:middle;dominant-baseline:central}.word.r0{fill:#0d3560;font-weight:bold}.word.r1,.word.r2{fill:#174a80;font-weight:bold}tr.drill:hover,.word:hover{opacity:.7}\
 @media print{nav .hint,.filters{display:none}section{break-inside:avoid-page}}";
 
 const JS: &str = r#"(function(){

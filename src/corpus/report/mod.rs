@@ -135,6 +135,9 @@ pub struct OwnerView {
     pub codes: Vec<CodePoints>,
     /// Alerts routed to it.
     pub alerts: u64,
+    /// Its pain points per ISO week (weeks of the corpus in order, zeros
+    /// included; empty when the records have no times).
+    pub weekly_pains: Vec<(String, u64)>,
 }
 
 /// One touchpoint on the journey.
@@ -491,6 +494,8 @@ pub struct ReportBuilder {
     alerts_total: u64,
     verbatims: Vec<Verbatim>,
     keywords: Option<(KeywordCollector, JiebaSegmenter)>,
+    /// owner → week → pain points
+    owner_weeks: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 impl std::fmt::Debug for ReportBuilder {
@@ -544,6 +549,7 @@ impl ReportBuilder {
             alerts_total: 0,
             verbatims: Vec::new(),
             keywords,
+            owner_weeks: BTreeMap::new(),
         })
     }
 
@@ -597,6 +603,15 @@ impl ReportBuilder {
             acc.points.code = code.to_owned();
             if acc.owner.is_none() {
                 acc.owner = str_of(p, "owner");
+            }
+            if let (Some(w), "pain") = (&week, point) {
+                let owner = acc.owner.clone().unwrap_or_else(|| "-".into());
+                *self
+                    .owner_weeks
+                    .entry(owner)
+                    .or_default()
+                    .entry(w.clone())
+                    .or_default() += 1;
             }
             match point {
                 "pain" => acc.points.pain += 1,
@@ -743,6 +758,15 @@ impl ReportBuilder {
                     ..OwnerView::default()
                 })
                 .alerts = *n;
+        }
+        let weeks: Vec<&String> = metrics.trends.periods.iter().map(|p| &p.key).collect();
+        for (owner, by_week) in &self.owner_weeks {
+            if let Some(view) = owners.get_mut(owner) {
+                view.weekly_pains = weeks
+                    .iter()
+                    .map(|w| ((*w).clone(), by_week.get(*w).copied().unwrap_or(0)))
+                    .collect();
+            }
         }
         let mut owners: Vec<OwnerView> = owners.into_values().collect();
         for o in &mut owners {
