@@ -297,6 +297,18 @@ fn filler(language: &str) -> Option<&'static Filler> {
         .get(language)
 }
 
+/// Whether a word (as written) is one of its language's filler words
+/// (`filler.txt`): never a theme, nor a label.
+pub(crate) fn is_filler(language: &str, word: &str) -> bool {
+    filler(language).is_some_and(|f| {
+        f.never.contains(&term_key(
+            language,
+            &word.to_lowercase().replace('ё', "е"),
+            None,
+        ))
+    })
+}
+
 /// A term's key: Chinese words folded to simplified, other words by stem
 /// (`stem` when the token has one, else stemmed here for Russian and
 /// English).

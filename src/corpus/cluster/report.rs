@@ -458,11 +458,18 @@ impl ClusterModel {
             let cluster_labels: BTreeMap<String, String> = kw
                 .iter()
                 .map(|(lang, k)| {
-                    let t: Vec<&str> = k
+                    // filler (great, like, 好, хорошо) names no issue: label
+                    // with the other keywords, unless there are none
+                    let n = options.label_terms.max(1);
+                    let mut t: Vec<&str> = k
                         .iter()
-                        .take(options.label_terms.max(1))
                         .map(|k| k.term.as_str())
+                        .filter(|w| !crate::corpus::keywords::is_filler(lang, w))
+                        .take(n)
                         .collect();
+                    if t.is_empty() {
+                        t = k.iter().take(n).map(|k| k.term.as_str()).collect();
+                    }
                     (lang.clone(), t.join(" / "))
                 })
                 .collect();
