@@ -308,6 +308,19 @@ fn the_keywords_are_the_themes_vocmine_keywords_finds() {
         );
     }
     assert!(with_theme >= 3 * 25, "{with_theme} theme verbatims");
+    // and carry their record's channel, touchpoint and week, so the
+    // drill-down's filters apply to them too
+    let input = lines(&dir.path().join("analyzed.jsonl"));
+    let by_id: BTreeMap<&str, &Value> = input
+        .iter()
+        .map(|v| (v["id"].as_str().unwrap(), v))
+        .collect();
+    for v in verbatims.iter().filter(|v| v.get("theme").is_some()) {
+        let record = by_id[v["id"].as_str().unwrap()];
+        assert_eq!(v.get("channel"), record.get("channel"), "{v}");
+        assert_eq!(v.get("touchpoint"), record.get("touchpoint"), "{v}");
+        assert!(v.get("week").is_some(), "{v}");
+    }
     // without keywords: no section to draw, said so
     let (_, none) = sample_report(dir.path(), &["--keywords", "0"]);
     assert!(none.contains("No customer words to draw."));

@@ -134,6 +134,14 @@ def test_a_click_drills_down_to_the_right_verbatims(browser, page):
         said, words = marked.lower().split(), theme.lower().split()
         assert len(said) == len(words) and len(marked) == len(theme) or all(
             a[:3] == b[:3] for a, b in zip(said, words)), (marked, theme)
+    # narrowed by channel: the filters apply to a theme's clauses too
+    channel = next(v["channel"] for v in data["verbatims"] if v.get("theme") == theme)
+    browser.execute_script(
+        "var s = document.querySelector('select[data-filter=\"channel\"]'); s.value = arguments[0];"
+        "s.dispatchEvent(new Event('change'))", channel)
+    narrowed = _listed(browser)
+    want = [v for v in data["verbatims"] if v.get("theme") == theme and v.get("channel") == channel]
+    assert len(narrowed) == len(want) > 0 and all(channel in meta for _, _, meta in narrowed)
     # a hot issue: its representatives
     row = browser.find_element("css selector", "#hot tr.drill[data-cluster]")
     cluster = int(row.get_attribute("data-cluster"))

@@ -162,6 +162,7 @@ pub struct KeywordCollector {
     records: u64,
     all_speakers: bool,
     examples: usize,
+    kept: usize,
 }
 
 /// One keyword of a language.
@@ -428,6 +429,12 @@ impl KeywordCollector {
         self
     }
 
+    /// Example clauses kept so far (a caller that keeps more about each
+    /// record can tell whether the last one gave an example).
+    pub fn examples_kept(&self) -> usize {
+        self.kept
+    }
+
     /// Adds one analyzed record (its clauses must carry tokens).
     pub fn add(&mut self, analysis: &Analysis) {
         self.records += 1;
@@ -529,6 +536,7 @@ impl KeywordCollector {
             }
         };
         let keep = self.examples;
+        let kept = &mut self.kept;
         let example = |from: usize, to: usize| Example {
             id: id.to_owned(),
             text: text.to_owned(),
@@ -548,6 +556,7 @@ impl KeywordCollector {
             e.count += 1;
             if e.count >= MIN_PHRASE && e.examples.len() < keep {
                 e.examples.push(example(t.start, t.end));
+                *kept += 1;
             }
             if t.is_noun() {
                 e.nouns += 1;
@@ -569,6 +578,7 @@ impl KeywordCollector {
                     p.count += 1;
                     if p.count >= MIN_PHRASE && p.examples.len() < keep {
                         p.examples.push(example(pstart, t.end));
+                        *kept += 1;
                     }
                     if p.form == form {
                         p.votes += 1;

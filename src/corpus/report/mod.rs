@@ -496,7 +496,13 @@ pub struct ReportBuilder {
     keywords: Option<(KeywordCollector, JiebaSegmenter)>,
     /// owner → week → pain points
     owner_weeks: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Channel, touchpoint and week of the records theme examples came
+    /// from (only those), for the drill-down's filters.
+    example_records: std::collections::HashMap<String, RecordMeta>,
 }
+
+/// What the drill-down filters read of a record.
+type RecordMeta = (Option<String>, Option<String>, Option<String>);
 
 impl std::fmt::Debug for ReportBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -550,6 +556,7 @@ impl ReportBuilder {
             verbatims: Vec::new(),
             keywords,
             owner_weeks: BTreeMap::new(),
+            example_records: std::collections::HashMap::new(),
         })
     }
 
@@ -713,7 +720,14 @@ impl ReportBuilder {
                 };
                 Some((text, language, role))
             });
+            let before = collector.examples_kept();
             collector.add_clauses(seg, &id, clauses);
+            if collector.examples_kept() > before {
+                self.example_records.insert(
+                    id.clone(),
+                    (channel.clone(), touchpoint.clone(), week.clone()),
+                );
+            }
         }
     }
 
@@ -801,12 +815,17 @@ impl ReportBuilder {
                     l.terms.clear();
                     for t in &mut l.themes {
                         for e in std::mem::take(&mut t.examples) {
+                            let (channel, touchpoint, week) =
+                                self.example_records.get(&e.id).cloned().unwrap_or_default();
                             self.verbatims.push(Verbatim {
                                 id: e.id,
                                 theme: Some(t.term.clone()),
                                 text: e.text,
                                 span: Some(e.span),
                                 language: Some(l.language.clone()),
+                                channel,
+                                touchpoint,
+                                week,
                                 ..Verbatim::default()
                             });
                         }
