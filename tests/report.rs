@@ -59,6 +59,21 @@ fn page_data(html: &str) -> Value {
     serde_json::from_str(&html[from..to].replace("<\\/", "</")).expect("data is JSON")
 }
 
+/// The part of a verbatim's text its span marks.
+fn marked(v: &Value) -> String {
+    let (start, end) = (
+        v["span"][0].as_u64().unwrap() as usize,
+        v["span"][1].as_u64().unwrap() as usize,
+    );
+    v["text"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .skip(start)
+        .take(end - start)
+        .collect()
+}
+
 fn lines(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .expect("read")
@@ -161,18 +176,7 @@ fn the_sample_report_is_self_contained_and_its_numbers_are_the_metrics() {
     let mut per_code = BTreeMap::<String, usize>::new();
     for v in verbatims.iter().filter(|v| v.get("code").is_some()) {
         // the clause, marked in its turn
-        let (start, end) = (
-            v["span"][0].as_u64().unwrap(),
-            v["span"][1].as_u64().unwrap(),
-        );
-        let clause: String = v["text"]
-            .as_str()
-            .unwrap()
-            .chars()
-            .skip(start as usize)
-            .take((end - start) as usize)
-            .collect();
-        let key = (v["code"].as_str().unwrap().to_owned(), clause);
+        let key = (v["code"].as_str().unwrap().to_owned(), marked(v));
         assert!(
             point_texts.contains(&key),
             "verbatim {key:?} is a point of the input"
@@ -288,18 +292,9 @@ fn the_keywords_are_the_themes_vocmine_keywords_finds() {
     let mut with_theme = 0;
     for v in verbatims.iter().filter(|v| v.get("theme").is_some()) {
         with_theme += 1;
-        let (start, end) = (
-            v["span"][0].as_u64().unwrap(),
-            v["span"][1].as_u64().unwrap(),
-        );
-        let said: String = v["text"]
-            .as_str()
-            .unwrap()
-            .chars()
-            .skip(start as usize)
-            .take((end - start) as usize)
-            .collect();
-        assert!(!said.is_empty() && end as usize <= v["text"].as_str().unwrap().chars().count());
+        let said = marked(v);
+        let end = v["span"][1].as_u64().unwrap() as usize;
+        assert!(!said.is_empty() && end <= v["text"].as_str().unwrap().chars().count());
         assert_eq!(
             said.split_whitespace().count(),
             v["theme"].as_str().unwrap().split_whitespace().count(),

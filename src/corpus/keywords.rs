@@ -403,9 +403,9 @@ impl crate::io::sink::Sink for KeywordCollector {
 /// What one record adds, for its document frequencies.
 #[derive(Default)]
 struct RecordSeen {
-    terms: HashSet<(String, u32)>,
-    pairs: HashSet<(String, (u32, u32))>,
-    langs: HashSet<String>,
+    terms: HashSet<(&'static str, u32)>,
+    pairs: HashSet<(&'static str, (u32, u32))>,
+    langs: HashSet<&'static str>,
 }
 
 impl KeywordCollector {
@@ -486,19 +486,19 @@ impl KeywordCollector {
 
     fn close_record(&mut self, seen: RecordSeen) {
         for l in &seen.langs {
-            if let Some(s) = self.langs.get_mut(l) {
+            if let Some(s) = self.langs.get_mut(*l) {
                 s.documents += 1;
             }
         }
         for (l, id) in seen.terms {
-            if let Some(s) = self.langs.get_mut(&l) {
+            if let Some(s) = self.langs.get_mut(l) {
                 if let Some(t) = s.keys.get(id as usize).and_then(|k| s.terms.get_mut(k)) {
                     t.df += 1;
                 }
             }
         }
         for (l, pair) in seen.pairs {
-            if let Some(p) = self.langs.get_mut(&l).and_then(|s| s.pairs.get_mut(&pair)) {
+            if let Some(p) = self.langs.get_mut(l).and_then(|s| s.pairs.get_mut(&pair)) {
                 p.df += 1;
             }
         }
@@ -519,8 +519,13 @@ impl KeywordCollector {
             return;
         }
         let lang = language.code();
-        let stats = self.langs.entry(lang.to_owned()).or_default();
-        seen.langs.insert(lang.to_owned());
+        if !self.langs.contains_key(lang) {
+            self.langs.insert(lang.to_owned(), LangStats::default());
+        }
+        let Some(stats) = self.langs.get_mut(lang) else {
+            return;
+        };
+        seen.langs.insert(lang);
         let chinese = lang == "zh";
         // char offset -> byte offset, to read the gap between two words
         let bytes: Vec<usize> = text
@@ -562,7 +567,7 @@ impl KeywordCollector {
                 e.nouns += 1;
             }
             *e.forms.entry(t.norm.to_owned()).or_default() += 1;
-            seen.terms.insert((lang.to_owned(), tid));
+            seen.terms.insert((lang, tid));
             if let Some((pid, pstart, pend, pnorm)) = prev {
                 if gap_is_space(pend, t.start) && pid != tid {
                     stats.pair_total += 1;
@@ -588,7 +593,7 @@ impl KeywordCollector {
                     } else {
                         p.votes -= 1;
                     }
-                    seen.pairs.insert((lang.to_owned(), (pid, tid)));
+                    seen.pairs.insert((lang, (pid, tid)));
                 }
             }
             prev = Some((tid, t.start, t.end, t.norm));

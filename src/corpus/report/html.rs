@@ -740,46 +740,56 @@ fn compare_section(h: &mut String, l: &Labels, splits: &[Comparison]) {
             );
         };
         let (b, a, ch) = (&c.before, &c.after, &c.changes);
-        if b.nps.is_some() || a.nps.is_some() {
-            let f = |m: &crate::corpus::analytics::metrics::Metrics| {
-                m.nps.as_ref().map_or("–".into(), |n| {
-                    format!("{:.1} (n={})", n.nps, n.responses)
-                })
-            };
-            row(
+        // each score shown where either range has it: the value with its
+        // n, and the test of the change
+        type Stat = fn(&crate::corpus::analytics::metrics::Metrics) -> Option<String>;
+        let scores: [(&str, Stat, Option<&Test>, &str, usize); 3] = [
+            (
                 "NPS",
-                f(b),
-                f(a),
+                |m| {
+                    m.nps
+                        .as_ref()
+                        .map(|n| format!("{:.1} (n={})", n.nps, n.responses))
+                },
                 ch.nps.as_ref(),
-                diff_text(ch.nps.as_ref(), 1.0, "", 1),
-            );
-        }
-        if b.csat.is_some() || a.csat.is_some() {
-            let f = |m: &crate::corpus::analytics::metrics::Metrics| {
-                m.csat.as_ref().map_or("–".into(), |n| {
-                    format!("{:.1}% (n={})", n.csat, n.responses)
-                })
-            };
-            row(
+                "",
+                1,
+            ),
+            (
                 "CSAT",
-                f(b),
-                f(a),
+                |m| {
+                    m.csat
+                        .as_ref()
+                        .map(|n| format!("{:.1}% (n={})", n.csat, n.responses))
+                },
                 ch.csat.as_ref(),
-                diff_text(ch.csat.as_ref(), 1.0, " pts", 1),
-            );
-        }
-        if b.ces.is_some() || a.ces.is_some() {
-            let f = |m: &crate::corpus::analytics::metrics::Metrics| {
-                m.ces.as_ref().map_or("–".into(), |n| {
-                    format!("{:.2} (n={})", n.mean, n.responses)
-                })
-            };
-            row(
+                " pts",
+                1,
+            ),
+            (
                 "CES",
-                f(b),
-                f(a),
+                |m| {
+                    m.ces
+                        .as_ref()
+                        .map(|n| format!("{:.2} (n={})", n.mean, n.responses))
+                },
                 ch.ces.as_ref(),
-                diff_text(ch.ces.as_ref(), 1.0, "", 2),
+                "",
+                2,
+            ),
+        ];
+        for (name, stat, test, unit, digits) in scores {
+            let (before, after) = (stat(b), stat(a));
+            if before.is_none() && after.is_none() {
+                continue;
+            }
+            let dash = || "–".to_owned();
+            row(
+                name,
+                before.unwrap_or_else(dash),
+                after.unwrap_or_else(dash),
+                test,
+                diff_text(test, 1.0, unit, digits),
             );
         }
         row(

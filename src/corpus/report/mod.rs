@@ -302,15 +302,24 @@ pub struct HotIssues {
     pub issues: Vec<HotIssue>,
 }
 
-/// Reads the hot issues of a `vocmine cluster` output (its JSON).
-pub fn hot_issues(path: &Path, shown: usize) -> Result<HotIssues> {
+/// The JSON of a `vocmine cluster` output.
+fn read_clusters(path: &Path) -> Result<Value> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let v: Value = serde_json::from_str(&text).map_err(|e| {
+    serde_json::from_str(&text).map_err(|e| {
         Error::Data(format!(
             "{}: not the JSON of `vocmine cluster`: {e}",
             path.display()
         ))
-    })?;
+    })
+}
+
+/// Reads the hot issues of a `vocmine cluster` output (its JSON).
+pub fn hot_issues(path: &Path, shown: usize) -> Result<HotIssues> {
+    hot_issues_of(&read_clusters(path)?, path, shown)
+}
+
+/// The hot issues of a parsed `vocmine cluster` output read from `path`.
+fn hot_issues_of(v: &Value, path: &Path, shown: usize) -> Result<HotIssues> {
     let (Some(summary), Some(clusters)) = (
         v.get("summary"),
         v.get("clusters").and_then(Value::as_array),
@@ -403,10 +412,7 @@ pub fn hot_issues(path: &Path, shown: usize) -> Result<HotIssues> {
 }
 
 /// The representatives of the shown hot issues, as verbatims.
-fn hot_issue_verbatims(path: &Path, issues: &HotIssues) -> Result<Vec<Verbatim>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let v: Value =
-        serde_json::from_str(&text).map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
+fn hot_issue_verbatims(v: &Value, issues: &HotIssues) -> Vec<Verbatim> {
     let mut out = Vec::new();
     for c in v
         .get("clusters")
@@ -434,7 +440,7 @@ fn hot_issue_verbatims(path: &Path, issues: &HotIssues) -> Result<Vec<Verbatim>>
             });
         }
     }
-    Ok(out)
+    out
 }
 
 /// Everything the page shows, computed before it is drawn.
@@ -802,8 +808,11 @@ impl ReportBuilder {
             .collect::<Result<Vec<_>>>()?;
         let hot_issues = match &self.opts.clusters {
             Some(path) => {
-                let issues = hot_issues(path, 12)?;
-                self.verbatims.extend(hot_issue_verbatims(path, &issues)?);
+                // read and parsed once for the issues and their verbatims
+                let clusters = read_clusters(path)?;
+                let issues = hot_issues_of(&clusters, path, 12)?;
+                self.verbatims
+                    .extend(hot_issue_verbatims(&clusters, &issues));
                 Some(issues)
             }
             None => None,
