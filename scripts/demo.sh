@@ -27,8 +27,8 @@ for cb in corpora/codebooks/*.yaml; do
   ./target/release/vocmine codebook check "$cb" | head -1
 done
 
-step "Analyzing corpora/sample.jsonl with the automotive codebook and the alert rules -> out/sample.analyzed.jsonl, out/sample.analyzed.alerts.jsonl (+ Parquet store out/store)"
-./target/release/vocmine analyze corpora/sample.jsonl \
+step "Analyzing corpora/sample.jsonl with the automotive codebook and the alert rules, personal data redacted (--redact) -> out/sample.analyzed.jsonl, out/sample.analyzed.alerts.jsonl (+ Parquet store out/store)"
+./target/release/vocmine analyze corpora/sample.jsonl --redact \
   --codebook corpora/codebooks/automotive.yaml --store out/store \
   --alerts corpora/alerts.yaml \
   -o out/sample.analyzed.jsonl --summary-json out/sample.summary.json
@@ -58,7 +58,7 @@ step "Hot issues: clusters of the stored clause embeddings (zh / ru / en togethe
   -o out/sample.clusters.json
 
 step "Customer themes (phrases and nouns) and keywords per language"
-./target/release/vocmine keywords corpora/sample.jsonl --top 10 --json out/sample.keywords.json
+./target/release/vocmine keywords corpora/sample.jsonl --redact --top 10 --json out/sample.keywords.json
 
 step "The CX report: one HTML file to open in a browser (no network needed) -> out/sample.report.html"
 ./target/release/vocmine report out/sample.analyzed.jsonl -o out/sample.report.html \

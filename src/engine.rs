@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use crate::batch::{Analyzed, ClauseWork, Context, Outcome, Stage, Work};
 use crate::contract::output::{Analysis, Clause, Failure, RecordKind, TokenOut, TurnAnalysis};
 use crate::contract::record::{Body, Record, Role};
+use crate::contract::redaction::Redaction;
 use crate::error::{Error, RecordError, Result};
 use crate::neural::embedder::Embedder;
 use crate::neural::stage::EncoderStage;
@@ -29,6 +30,7 @@ use crate::text::language::{
     ScriptLanguageIdentifier,
 };
 use crate::text::normalize::{Normalized, Normalizer};
+use crate::text::redact::Redactor;
 use crate::text::tokens::{JiebaSegmenter, Segment, SegmenterBuilder};
 
 /// Builds an [`Engine`]; `build()` validates every setting.
@@ -52,6 +54,7 @@ pub struct EngineBuilder {
     conversation_cues: Option<crate::stages::conversation::ConversationCues>,
     alerts: Option<crate::stages::alerts::AlertSpec>,
     stages: Vec<Arc<dyn Stage>>,
+    redactor: Option<crate::text::redact::RedactorBuilder>,
 }
 
 impl EngineBuilder {
@@ -212,6 +215,16 @@ impl EngineBuilder {
         self
     }
 
+    /// Redacts personal data ([`crate::text::redact`]) in every field of
+    /// every record before it is analyzed: the output, and everything built
+    /// from it, holds typed placeholders instead, with a `redactions` list
+    /// per text and turn.
+    /// `build()` compiles it (and fails on an unknown kind or an empty key).
+    pub fn redact(mut self, redactor: crate::text::redact::RedactorBuilder) -> Self {
+        self.redactor = Some(redactor);
+        self
+    }
+
     /// Validates the settings and builds the engine.
     pub fn build(self) -> Result<Engine> {
         let identifier: Box<dyn LanguageIdentifier> = match self.identifier {
@@ -264,6 +277,10 @@ impl EngineBuilder {
             Some(e) => Some(EncoderStage::new(e, self.encode_all_speakers)?),
             None => None,
         };
+        let redactor = match self.redactor {
+            Some(b) => Some(Arc::new(b.build()?)),
+            None => None,
+        };
         let engine = Engine {
             codebook: None,
             conversation,
@@ -281,6 +298,7 @@ impl EngineBuilder {
                 encoder: self.encoder,
                 keep_terms: self.keep_terms,
                 custom: self.stages,
+                redactor,
             }),
         };
         match self.codebook {
@@ -291,6 +309,7 @@ impl EngineBuilder {
 }
 
 struct Inner {
+    redactor: Option<Arc<Redactor>>,
     normalizer: Normalizer,
     identifier: Box<dyn LanguageIdentifier>,
     splitter: Box<dyn ClauseSplit>,
@@ -514,6 +533,44 @@ impl Engine {
     /// record, without the batch stages of [`Engine::complete`]; the
     /// analysis comes with its working state (the clauses' terms).
     pub fn analyze_record(&self, record: &Record) -> std::result::Result<Analyzed, RecordError> {
+        let Some(redactor) = self
+            .inner
+            .redactor
+            .as_ref()
+            .filter(|r| r.finds_in_record(record))
+        else {
+            return self.analyze_redacted(record, Vec::new(), Vec::new());
+        };
+        let r = redactor.redact_record(record);
+        self.analyze_redacted(&r.record, r.record_redactions, r.turn_redactions)
+    }
+
+    /// The redactor, when the engine redacts personal data.
+    pub fn redactor(&self) -> Option<&Redactor> {
+        self.inner.redactor.as_deref()
+    }
+
+    /// A failure as the output may show it: with a redactor, its id and
+    /// message redacted (a record that could not be read may still carry
+    /// personal data in its id).
+    pub fn redact_failure(&self, mut failure: Failure) -> Failure {
+        if let Some(r) = &self.inner.redactor {
+            if let crate::contract::record::RecordId::Str(id) = &failure.id {
+                failure.id = crate::contract::record::RecordId::Str(
+                    r.redact_identifier(id).text.into_owned(),
+                );
+            }
+            failure.error.message = r.redact_message(&failure.error.message);
+        }
+        failure
+    }
+
+    fn analyze_redacted(
+        &self,
+        record: &Record,
+        record_redactions: Vec<Redaction>,
+        mut turn_redactions: Vec<Vec<Redaction>>,
+    ) -> std::result::Result<Analyzed, RecordError> {
         record.validate()?;
         let mut out = Collected {
             clauses: Vec::new(),
@@ -548,6 +605,10 @@ impl Engine {
                         time: turn.time.clone(),
                         sentiment: None,
                         text: turn.text.clone(),
+                        redactions: turn_redactions
+                            .get_mut(i)
+                            .map(std::mem::take)
+                            .unwrap_or_default(),
                     });
                 }
                 (RecordKind::Conversation, None, Some(analyzed))
@@ -582,6 +643,7 @@ impl Engine {
             conversation: None,
             alerts: Vec::new(),
             warnings: record.warnings.clone(),
+            redactions: record_redactions,
         };
         Ok(Analyzed {
             analysis,
@@ -598,11 +660,11 @@ impl Engine {
     pub fn outcome(&self, record: &Record) -> Outcome {
         match self.analyze_record(record) {
             Ok(a) => Outcome::Ok(Box::new(a)),
-            Err(error) => Outcome::Err(Failure {
+            Err(error) => Outcome::Err(self.redact_failure(Failure {
                 id: record.id.clone(),
                 line: record.line,
                 error,
-            }),
+            })),
         }
     }
 

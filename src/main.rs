@@ -74,7 +74,7 @@ enum CodebookCommand {
     /// Draft a two-level codebook from the clusters of a corpus or a store
     /// (codes with labels per language, a description from their keywords
     /// and exemplars; owners left to fill).
-    Draft(cluster::DraftArgs),
+    Draft(Box<cluster::DraftArgs>),
     /// Pick the clauses of a store whose labels would most improve a
     /// codebook (disagreeing evidence, uncoded pains and itches, uncertain
     /// codes) into a sheet to fill (XLSX, CSV); the filled sheet is gold
@@ -97,7 +97,7 @@ fn main() -> ExitCode {
         }
         Command::Codebook(CodebookCommand::Check(c)) => codebook::codebook_check(c),
         Command::Codebook(CodebookCommand::Learn(l)) => codebook::codebook_learn(l),
-        Command::Codebook(CodebookCommand::Draft(d)) => cluster::draft(d),
+        Command::Codebook(CodebookCommand::Draft(d)) => cluster::draft(*d),
         Command::Codebook(CodebookCommand::Review(r)) => review::review(r),
         Command::Eval(e) => eval::eval(e),
         Command::Reclassify(r) => reclassify::reclassify(r),

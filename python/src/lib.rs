@@ -334,8 +334,49 @@ fn convert_item(obj: &Bound<'_, PyAny>) -> Item {
     }
 }
 
+/// Counts the bytes written to it and fails once past a limit (the
+/// serialized size of a record, without writing it anywhere or going on
+/// past the limit).
+struct Measure {
+    bytes: usize,
+    limit: usize,
+}
+
+impl std::io::Write for Measure {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.bytes += buf.len();
+        if self.bytes > self.limit {
+            return Err(std::io::Error::other("over the limit"));
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Parses one converted item into a record, exactly as a JSON Lines line.
-fn parse_item(item: Item, line: u64) -> Result<Record, Failure> {
+fn parse_item(item: Item, line: u64, limit: usize) -> Result<Record, Failure> {
+    if let Item::Value(v) = &item {
+        let mut m = Measure { bytes: 0, limit };
+        if serde_json::to_writer(&mut m, v).is_err() {
+            let id = match v.get("id") {
+                Some(Value::String(s)) => RecordId::Str(s.clone()),
+                Some(Value::Number(n)) => RecordId::Num(n.clone()),
+                _ => RecordId::from_line(line),
+            };
+            return Err(Failure {
+                id,
+                line,
+                error: RecordError::new(
+                    RecordErrorKind::TooLarge,
+                    line,
+                    format!("the record has more than the limit of {limit} bytes (as JSON)"),
+                ),
+            });
+        }
+    }
     match item {
         Item::Value(Value::Object(map)) => Record::from_map(map, line),
         // Not an object: the CLI's message for such a line.
@@ -381,6 +422,8 @@ struct PyEngine {
     engine: vocmine::Engine,
     encoder: Option<Encoder>,
     model_dir: Option<PathBuf>,
+    /// Records over this many bytes of JSON become `too_large` failures.
+    max_record_bytes: usize,
 }
 
 impl PyEngine {
@@ -393,11 +436,12 @@ impl PyEngine {
         start_line: u64,
         strict: bool,
     ) -> PyResult<Vec<Outcome>> {
+        let limit = self.max_record_bytes;
         self.run_parsed(py, strict, move || {
             items
                 .into_iter()
                 .enumerate()
-                .map(|(i, item)| parse_item(item, start_line + i as u64))
+                .map(|(i, item)| parse_item(item, start_line + i as u64, limit))
                 .collect()
         })
     }
@@ -420,7 +464,7 @@ impl PyEngine {
                     Ok(r) => records.push(r),
                     Err(f) => {
                         if strict {
-                            return Err(Error::Input(f.error));
+                            return Err(Error::Input(engine.redact_failure(f).error));
                         }
                         failures.push((i, f));
                     }
@@ -441,7 +485,7 @@ impl PyEngine {
                 match failures.peek() {
                     Some((j, _)) if *j == i => {
                         let (_, f) = failures.next().expect("peeked");
-                        out.push(Outcome::Err(f));
+                        out.push(Outcome::Err(engine.redact_failure(f)));
                     }
                     _ => out.push(analyzed.next().expect("one outcome per record")),
                 }
@@ -560,7 +604,8 @@ impl PyEngine {
         languages=None, threads=None, tokens=false, model=None, batch_size=1,
         sessions=None, intra_threads=None, onnxruntime=None, user_dicts=None,
         words=None, hmm=true, pos=false, encode_all_speakers=false, codebook=None,
-        alerts=None, keep_terms=false
+        alerts=None, keep_terms=false, redact=None, redact_key=None,
+        max_record_bytes=vocmine::io::input::DEFAULT_MAX_RECORD_BYTES
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -581,6 +626,9 @@ impl PyEngine {
         codebook: Option<PathBuf>,
         alerts: Option<PathBuf>,
         keep_terms: bool,
+        redact: Option<String>,
+        redact_key: Option<Vec<u8>>,
+        max_record_bytes: usize,
     ) -> PyResult<Self> {
         let model_dir = model.clone();
         let built = guarded(
@@ -638,6 +686,13 @@ impl PyEngine {
                 if let Some(path) = &alerts {
                     b = b.alerts(vocmine::stages::alerts::AlertSpec::load(path)?);
                 }
+                if let Some(kinds) = &redact {
+                    let mut r = vocmine::text::redact::RedactorBuilder::new().kinds_str(kinds);
+                    if let Some(key) = redact_key {
+                        r = r.key(key);
+                    }
+                    b = b.redact(r);
+                }
                 Ok((b.build()?, encoder))
             },
         )?;
@@ -646,6 +701,7 @@ impl PyEngine {
             engine,
             model_dir: encoder.as_ref().and(model_dir),
             encoder,
+            max_record_bytes,
         })
     }
 
@@ -733,11 +789,29 @@ impl PyEngine {
     ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
         let outcomes = if lines {
             let texts: Vec<String> = records.extract()?;
+            let limit = self.max_record_bytes;
             self.run_parsed(py, false, move || {
                 texts
                     .iter()
                     .enumerate()
-                    .map(|(i, t)| Record::from_json_str(t, start_line + i as u64))
+                    .map(|(i, t)| {
+                        let line = start_line + i as u64;
+                        if t.len() > limit {
+                            return Err(Failure {
+                                id: RecordId::from_line(line),
+                                line,
+                                error: RecordError::new(
+                                    RecordErrorKind::TooLarge,
+                                    line,
+                                    format!(
+                                        "the record has {} bytes, more than the limit of {limit} bytes",
+                                        t.len()
+                                    ),
+                                ),
+                            });
+                        }
+                        Record::from_json_str(t, line)
+                    })
                     .collect()
             })?
         } else {
@@ -977,7 +1051,10 @@ impl PyEngine {
             let source = vocmine::io::input::open(
                 &input,
                 InputFormat::from_path(&input),
-                &ReadOptions::default(),
+                &ReadOptions {
+                    max_record_bytes: self.max_record_bytes,
+                    ..ReadOptions::default()
+                },
             )?;
             let mut out = create_file(&output)?;
             let alerts_path = alerts_out.unwrap_or_else(|| output.with_extension("alerts.jsonl"));
@@ -1233,6 +1310,48 @@ impl PyEngine {
 
 /// Analyzes one JSON record (a JSON Lines line) with a default engine and
 /// returns the output line.
+/// Redacts one text: the redacted text and its redactions as JSON.
+#[pyfunction]
+#[pyo3(signature = (text, kinds="all", key=None, identifier=false))]
+fn redact_text(
+    py: Python<'_>,
+    text: &str,
+    kinds: &str,
+    key: Option<Vec<u8>>,
+    identifier: bool,
+) -> PyResult<(String, String)> {
+    let result = (|| -> Result<(String, String), Error> {
+        let mut b = vocmine::text::redact::RedactorBuilder::new().kinds_str(kinds);
+        if let Some(k) = key {
+            b = b.key(k);
+        }
+        let r = b.build()?;
+        let out = if identifier {
+            r.redact_identifier(text)
+        } else {
+            r.redact(text)
+        };
+        Ok((
+            out.text.into_owned(),
+            serde_json::to_string(&out.redactions)?,
+        ))
+    })();
+    result.map_err(|e| to_py_err(py, e))
+}
+
+/// The personal data in a text: kind and char span in the text as given.
+#[pyfunction]
+#[pyo3(signature = (text, kinds="all"))]
+fn detect_pii(py: Python<'_>, text: &str, kinds: &str) -> PyResult<String> {
+    let result = (|| -> Result<String, Error> {
+        let r = vocmine::text::redact::RedactorBuilder::new()
+            .kinds_str(kinds)
+            .build()?;
+        Ok(serde_json::to_string(&r.detect(text))?)
+    })();
+    result.map_err(|e| to_py_err(py, e))
+}
+
 #[pyfunction]
 fn analyze_json(py: Python<'_>, line: &str) -> PyResult<String> {
     let line = line.to_owned();
@@ -1476,6 +1595,8 @@ fn _vocmine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<PyEngine>()?;
     m.add_function(wrap_pyfunction!(analyze_json, m)?)?;
+    m.add_function(wrap_pyfunction!(redact_text, m)?)?;
+    m.add_function(wrap_pyfunction!(detect_pii, m)?)?;
     m.add_function(wrap_pyfunction!(output_schema, m)?)?;
     m.add_function(wrap_pyfunction!(store_schemas, m)?)?;
     m.add_function(wrap_pyfunction!(store_manifest, m)?)?;
@@ -1507,6 +1628,7 @@ fn _vocmine(m: &Bound<'_, PyModule>) -> PyResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    const LIMIT: usize = vocmine::io::input::DEFAULT_MAX_RECORD_BYTES;
 
     fn item(py: Python<'_>, code: &str) -> Item {
         let code = std::ffi::CString::new(code).unwrap();
@@ -1520,19 +1642,28 @@ mod tests {
             let r = parse_item(
                 item(py, "{'id': 'a', 'text': 'hi', 'scores': {'nps': 3}}"),
                 4,
+                LIMIT,
             )
             .unwrap();
             assert_eq!((r.id.to_string(), r.line), ("a".to_string(), 4));
-            let f = parse_item(item(py, "{'id': 'b', 'text': 42}"), 2).unwrap_err();
+            let f = parse_item(item(py, "{'id': 'b', 'text': 42}"), 2, LIMIT).unwrap_err();
             let cli = Record::from_json_str(r#"{"id": "b", "text": 42}"#, 2).unwrap_err();
             assert_eq!(f, cli);
-            let f = parse_item(item(py, "[1, 2]"), 1).unwrap_err();
+            let f = parse_item(item(py, "[1, 2]"), 1, LIMIT).unwrap_err();
             assert_eq!(f.error.kind, RecordErrorKind::InvalidJson);
-            let f = parse_item(item(py, "{'id': 'c', 'meta': {'x': object()}}"), 5).unwrap_err();
+            let f =
+                parse_item(item(py, "{'id': 'c', 'meta': {'x': object()}}"), 5, LIMIT).unwrap_err();
             assert_eq!(f.error.field.as_deref(), Some("meta.x"));
             assert_eq!(f.id.to_string(), "c");
-            let r = parse_item(item(py, "'plain text'"), 9).unwrap();
+            let r = parse_item(item(py, "'plain text'"), 9, LIMIT).unwrap();
             assert_eq!(r.id.to_string(), "9");
+            // Over the limit: `too_large`, with the record's own id.
+            let f = parse_item(item(py, "{'id': 'd', 'text': 'x' * 200}"), 3, 100).unwrap_err();
+            assert_eq!(
+                (f.error.kind, f.id.to_string()),
+                (RecordErrorKind::TooLarge, "d".into())
+            );
+            assert!(parse_item(item(py, "{'id': 'e', 'text': 'x' * 50}"), 3, 100).is_ok());
         });
     }
 

@@ -27,7 +27,7 @@ import json as _json
 import os as _os
 import threading as _threading
 from collections.abc import Iterable, Mapping
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from . import _vocmine
 from . import model
@@ -49,6 +49,9 @@ __version__: str = _vocmine.__version__
 __all__ = [
     "Engine",
     "analyze",
+    "redact",
+    "detect_pii",
+    "PII_KINDS",
     "metrics",
     "compare",
     "cluster_embeddings",
@@ -144,6 +147,63 @@ def _as_records(data: Any) -> list:
         ) from None
 
 
+PII_KINDS = ("email", "id_cn", "card", "snils", "inn", "passport_ru", "phone", "ip", "plate", "name")
+"""The kinds of personal data :func:`redact` and ``Engine(redact=...)`` know."""
+
+
+def _redact_kinds(redact: Union[bool, str, Sequence[str], None]) -> Optional[str]:
+    if redact is None or redact is False:
+        return None
+    if redact is True:
+        return "all"
+    if isinstance(redact, str):
+        return redact
+    return ",".join(redact)
+
+
+def _key_bytes(key: Union[bytes, str, None]) -> Optional[bytes]:
+    if key is None:
+        return None
+    return key.encode("utf-8") if isinstance(key, str) else bytes(key)
+
+
+def redact(
+    text: str,
+    kinds: Union[str, Sequence[str]] = "all",
+    *,
+    key: Union[bytes, str, None] = None,
+    identifier: bool = False,
+) -> Tuple[str, List[Dict[str, Any]]]:
+    """Redacts personal data in one text, as ``Engine(redact=...)`` does.
+
+    Returns the text with typed placeholders (``[PHONE]``, ``[EMAIL]``, …)
+    and the redactions (``kind``, ``start``, ``end``: char offsets of each
+    placeholder in the returned text). With ``identifier=True`` the text is
+    read as an id (``-`` and ``_`` separate parts) and, with a ``key``,
+    detected spans become keyed pseudonyms (``[PHONE:9c1e…]``).
+
+    Raises:
+        ConfigError: an unknown kind, or an empty key.
+
+    Example:
+        >>> redact("我叫王小明，电话138-1234-5678")[0]
+        '我叫[NAME]，电话[PHONE]'
+    """
+    out, spans = _vocmine.redact_text(text, _redact_kinds(kinds) or "all", _key_bytes(key), identifier)
+    return out, _json.loads(spans)
+
+
+def detect_pii(text: str, kinds: Union[str, Sequence[str]] = "all") -> List[Dict[str, Any]]:
+    """The personal data in a text without replacing it: ``kind``,
+    ``start``, ``end`` (char offsets in ``text`` as given), in order.
+
+    Example:
+        >>> detect_pii("mail a@b.com")
+        [{'kind': 'email', 'start': 5, 'end': 12}]
+    """
+    return _json.loads(_vocmine.detect_pii(text, _redact_kinds(kinds) or "all"))
+
+
 class Engine:
     """The analysis engine: built once, shared by threads, analyzes records.
 
@@ -185,6 +245,20 @@ class Engine:
         keep_terms: keep each clause's folded text and tokens for a result
             store (as ``vocmine analyze --store`` does; :mod:`vocmine.spark`
             sets it); the output dicts are the same either way.
+        redact: redact personal data in every field of every record before
+            it is analyzed (the CLI's ``--redact``): ``True`` for every kind,
+            or the kinds to redact (``["phone", "email"]`` or
+            ``"phone,email"``; see :data:`PII_KINDS`). Every text of the
+            output holds typed placeholders (``[PHONE]``) instead, with a
+            ``redactions`` list (kind, span, field) per record and turn.
+        max_record_bytes: a record whose JSON is larger (a dict, a string or
+            a line given to :meth:`analyze`, :meth:`analyze_file`, …) gets a
+            ``too_large`` error line instead of an analysis, as the CLI's
+            ``--max-record-bytes`` (default 1 MiB).
+        redact_key: the key (bytes or str) of the identifiers' pseudonyms:
+            a phone number in ``id`` or ``customer`` becomes
+            ``[PHONE:9c1e…]``, the same for the same number under the same
+            key; without a key, the plain placeholder.
 
     Raises:
         ConfigError: an invalid option (an unknown language, ``threads=0``).
@@ -220,6 +294,9 @@ class Engine:
         codebook: Union[str, "_os.PathLike[str]", None] = None,
         alerts: Union[str, "_os.PathLike[str]", None] = None,
         keep_terms: bool = False,
+        redact: Union[bool, str, Sequence[str], None] = None,
+        redact_key: Union[bytes, str, None] = None,
+        max_record_bytes: int = 1 << 20,
     ) -> None:
         if isinstance(languages, str):
             languages = [p.strip() for p in languages.split(",") if p.strip()]
@@ -241,6 +318,9 @@ class Engine:
             codebook=None if codebook is None else _os.fspath(codebook),
             alerts=None if alerts is None else _os.fspath(alerts),
             keep_terms=keep_terms,
+            redact=_redact_kinds(redact),
+            redact_key=_key_bytes(redact_key),
+            max_record_bytes=max_record_bytes,
         )
 
     def __repr__(self) -> str:

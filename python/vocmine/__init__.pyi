@@ -49,6 +49,17 @@ def report(
     keywords: int = 30,
 ) -> Report: ...
 
+PII_KINDS: tuple[str, ...]
+
+def redact(
+    text: str,
+    kinds: Union[str, Sequence[str]] = "all",
+    *,
+    key: Union[bytes, str, None] = None,
+    identifier: bool = False,
+) -> tuple[str, list[dict[str, Any]]]: ...
+def detect_pii(text: str, kinds: Union[str, Sequence[str]] = "all") -> list[dict[str, Any]]: ...
+
 class Engine:
     def __init__(
         self,
@@ -70,6 +81,9 @@ class Engine:
         codebook: Optional[_Path] = None,
         alerts: Optional[_Path] = None,
         keep_terms: bool = False,
+        redact: Union[bool, str, Sequence[str], None] = None,
+        redact_key: Union[bytes, str, None] = None,
+        max_record_bytes: int = 1048576,
     ) -> None: ...
     @property
     def has_model(self) -> bool: ...

@@ -71,6 +71,19 @@ pub(crate) struct CommonArgs {
     /// Stop at the first bad record, with its error.
     #[arg(long)]
     pub(crate) strict: bool,
+    /// Redact personal data in every field of every record before it is
+    /// analyzed: `--redact` for every kind, `--redact=phone,email` for some
+    /// (phone, email, id_cn, card, snils, inn, passport_ru, ip, plate,
+    /// name). Every output holds typed placeholders ([PHONE]) instead, with
+    /// a `redactions` list per text and turn.
+    #[arg(long, value_name = "KINDS", num_args = 0..=1, require_equals = true, default_missing_value = "all")]
+    pub(crate) redact: Option<String>,
+    /// With --redact: a file holding the key of the identifiers'
+    /// pseudonyms (`id`, `customer`: [PHONE:9c1e…], the same for the same
+    /// number under the same key). Without a key they get the plain
+    /// placeholder.
+    #[arg(long, env = "VOCMINE_REDACT_KEY_FILE")]
+    pub(crate) redact_key_file: Option<PathBuf>,
     /// Do not print the summary or a progress bar.
     #[arg(long, short)]
     pub(crate) quiet: bool,
@@ -95,6 +108,13 @@ pub(crate) fn engine_builder(
     }
     if let Some(n) = common.threads {
         b = b.threads(n);
+    }
+    if let Some(kinds) = &common.redact {
+        let mut r = vocmine::text::redact::RedactorBuilder::new().kinds_str(kinds);
+        if let Some(path) = &common.redact_key_file {
+            r = r.key_file(path);
+        }
+        b = b.redact(r);
     }
     b
 }

@@ -15,6 +15,7 @@ use crate::contract::codes::{ClauseCode, Point, RecordCode};
 use crate::contract::conversation::ConversationInsights;
 use crate::contract::language::{Language, LanguageShare, Script};
 use crate::contract::record::{RecordId, Role, Scores, Timestamp};
+use crate::contract::redaction::Redaction;
 use crate::contract::sentiment::{AggregateSentiment, Sentiment, Voice, VoiceCounts};
 use crate::error::RecordError;
 
@@ -101,6 +102,12 @@ pub struct Analysis {
     /// Problems with optional fields that were dropped.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<RecordError>,
+    /// Personal data redacted (engines that redact): the placeholders'
+    /// spans in the record's `text`, then those in other fields (with
+    /// `field`: `id`, `customer`, `channel`, `touchpoint`, `meta.…`).
+    /// A turn's are in its own `redactions`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub redactions: Vec<Redaction>,
 }
 
 impl Analysis {
@@ -134,8 +141,12 @@ pub struct TurnAnalysis {
     /// Sentiment of the turn's clauses, aggregated (turns whose clauses were encoded).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sentiment: Option<AggregateSentiment>,
-    /// The turn's original text.
+    /// The turn's original text (redacted, when the engine redacts).
     pub text: String,
+    /// Personal data redacted in the turn (engines that redact): the
+    /// placeholders' spans in `text`, and in the `speaker` (with `field`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub redactions: Vec<Redaction>,
 }
 
 /// One clause, pointing at its span in the original text.
@@ -226,4 +237,7 @@ pub enum TokenKind {
     Mention,
     /// A `#hashtag`.
     Hashtag,
+    /// A redaction placeholder (`[PHONE]`, `[NAME]`): personal data that
+    /// was removed; never a word, a term or a keyword.
+    Redacted,
 }

@@ -166,6 +166,35 @@ impl Role {
     }
 }
 
+/// The byte length of the known role label that starts `speaker`
+/// (case-insensitive; the longest), when a separator (space, `-`, `_`,
+/// `:`) or — after a Chinese label — a Han character follows it:
+/// `agent Anna`, `坐席-张三`, `客服李四`. PII redaction reads what follows
+/// as the speaker's name.
+pub fn role_label_prefix(speaker: &str) -> Option<usize> {
+    let lower = speaker.to_lowercase();
+    if lower.len() != speaker.len() {
+        return None;
+    }
+    let mut best: Option<usize> = None;
+    for label in role_labels().keys() {
+        if label.len() < lower.len() && lower.starts_with(label.as_str()) {
+            let next = lower[label.len()..].chars().next();
+            let han_label = label
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+            let ok = next.is_some_and(|c| {
+                matches!(c, ' ' | '-' | '_' | ':' | '：')
+                    || han_label && ('\u{4e00}'..='\u{9fff}').contains(&c)
+            });
+            if ok && best.is_none_or(|b| label.len() > b) {
+                best = Some(label.len());
+            }
+        }
+    }
+    best
+}
+
 /// Speaker label → role, from every language pack's `roles.txt`.
 fn role_labels() -> &'static HashMap<String, Role> {
     static LABELS: OnceLock<HashMap<String, Role>> = OnceLock::new();

@@ -403,7 +403,7 @@ fn run_inner(
                         .into_par_iter()
                         .map(|item| match item.into_record() {
                             Ok(record) => engine.outcome(&record),
-                            Err(failure) => Outcome::Err(failure),
+                            Err(failure) => Outcome::Err(engine.redact_failure(failure)),
                         })
                         .collect()
                 });

@@ -12,6 +12,7 @@
 //! | `roles.txt` | speaker labels per role (`customer: 客户 顾客`) | [`crate::contract::record::Role::of`] |
 //! | `filler.txt` | content words that never make a theme (evaluations, light verbs, adverbs: great, like, вкусно, 不错) | [`crate::corpus::keywords`] |
 //! | `generic.txt` | nouns too general to be a theme alone, fine inside a phrase (time, проблема, 问题) | [`crate::corpus::keywords`] |
+//! | `pii.txt` | PII redaction cues: cues and titles that introduce a person's name (我叫, меня зовут, my name is, 先生, Mr), Chinese surnames, words after which a number is an order or ticket number (订单号, заказ, order) | [`crate::text::redact`] |
 //!
 //! In the `.txt` files blank lines and lines starting with `#` are
 //! comments. Adding a language is a folder of these files plus one entry
@@ -42,6 +43,8 @@ pub struct LanguagePack {
     pub filler: &'static str,
     /// `generic.txt`.
     pub generic: &'static str,
+    /// `pii.txt`.
+    pub pii: &'static str,
 }
 
 macro_rules! pack {
@@ -60,6 +63,7 @@ macro_rules! pack {
             roles: include_str!(concat!($code, "/roles.txt")),
             filler: include_str!(concat!($code, "/filler.txt")),
             generic: include_str!(concat!($code, "/generic.txt")),
+            pii: include_str!(concat!($code, "/pii.txt")),
         }
     };
 }

@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub use crate::contract::language::{Language, LanguageShare, Script};
+use crate::contract::redaction::PiiKind;
 use crate::error::{Error, Result};
 use crate::text::normalize::{is_alnum, is_han, is_letter, is_traditional_only};
 
@@ -181,8 +182,8 @@ pub struct ScriptCounts {
 }
 
 impl ScriptCounts {
-    /// Counts the letters of `text`. URLs, e-mail addresses, `@mentions`
-    /// and `#hashtags` are skipped; hashtags count only when the text has no
+    /// Counts the letters of `text`. URLs, e-mail addresses, `@mentions`,
+    /// redaction placeholders (`[PHONE]`) and `#hashtags` are skipped; hashtags count only when the text has no
     /// other letter (`#отлично`).
     pub fn of(text: &str) -> ScriptCounts {
         let mut counts = ScriptCounts::default();
@@ -192,7 +193,19 @@ impl ScriptCounts {
         let mut mode = 0u8;
         // An ASCII letter or digit just before (a URL may follow Chinese text directly).
         let mut prev_is_word = false;
+        // End of a redaction placeholder (`[PHONE]`) being skipped.
+        let mut skip_to = 0usize;
         for (i, c) in text.char_indices() {
+            if i < skip_to {
+                continue;
+            }
+            if c == '[' {
+                if let Some((_, len)) = PiiKind::placeholder_at(&text[i..]) {
+                    skip_to = i + len;
+                    prev_is_word = false;
+                    continue;
+                }
+            }
             if c.is_whitespace() {
                 mode = 0;
                 prev_is_word = false;

@@ -2,9 +2,11 @@
 //! model runs.
 //!
 //! ```text
-//! text ─▶ normalize ─▶ clauses (spans) ─▶ language ─▶ tokens
+//! text ─▶ (redact) ─▶ normalize ─▶ clauses (spans) ─▶ language ─▶ tokens
 //! ```
 //!
+//! * [`redact`] (when asked for): personal data replaced by typed
+//!   placeholders in every field of the record, before anything else reads it;
 //! * [`normalize`]: NFKC, width, whitespace and traditional→simplified
 //!   folding for matching, with every character mapped back to the original;
 //! * [`clauses`]: sentence punctuation and contrast connectives, spans in
@@ -24,5 +26,6 @@
 pub mod clauses;
 pub mod language;
 pub mod normalize;
+pub mod redact;
 pub mod terms;
 pub mod tokens;

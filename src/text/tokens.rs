@@ -28,6 +28,7 @@ use rust_stemmers::{Algorithm, Stemmer};
 use rustc_hash::FxHashMap;
 
 pub use crate::contract::output::TokenKind;
+use crate::contract::redaction::PiiKind;
 use crate::error::{Error, Result};
 use crate::text::clauses::is_emoji;
 use crate::text::language::Language;
@@ -299,6 +300,17 @@ impl Segment for JiebaSegmenter {
             if c.is_whitespace() {
                 i += 1;
                 continue;
+            }
+            // Redaction placeholders ([PHONE], [NAME]) are one token, never a word.
+            if c == '[' {
+                if let Some((_, len)) = PiiKind::placeholder_at(&text[chars[i].0..]) {
+                    let end_byte = chars[i].0 + len;
+                    let mut j = i;
+                    while j < n && chars[j].0 < end_byte {
+                        j += 1;
+                    }
+                    emit!(TokenKind::Redacted, j);
+                }
             }
             let word_start = i == 0 || !is_alnum(chars[i - 1].1);
             // URLs.
