@@ -694,6 +694,16 @@ impl Engine {
         })
     }
 
+    /// Empties the engine's caches (the encoder's results): a resumable run
+    /// does at each checkpoint, so the records after it are analyzed from
+    /// the same state whether or not the run was resumed there.
+    pub fn clear_caches(&self) {
+        #[cfg(feature = "onnx")]
+        if let Some(e) = &self.inner.encoder {
+            e.clear_cache();
+        }
+    }
+
     /// Whether the engine has a neural encoder.
     pub fn has_encoder(&self) -> bool {
         self.inner.encoder_stage.is_some()

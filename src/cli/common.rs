@@ -173,6 +173,26 @@ pub(crate) fn progress_bar(common: &CommonArgs) -> Option<ProgressBar> {
     Some(pb)
 }
 
+/// A runner of `engine` with the options of `common` that moves the
+/// progress bar `pb`.
+pub(crate) fn runner<'a>(
+    engine: &'a Engine,
+    common: &CommonArgs,
+    pb: &'a Option<ProgressBar>,
+) -> Runner<'a> {
+    Runner::new(engine)
+        .options(RunOptions {
+            strict: common.strict,
+            ..RunOptions::default()
+        })
+        .progress(move |p: Progress| {
+            if let Some(pb) = pb {
+                pb.set_position(p.bytes);
+                pb.set_message(format!("{} records", p.records));
+            }
+        })
+}
+
 /// Runs the engine over the input of `common` with a progress bar: one JSON
 /// line per record to `out` (a writer and its path) when given, every
 /// outcome to `sinks`.
@@ -183,17 +203,7 @@ pub(crate) fn run_with_progress(
     sinks: &mut [&mut dyn Sink],
 ) -> Result<Summary, Error> {
     let pb = progress_bar(common);
-    let mut runner = Runner::new(engine)
-        .options(RunOptions {
-            strict: common.strict,
-            ..RunOptions::default()
-        })
-        .progress(|p: Progress| {
-            if let Some(pb) = &pb {
-                pb.set_position(p.bytes);
-                pb.set_message(format!("{} records", p.records));
-            }
-        });
+    let mut runner = runner(engine, common, &pb);
     if let Some((w, path)) = out {
         runner = runner.output(w, path);
     }

@@ -2,6 +2,7 @@
 //!
 //! * [`input`]: streaming JSON Lines and CSV readers;
 //! * [`run`]: streaming runs in input order, whatever the thread count;
+//! * [`resume`]: checkpoints, so that a killed run continues where it was;
 //! * [`store`] (cargo feature `store`): the Parquet result store;
 //! * [`reclassify`] (cargo feature `store`): a stored corpus coded again
 //!   with a new codebook, without the encoder;
@@ -16,6 +17,7 @@ pub mod input;
 pub mod npy;
 #[cfg(feature = "store")]
 pub mod reclassify;
+pub mod resume;
 pub mod run;
 pub mod sink;
 #[cfg(feature = "store")]

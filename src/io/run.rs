@@ -14,12 +14,13 @@ use std::sync::mpsc::sync_channel;
 use std::time::Instant;
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::batch::Outcome;
 use crate::engine::Engine;
 use crate::error::{Error, RecordError, Result};
 use crate::io::input::{RawItem, Source};
+use crate::io::resume::{CheckpointState, ResumeFrom};
 use crate::io::sink::Sink;
 
 /// Options of a streaming run.
@@ -50,14 +51,17 @@ pub struct Progress {
     pub records: u64,
 }
 
-/// What a run did: counts for the end-of-run summary.
-#[derive(Debug, Clone, Default, Serialize)]
+/// What a run did: counts for the end-of-run summary (read back from a
+/// checkpoint when a run is resumed).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Summary {
     /// Output lines written (one per input record).
     pub records: u64,
     /// Records analyzed.
     pub analyzed: u64,
     /// Records that failed, by error kind.
+    #[serde(deserialize_with = "static_keys")]
     pub errors: BTreeMap<&'static str, u64>,
     /// Records with at least one warning.
     pub records_with_warnings: u64,
@@ -68,21 +72,27 @@ pub struct Summary {
     /// Clauses.
     pub clauses: u64,
     /// Records per record language.
+    #[serde(deserialize_with = "static_keys")]
     pub languages: BTreeMap<&'static str, u64>,
     /// Records per record script.
+    #[serde(deserialize_with = "static_keys")]
     pub scripts: BTreeMap<&'static str, u64>,
     /// Clauses per clause language.
+    #[serde(deserialize_with = "static_keys")]
     pub clause_languages: BTreeMap<&'static str, u64>,
     /// Records per record sentiment label (runs with the neural encoder).
+    #[serde(deserialize_with = "static_keys")]
     pub sentiment: BTreeMap<&'static str, u64>,
     /// Records with a strong complaint and a strong praise at once.
     pub mixed_sentiment: u64,
     /// Conversations per conversation feature present (`escalation_request`,
     /// `repeat_contact`, `unresolved_at_end`, `agent_apology`,
     /// `agent_empathy`, `sentiment_improved`, `sentiment_worsened`).
+    #[serde(deserialize_with = "static_keys")]
     pub conversation_features: BTreeMap<&'static str, u64>,
     /// Alerts per severity (engines with alert rules; the CLI prints them
     /// per rule with the alerts file).
+    #[serde(deserialize_with = "static_keys")]
     pub alerts: BTreeMap<&'static str, u64>,
     /// Input bytes read.
     pub bytes: u64,
@@ -92,6 +102,35 @@ pub struct Summary {
     pub records_per_second: f64,
     /// Peak resident memory of the process in MB (Linux; `null` elsewhere).
     pub peak_rss_mb: Option<f64>,
+}
+
+/// The keys of a summary's counts read back from a checkpoint: each
+/// distinct key is kept once for the life of the process (they are a small
+/// closed set: languages, scripts, error kinds, labels, severities).
+fn static_keys<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<BTreeMap<&'static str, u64>, D::Error> {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static KEYS: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let m = BTreeMap::<String, u64>::deserialize(d)?;
+    let mut keys = KEYS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    Ok(m.into_iter()
+        .map(|(k, v)| {
+            let k = match keys.get(k.as_str()) {
+                Some(&k) => k,
+                None => {
+                    let k: &'static str = Box::leak(k.into_boxed_str());
+                    keys.insert(k);
+                    k
+                }
+            };
+            (k, v)
+        })
+        .collect())
 }
 
 impl Summary {
@@ -274,7 +313,18 @@ pub struct Runner<'a> {
     out: Option<(&'a mut (dyn Write + Send), &'a Path)>,
     sinks: Vec<&'a mut dyn Sink>,
     progress: Option<Box<dyn FnMut(Progress) + 'a>>,
+    checkpoints: Option<Checkpoints<'a>>,
+    resume: Option<ResumeFrom>,
 }
+
+/// The checkpoints of a run: every `every` records, and the hook that
+/// keeps them.
+struct Checkpoints<'a> {
+    every: u64,
+    hook: CheckpointHook<'a>,
+}
+
+type CheckpointHook<'a> = Box<dyn FnMut(CheckpointState<'_>) -> Result<()> + 'a>;
 
 impl<'a> Runner<'a> {
     /// A run of `engine` with the default options, no output and no sinks.
@@ -285,6 +335,8 @@ impl<'a> Runner<'a> {
             out: None,
             sinks: Vec::new(),
             progress: None,
+            checkpoints: None,
+            resume: None,
         }
     }
 
@@ -314,6 +366,32 @@ impl<'a> Runner<'a> {
         self
     }
 
+    /// Takes a checkpoint every `every` records and at the end of the input
+    /// ([`crate::io::resume`]): batches end at those records, the output is
+    /// flushed and each sink's [`Sink::checkpoint`] called there, the
+    /// engine's caches are cleared, and `hook` gets the state to keep.
+    pub fn checkpoints(
+        mut self,
+        every: u64,
+        hook: impl FnMut(CheckpointState<'_>) -> Result<()> + 'a,
+    ) -> Self {
+        self.checkpoints = Some(Checkpoints {
+            every: every.max(1),
+            hook: Box::new(hook),
+        });
+        self
+    }
+
+    /// Continues a run from a checkpoint: the source's first
+    /// `from.records` records are skipped (an error unless they end at
+    /// input byte `from.input_bytes`), and the counts start from
+    /// `from.summary`. The output and the sinks must have been brought back
+    /// to the checkpoint by the caller.
+    pub fn resume(mut self, from: ResumeFrom) -> Self {
+        self.resume = Some(from);
+        self
+    }
+
     /// Runs to the end of `source`. The first error of the source, the
     /// output or a sink stops the run and is returned (records before it
     /// are written); in strict mode so does the first record error.
@@ -324,15 +402,59 @@ impl<'a> Runner<'a> {
             out,
             mut sinks,
             mut progress,
+            mut checkpoints,
+            resume,
         } = self;
-        run_inner(engine, source, out, &opts, &mut sinks, &mut |p| {
-            if let Some(f) = progress.as_mut() {
-                f(p)
-            }
-        })
+        run_inner(
+            engine,
+            source,
+            out,
+            &opts,
+            &mut sinks,
+            &mut |p| {
+                if let Some(f) = progress.as_mut() {
+                    f(p)
+                }
+            },
+            checkpoints.as_mut(),
+            resume,
+        )
     }
 }
 
+/// What the analysis thread hands the writer thread.
+enum ToWriter {
+    /// Output lines.
+    Lines(Vec<u8>),
+    /// Flush, then answer with the bytes written so far.
+    Sync(std::sync::mpsc::SyncSender<u64>),
+}
+
+/// Skips the first `from.records` items of `source`; an error unless they
+/// end at input byte `from.input_bytes`.
+fn skip_done(source: &mut dyn Source, from: &ResumeFrom) -> Result<()> {
+    for n in 0..from.records {
+        if source.next_item()?.is_none() {
+            return Err(Error::Data(format!(
+                "the input has {n} records, the checkpoint {} done: it is not the input \
+                 of the interrupted run",
+                from.records
+            )));
+        }
+    }
+    if source.bytes_read() != from.input_bytes {
+        return Err(Error::Data(format!(
+            "the input's first {} records end at byte {}, at the checkpoint they ended at \
+             byte {}: the input changed since the interrupted run",
+            from.records,
+            source.bytes_read(),
+            from.input_bytes
+        )));
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
 fn run_inner(
     engine: &Engine,
     mut source: Box<dyn Source>,
@@ -340,61 +462,132 @@ fn run_inner(
     opts: &RunOptions,
     sinks: &mut [&mut dyn Sink],
     on_progress: &mut dyn FnMut(Progress),
+    mut checkpoints: Option<&mut Checkpoints<'_>>,
+    resume: Option<ResumeFrom>,
 ) -> Result<Summary> {
     let started = Instant::now();
     let batch_size = opts.batch_size.max(1);
     let keep = !sinks.is_empty();
     let lines = out.is_some();
     let out_path = out.as_ref().map(|(_, p)| p.to_path_buf());
-    let mut summary = Summary::default();
+    let every = checkpoints.as_ref().map(|c| c.every);
+    let first = resume.as_ref().map_or(0, |r| r.records);
+    let mut summary = resume
+        .as_ref()
+        .map(|r| r.summary.clone())
+        .unwrap_or_default();
     let (tx, rx) = sync_channel::<Result<(Vec<RawItem>, u64)>>(2);
-    let (wtx, wrx) = sync_channel::<Vec<u8>>(2);
+    let (wtx, wrx) = sync_channel::<ToWriter>(2);
     let result = std::thread::scope(|scope| -> Result<()> {
-        scope.spawn(move || loop {
-            let mut batch = Vec::with_capacity(batch_size);
-            let mut bytes_in_batch = 0usize;
-            let mut failed = None;
-            let mut exhausted = false;
-            while batch.len() < batch_size && bytes_in_batch < MAX_BATCH_BYTES {
-                match source.next_item() {
-                    Ok(Some(item)) => {
-                        if let RawItem::Line { bytes, .. } = &item {
-                            bytes_in_batch += bytes.len();
-                        }
-                        batch.push(item);
-                    }
-                    Ok(None) => {
-                        exhausted = true;
-                        break;
-                    }
-                    Err(e) => {
-                        failed = Some(e);
-                        break;
-                    }
+        scope.spawn(move || {
+            if let Some(from) = &resume {
+                if let Err(e) = skip_done(source.as_mut(), from) {
+                    let _ = tx.send(Err(e));
+                    return;
                 }
             }
-            if !batch.is_empty() && tx.send(Ok((batch, source.bytes_read()))).is_err() {
-                return;
-            }
-            if let Some(e) = failed {
-                let _ = tx.send(Err(e));
-                return;
-            }
-            if exhausted {
-                return;
+            let mut sent = first;
+            loop {
+                // A batch ends at the next checkpoint.
+                let room = every.map_or(batch_size, |n| {
+                    batch_size.min(usize::try_from(n - sent % n).unwrap_or(usize::MAX))
+                });
+                let mut batch = Vec::with_capacity(room);
+                let mut bytes_in_batch = 0usize;
+                let mut failed = None;
+                let mut exhausted = false;
+                while batch.len() < room && bytes_in_batch < MAX_BATCH_BYTES {
+                    match source.next_item() {
+                        Ok(Some(item)) => {
+                            if let RawItem::Line { bytes, .. } = &item {
+                                bytes_in_batch += bytes.len();
+                            }
+                            batch.push(item);
+                        }
+                        Ok(None) => {
+                            exhausted = true;
+                            break;
+                        }
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                sent += batch.len() as u64;
+                if !batch.is_empty() && tx.send(Ok((batch, source.bytes_read()))).is_err() {
+                    return;
+                }
+                if let Some(e) = failed {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+                if exhausted {
+                    return;
+                }
             }
         });
         let writer = scope.spawn(move || -> std::io::Result<()> {
-            let Some((out, _)) = out else {
-                // No output: drain the (empty) buffers.
-                for _ in wrx {}
-                return Ok(());
-            };
-            for buf in wrx {
-                out.write_all(&buf)?;
+            let mut written = 0u64;
+            let mut out = out.map(|(w, _)| w);
+            for msg in wrx {
+                match msg {
+                    ToWriter::Lines(buf) => {
+                        if let Some(w) = out.as_mut() {
+                            w.write_all(&buf)?;
+                            written += buf.len() as u64;
+                        }
+                    }
+                    ToWriter::Sync(ack) => {
+                        if let Some(w) = out.as_mut() {
+                            w.flush()?;
+                        }
+                        let _ = ack.send(written);
+                    }
+                }
             }
-            out.flush()
+            match out {
+                Some(w) => w.flush(),
+                None => Ok(()),
+            }
         });
+        // Brings the output and the sinks to the records done and hands the
+        // hook their state; `false` when the writer has stopped (its error
+        // is reported below).
+        let mut checkpoint = |summary: &Summary,
+                              bytes: u64,
+                              complete: bool,
+                              sinks: &mut [&mut dyn Sink]|
+         -> Result<bool> {
+            let Some(c) = checkpoints.as_mut() else {
+                return Ok(true);
+            };
+            let (ack, answer) = sync_channel(1);
+            if wtx.send(ToWriter::Sync(ack)).is_err() {
+                return Ok(false);
+            }
+            let Ok(output_bytes) = answer.recv() else {
+                return Ok(false);
+            };
+            let states = sinks
+                .iter_mut()
+                .map(|s| s.checkpoint())
+                .collect::<Result<Vec<_>>>()?;
+            (c.hook)(CheckpointState {
+                records: summary.records,
+                input_bytes: bytes,
+                output_bytes,
+                summary,
+                sinks: states,
+                complete,
+            })?;
+            if !complete {
+                // What comes after a checkpoint is analyzed from the same
+                // state whether or not the run was resumed there.
+                engine.clear_caches();
+            }
+            Ok(true)
+        };
         let consumed = (|| -> Result<()> {
             for msg in rx {
                 let (batch, bytes) = msg?;
@@ -458,7 +651,7 @@ fn run_inner(
                 }
                 // Dropping the results is real work; let the pool do it.
                 engine.install(|| results.into_par_iter().for_each(drop));
-                if wtx.send(buf).is_err() {
+                if wtx.send(ToWriter::Lines(buf)).is_err() {
                     // The writer stopped: its error is reported below.
                     return Ok(());
                 }
@@ -470,6 +663,14 @@ fn run_inner(
                 if let Some(e) = stop {
                     return Err(e);
                 }
+                if every.is_some_and(|n| summary.records % n == 0)
+                    && !checkpoint(&summary, bytes, false, sinks)?
+                {
+                    return Ok(());
+                }
+            }
+            if every.is_some() {
+                checkpoint(&summary, summary.bytes, true, sinks)?;
             }
             Ok(())
         })();

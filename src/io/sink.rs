@@ -26,6 +26,8 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
 use crate::batch::Outcome;
 use crate::corpus::analytics::table::pad;
 use crate::engine::Engine;
@@ -40,6 +42,13 @@ pub trait Sink {
     /// Takes one outcome, in input order (failed records too). An error
     /// stops the run and is what the run returns.
     fn push(&mut self, outcome: &Outcome) -> Result<()>;
+
+    /// Makes everything pushed so far durable and returns what the sink
+    /// needs to continue after it when a run is resumed
+    /// ([`crate::io::resume`]); the default keeps nothing.
+    fn checkpoint(&mut self) -> Result<serde_json::Value> {
+        Ok(serde_json::Value::Null)
+    }
 }
 
 impl<F: FnMut(&Outcome) -> Result<()>> Sink for F {
@@ -72,10 +81,11 @@ pub fn create_file(path: &Path) -> Result<Box<dyn Write + Send>> {
 pub struct AlertStream {
     out: Box<dyn Write + Send>,
     tally: AlertTally,
+    bytes: u64,
 }
 
 /// What an [`AlertStream`] wrote; its `Display` is the CLI's summary.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AlertTally {
     /// The alerts file.
     pub path: PathBuf,
@@ -101,6 +111,30 @@ impl AlertStream {
                 by_severity: BTreeMap::new(),
                 by_rule: BTreeMap::new(),
             },
+            bytes: 0,
+        })
+    }
+
+    /// Continues the alerts file of an interrupted run from the state its
+    /// checkpoint kept ([`Sink::checkpoint`]): what came after it is cut
+    /// off. Standard output is written on from where it is.
+    pub fn resume(path: &Path, state: &serde_json::Value) -> Result<AlertStream> {
+        let st: AlertState = serde_json::from_value(state.clone())?;
+        let out: Box<dyn Write + Send> = if path.as_os_str() == "-" {
+            create_file(path)?
+        } else {
+            Box::new(BufWriter::with_capacity(
+                1 << 20,
+                crate::io::resume::reopen_at(path, st.bytes)?,
+            ))
+        };
+        Ok(AlertStream {
+            out,
+            tally: AlertTally {
+                path: path.to_owned(),
+                ..st.tally
+            },
+            bytes: st.bytes,
         })
     }
 
@@ -137,11 +171,29 @@ impl Sink for AlertStream {
             serde_json::to_writer(&mut buf, al)?;
             buf.push(b'\n');
         }
+        self.bytes += buf.len() as u64;
         self.out
             .write_all(&buf)
             .and_then(|_| self.out.flush())
             .map_err(|e| Error::io(&t.path, e))
     }
+
+    fn checkpoint(&mut self) -> Result<serde_json::Value> {
+        self.out
+            .flush()
+            .map_err(|e| Error::io(&self.tally.path, e))?;
+        Ok(serde_json::to_value(AlertState {
+            bytes: self.bytes,
+            tally: self.tally.clone(),
+        })?)
+    }
+}
+
+/// What a checkpoint keeps of an [`AlertStream`].
+#[derive(Serialize, Deserialize)]
+struct AlertState {
+    bytes: u64,
+    tally: AlertTally,
 }
 
 impl fmt::Display for AlertTally {
@@ -301,7 +353,43 @@ impl PointTally {
     }
 }
 
+/// What a checkpoint keeps of a [`PointTally`] (its map keys are pairs).
+#[derive(Serialize, Deserialize)]
+struct PointState {
+    coded: u64,
+    records: u64,
+    by_owner: Vec<(String, PointKind, BTreeMap<String, u64>)>,
+}
+
+impl PointTally {
+    /// The counts a checkpoint kept ([`Sink::checkpoint`]).
+    pub fn resume(state: &serde_json::Value) -> Result<PointTally> {
+        let st: PointState = serde_json::from_value(state.clone())?;
+        Ok(PointTally {
+            coded: st.coded,
+            records: st.records,
+            by_owner: st
+                .by_owner
+                .into_iter()
+                .map(|(o, p, m)| ((o, p), m))
+                .collect(),
+        })
+    }
+}
+
 impl Sink for PointTally {
+    fn checkpoint(&mut self) -> Result<serde_json::Value> {
+        Ok(serde_json::to_value(PointState {
+            coded: self.coded,
+            records: self.records,
+            by_owner: self
+                .by_owner
+                .iter()
+                .map(|((o, p), m)| (o.clone(), *p, m.clone()))
+                .collect(),
+        })?)
+    }
+
     fn push(&mut self, o: &Outcome) -> Result<()> {
         let Some(a) = o.analysis() else {
             return Ok(());
@@ -390,6 +478,52 @@ impl AnalyzeSinks {
         }
         Ok(AnalyzeSinks {
             points: engine.codebook().map(|_| PointTally::default()),
+            alerts,
+            #[cfg(feature = "store")]
+            store,
+        })
+    }
+
+    /// The sinks of an interrupted run, continued from the states its
+    /// checkpoint kept (`states`, in the order of [`AnalyzeSinks::sinks`]):
+    /// the alerts file cut back to the checkpoint, the store's later parts
+    /// removed, the counts restored.
+    pub fn resume(
+        engine: &Engine,
+        alerts: Option<&Path>,
+        store: Option<&Path>,
+        states: &[serde_json::Value],
+    ) -> Result<Self> {
+        let mut states = states.iter();
+        let mut next = |what: &str| {
+            states.next().ok_or_else(|| {
+                Error::Data(format!(
+                    "the checkpoint keeps no state of the {what}: it is not of this command"
+                ))
+            })
+        };
+        let points = match engine.codebook() {
+            Some(_) => Some(PointTally::resume(next("point tally")?)?),
+            None => None,
+        };
+        let alerts = match (engine.alerts(), alerts) {
+            (Some(_), Some(p)) => Some(AlertStream::resume(p, next("alerts file")?)?),
+            _ => None,
+        };
+        #[cfg(feature = "store")]
+        let store = match store {
+            Some(dir) => Some(crate::io::store::StoreWriter::resume(dir, next("store")?)?),
+            None => None,
+        };
+        #[cfg(not(feature = "store"))]
+        if let Some(dir) = store {
+            return Err(Error::Config(format!(
+                "{}: writing a store needs the `store` cargo feature",
+                dir.display()
+            )));
+        }
+        Ok(AnalyzeSinks {
+            points,
             alerts,
             #[cfg(feature = "store")]
             store,

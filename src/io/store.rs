@@ -22,6 +22,12 @@
 //! as in one stream ([`StoreReader`]). Embedding items are not nullable (a
 //! clause has a whole embedding or none); stores written with nullable
 //! items read the same.
+//!
+//! A store is written in `DIR/.partial/` and moved into place when the run
+//! ends, its manifest last ([`StoreWriter`]); a run with checkpoints
+//! ([`crate::io::resume`]) writes a part per checkpoint, and a store of
+//! several parts has `records.parquet` and `clauses.parquet` as folders of
+//! `part-NNNNN.parquet` files (the layout Spark writes, read alike).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -93,11 +99,12 @@ impl Manifest {
         }
     }
 
-    /// Writes the manifest as `dir/store.json`.
+    /// Writes the manifest as `dir/store.json` (atomically: a temporary
+    /// file, then a rename).
     pub fn write(&self, dir: &Path) -> Result<()> {
         let path = dir.join("store.json");
         let json = serde_json::to_string_pretty(self)?;
-        std::fs::write(&path, json + "\n").map_err(|e| Error::io(&path, e))
+        crate::io::resume::write_atomic(&path, (json + "\n").as_bytes())
     }
 
     /// Checks that the store was written with the encoder named `encoder`
@@ -229,12 +236,21 @@ pub fn clauses_schema(dim: usize) -> SchemaRef {
 }
 
 /// Writes a store as outcomes stream by (in input order).
+///
+/// The tables are written as parts in `DIR/.partial/` (each under a
+/// temporary name until it is closed), a part per checkpoint of a
+/// resumable run ([`crate::io::resume`]) or one for the whole run. When the
+/// run ends the parts are moved into place (one part: `records.parquet`
+/// and `clauses.parquet` files; several: those names as folders of
+/// `part-NNNNN.parquet` files, which every reader of a store reads alike),
+/// the manifest is written last (atomically) and `.partial` is removed: a
+/// store with a manifest is complete; a killed run leaves none.
 pub struct StoreWriter {
     dir: PathBuf,
     encoder: Option<String>,
     codebook: Option<String>,
-    records: Option<ArrowWriter<File>>,
-    clauses: Option<ArrowWriter<File>>,
+    part: Option<(ArrowWriter<File>, ArrowWriter<File>)>,
+    parts: u64,
     pending: Vec<Outcome>,
     batcher: StoreBatcher,
 }
@@ -244,6 +260,7 @@ impl std::fmt::Debug for StoreWriter {
         f.debug_struct("StoreWriter")
             .field("dir", &self.dir)
             .field("records", &self.batcher.next_row)
+            .field("parts", &self.parts)
             .finish()
     }
 }
@@ -265,9 +282,42 @@ fn push_embedding(b: &mut FixedSizeListBuilder<Float32Builder>, e: Option<&[f32]
     }
 }
 
+/// The folder of a store's parts while it is written.
+pub const PARTIAL_DIR: &str = ".partial";
+
+/// The checkpoint file of a resumable run writing a store, in
+/// [`PARTIAL_DIR`] (removed with it when the store is finished).
+pub const CHECKPOINT_FILE: &str = "checkpoint.json";
+
+/// What a checkpoint keeps of a [`StoreWriter`].
+#[derive(Serialize, Deserialize)]
+struct StoreState {
+    encoder: Option<String>,
+    dim: usize,
+    codebook: Option<String>,
+    parts: u64,
+    records: u64,
+    clauses: u64,
+}
+
+/// Removes a file or a folder; one that is not there is no error.
+fn remove_any(path: &Path) -> Result<()> {
+    let r = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => std::fs::remove_dir_all(path),
+        Ok(_) => std::fs::remove_file(path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => Err(e),
+    };
+    r.map_err(|e| Error::io(path, e))
+}
+
+/// `records` or `clauses`: the two tables.
+const TABLES: [&str; 2] = ["records", "clauses"];
+
 impl StoreWriter {
     /// Creates (or replaces) a store in `dir`. `dim` is the embedding
-    /// dimension (0 without an encoder).
+    /// dimension (0 without an encoder). The manifest of a store already
+    /// there is removed first, then its tables.
     pub fn create(
         dir: impl Into<PathBuf>,
         encoder: Option<String>,
@@ -276,26 +326,85 @@ impl StoreWriter {
     ) -> Result<StoreWriter> {
         let dir = dir.into();
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        remove_any(&dir.join("store.json"))?;
+        for t in TABLES {
+            remove_any(&dir.join(format!("{t}.parquet")))?;
+        }
+        let partial = dir.join(PARTIAL_DIR);
+        remove_any(&partial)?;
+        std::fs::create_dir_all(&partial).map_err(|e| Error::io(&partial, e))?;
+        Ok(StoreWriter {
+            dir,
+            encoder,
+            codebook,
+            part: None,
+            parts: 0,
+            pending: Vec::new(),
+            batcher: StoreBatcher::new(dim, 0),
+        })
+    }
+
+    /// Continues the store of an interrupted run from the state its
+    /// checkpoint kept ([`crate::io::sink::Sink::checkpoint`]): parts after
+    /// the checkpoint and unfinished parts are removed.
+    pub fn resume(dir: impl Into<PathBuf>, state: &serde_json::Value) -> Result<StoreWriter> {
+        let dir = dir.into();
+        let st: StoreState = serde_json::from_value(state.clone())?;
+        let partial = dir.join(PARTIAL_DIR);
+        std::fs::create_dir_all(&partial).map_err(|e| Error::io(&partial, e))?;
+        for entry in std::fs::read_dir(&partial).map_err(|e| Error::io(&partial, e))? {
+            let entry = entry.map_err(|e| Error::io(&partial, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let done = TABLES.iter().any(|t| {
+                name.strip_prefix(&format!("{t}-"))
+                    .and_then(|r| r.strip_suffix(".parquet"))
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .is_some_and(|i| i < st.parts)
+            });
+            // Unfinished parts and parts written after the checkpoint go;
+            // the checkpoint itself stays.
+            if !done && name != CHECKPOINT_FILE {
+                remove_any(&entry.path())?;
+            }
+        }
+        let mut batcher = StoreBatcher::new(st.dim, st.records);
+        batcher.clause_count = st.clauses;
+        Ok(StoreWriter {
+            dir,
+            encoder: st.encoder,
+            codebook: st.codebook,
+            part: None,
+            parts: st.parts,
+            pending: Vec::new(),
+            batcher,
+        })
+    }
+
+    /// The file of part `i` of `table` while the store is written.
+    fn part_path(&self, table: &str, i: u64) -> PathBuf {
+        self.dir
+            .join(PARTIAL_DIR)
+            .join(format!("{table}-{i:05}.parquet"))
+    }
+
+    fn open_part(&mut self) -> Result<()> {
         let props = || {
             WriterProperties::builder()
                 .set_compression(Compression::SNAPPY)
                 .set_max_row_group_row_count(Some(1 << 20))
                 .build()
         };
-        let open = |name: &str, schema: SchemaRef| -> Result<ArrowWriter<File>> {
-            let path = dir.join(name);
-            let f = File::create(&path).map_err(|e| Error::io(&path, e))?;
-            ArrowWriter::try_new(f, schema, Some(props())).map_err(|e| err(&path, e))
+        let dim = self.batcher.dim;
+        let open = |path: PathBuf, schema: SchemaRef| -> Result<ArrowWriter<File>> {
+            let tmp = crate::io::resume::tmp_path(&path);
+            let f = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+            ArrowWriter::try_new(f, schema, Some(props())).map_err(|e| err(&tmp, e))
         };
-        Ok(StoreWriter {
-            records: Some(open("records.parquet", records_schema(dim))?),
-            clauses: Some(open("clauses.parquet", clauses_schema(dim))?),
-            dir,
-            encoder,
-            codebook,
-            pending: Vec::new(),
-            batcher: StoreBatcher::new(dim, 0),
-        })
+        self.part = Some((
+            open(self.part_path("records", self.parts), records_schema(dim))?,
+            open(self.part_path("clauses", self.parts), clauses_schema(dim))?,
+        ));
+        Ok(())
     }
 
     /// Adds one outcome (the next record in input order).
@@ -311,12 +420,15 @@ impl StoreWriter {
         if self.pending.is_empty() {
             return Ok(());
         }
+        if self.part.is_none() {
+            self.open_part()?;
+        }
         let pending = std::mem::take(&mut self.pending);
         let (rb, cb) = self.batcher.batches(&pending)?;
-        let path = self.dir.clone();
+        let path = self.dir.join(PARTIAL_DIR);
         // One row group per flush: memory stays bounded by ROW_GROUP_RECORDS.
-        for (w, b) in [(self.records.as_mut(), &rb), (self.clauses.as_mut(), &cb)] {
-            if let Some(w) = w {
+        if let Some((rw, cw)) = self.part.as_mut() {
+            for (w, b) in [(rw, &rb), (cw, &cb)] {
                 w.write(b).map_err(|e| err(&path, e))?;
                 w.flush().map_err(|e| err(&path, e))?;
             }
@@ -324,15 +436,46 @@ impl StoreWriter {
         Ok(())
     }
 
-    /// Writes the remaining rows, closes the files and writes the manifest.
-    pub fn finish(mut self) -> Result<Manifest> {
+    /// Writes what is pending, closes the open part and gives it its name.
+    fn close_part(&mut self) -> Result<()> {
         self.flush()?;
-        let dir = self.dir.clone();
-        for w in [self.records.take(), self.clauses.take()]
-            .into_iter()
-            .flatten()
-        {
-            w.close().map_err(|e| err(&dir, e))?;
+        let Some((rw, cw)) = self.part.take() else {
+            return Ok(());
+        };
+        for (table, w) in TABLES.into_iter().zip([rw, cw]) {
+            let path = self.part_path(table, self.parts);
+            let tmp = crate::io::resume::tmp_path(&path);
+            w.close().map_err(|e| err(&tmp, e))?;
+            std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+        }
+        self.parts += 1;
+        Ok(())
+    }
+
+    /// Writes the remaining rows, moves the parts into place and writes the
+    /// manifest; a store of no records has empty tables.
+    pub fn finish(mut self) -> Result<Manifest> {
+        self.close_part()?;
+        if self.parts == 0 {
+            self.open_part()?;
+            self.close_part()?;
+        }
+        for table in TABLES {
+            let dst = self.dir.join(format!("{table}.parquet"));
+            for i in 0..self.parts {
+                let src = self.part_path(table, i);
+                if !src.exists() {
+                    // moved already by a finish that was interrupted
+                    continue;
+                }
+                let to = if self.parts == 1 {
+                    dst.clone()
+                } else {
+                    std::fs::create_dir_all(&dst).map_err(|e| Error::io(&dst, e))?;
+                    dst.join(format!("part-{i:05}.parquet"))
+                };
+                std::fs::rename(&src, &to).map_err(|e| Error::io(&to, e))?;
+            }
         }
         let m = Manifest::new(
             self.encoder.clone(),
@@ -341,7 +484,8 @@ impl StoreWriter {
             self.batcher.next_row,
             self.batcher.clause_count,
         );
-        m.write(&dir)?;
+        m.write(&self.dir)?;
+        remove_any(&self.dir.join(PARTIAL_DIR))?;
         Ok(m)
     }
 }
@@ -349,6 +493,20 @@ impl StoreWriter {
 impl crate::io::sink::Sink for StoreWriter {
     fn push(&mut self, outcome: &Outcome) -> Result<()> {
         StoreWriter::push(self, outcome)
+    }
+
+    /// Closes the part being written: the store so far is a set of
+    /// finished part files.
+    fn checkpoint(&mut self) -> Result<serde_json::Value> {
+        self.close_part()?;
+        Ok(serde_json::to_value(StoreState {
+            encoder: self.encoder.clone(),
+            dim: self.batcher.dim,
+            codebook: self.codebook.clone(),
+            parts: self.parts,
+            records: self.batcher.next_row,
+            clauses: self.batcher.clause_count,
+        })?)
     }
 }
 
@@ -1665,6 +1823,9 @@ fn decode_clauses(
                 ) else {
                     return Err(err(path, "token columns have the wrong types"));
                 };
+                if [ss.len(), se.len(), sn.len()] != [st.len(); 3] {
+                    return Err(err(path, "a clause's token lists differ in length"));
+                }
                 tokens.reserve(st.len());
                 for k in 0..st.len() {
                     tokens.push(TermToken {

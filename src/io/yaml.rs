@@ -5,7 +5,105 @@
 //! reported at its line. A comment or a quoted string that happens to read
 //! `id: x` is not an entry and is never taken for one.
 
+use std::path::Path;
+
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+
+use crate::error::{Error, Result};
+
+/// The largest configuration file read (a codebook, alert rules, cues,
+/// learned classifiers): 32 MiB. The largest real codebooks are a few
+/// hundred kB; a bigger file is refused before it is read.
+pub const MAX_CONFIG_BYTES: u64 = 32 << 20;
+
+/// The deepest nesting of flow collections (`[`, `{`) a YAML
+/// configuration may have. The YAML parser's time grows with the square of
+/// the depth (100,000 levels took 90 s), so deeper files are refused before
+/// they are parsed.
+pub const MAX_YAML_DEPTH: usize = 256;
+
+/// Reads a configuration file (`what`: "codebook", "alert rules", …):
+/// an error naming the file when it is larger than [`MAX_CONFIG_BYTES`].
+pub fn read_config(path: &Path, what: &str) -> Result<String> {
+    check_config_size(path, what)?;
+    std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
+}
+
+/// An error naming the file when it is larger than [`MAX_CONFIG_BYTES`].
+pub fn check_config_size(path: &Path, what: &str) -> Result<()> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .len();
+    if len > MAX_CONFIG_BYTES {
+        return Err(Error::Resource {
+            path: path.to_owned(),
+            line: 0,
+            message: format!(
+                "the {what} file has {:.1} MB, more than the {} MB a configuration file may have",
+                len as f64 / 1e6,
+                MAX_CONFIG_BYTES >> 20
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Refuses YAML nested deeper than [`MAX_YAML_DEPTH`] flow levels (an
+/// error naming the file and the line where the limit is passed), before
+/// any parser sees it. Brackets inside quoted scalars and comments do not
+/// count.
+pub fn check_yaml_depth(text: &str, path: &Path, what: &str) -> Result<()> {
+    let mut depth = 0usize;
+    let mut line = 1u64;
+    let (mut single, mut double, mut comment, mut escaped) = (false, false, false, false);
+    let mut prev = '\n';
+    for c in text.chars() {
+        if c == '\n' {
+            line += 1;
+            comment = false;
+            prev = c;
+            continue;
+        }
+        if comment {
+            continue;
+        }
+        if double {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                double = false;
+            }
+        } else if single {
+            if c == '\'' {
+                single = false;
+            }
+        } else {
+            match c {
+                '#' if prev.is_whitespace() => comment = true,
+                '"' => double = true,
+                '\'' if !prev.is_alphanumeric() => single = true,
+                '[' | '{' => {
+                    depth += 1;
+                    if depth > MAX_YAML_DEPTH {
+                        return Err(Error::Resource {
+                            path: path.to_owned(),
+                            line,
+                            message: format!(
+                                "the {what} is nested more than {MAX_YAML_DEPTH} levels deep"
+                            ),
+                        });
+                    }
+                }
+                ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        prev = c;
+    }
+    Ok(())
+}
 use yaml_rust2::scanner::Marker;
 
 /// The positions of a YAML document's `id:` entries (at any depth, in

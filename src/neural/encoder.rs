@@ -580,7 +580,15 @@ impl Encoder {
         )
     }
 
-    /// The counters so far.
+    /// Empties the result cache (a resumable run does at each checkpoint,
+    /// so that what follows is encoded alike whether or not it resumed there).
+    pub fn clear_cache(&self) {
+        if let Ok(mut c) = self.inner.cache.lock() {
+            c.clear();
+        }
+    }
+
+    /// Counts of the encoder's work so far.
     pub fn stats(&self) -> EncoderStats {
         let s = &self.inner.stats;
         EncoderStats {

@@ -391,7 +391,7 @@ impl AlertSpec {
     /// Reads and validates an alert rules file (YAML).
     pub fn load(path: impl AsRef<Path>) -> Result<AlertSpec> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::io::yaml::read_config(path, "alert rules")?;
         let spec = AlertSpec::from_yaml_str(&text, path)?;
         let problems = spec.problems();
         if !problems.is_empty() {
@@ -402,6 +402,7 @@ impl AlertSpec {
 
     /// Parses YAML text (`path` names it in errors); not yet validated.
     pub fn from_yaml_str(text: &str, path: &Path) -> Result<AlertSpec> {
+        crate::io::yaml::check_yaml_depth(text, path, "alert rules")?;
         let mut spec: AlertSpec =
             serde_yaml_ng::from_str(text).map_err(|e| Error::yaml(path, "alert rules YAML", e))?;
         spec.path = Some(path.to_owned());

@@ -146,7 +146,7 @@ impl ConversationCues {
     /// Reads cues from a YAML file (missing sections keep their defaults).
     pub fn load(path: impl AsRef<Path>) -> Result<ConversationCues> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::io::yaml::read_config(path, "conversation cues")?;
         let cues = ConversationCues::from_yaml_str(&text, path)?;
         let problems = cues.problems();
         if !problems.is_empty() {
@@ -161,6 +161,7 @@ impl ConversationCues {
 
     /// Parses YAML text (`path` names it in errors); not yet validated.
     pub fn from_yaml_str(text: &str, path: &Path) -> Result<ConversationCues> {
+        crate::io::yaml::check_yaml_depth(text, path, "conversation cues")?;
         serde_yaml_ng::from_str(text).map_err(|e| Error::yaml(path, "conversation cues", e))
     }
 

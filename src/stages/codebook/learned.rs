@@ -104,7 +104,7 @@ pub struct RecordEvidence {
 impl LearnedModel {
     /// Reads a model file.
     pub fn load(path: &Path) -> Result<LearnedModel> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::io::yaml::read_config(path, "learned classifiers")?;
         let m: LearnedModel = serde_json::from_str(&text).map_err(|e| Error::Resource {
             path: path.to_owned(),
             line: e.line() as u64,

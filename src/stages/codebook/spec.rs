@@ -298,6 +298,7 @@ impl CodebookSpec {
             .and_then(|e| e.to_str())
             .unwrap_or("")
             .to_lowercase();
+        crate::io::yaml::check_config_size(path, "codebook")?;
         let mut spec = match ext.as_str() {
             "csv" | "tsv" => super::table::read_csv(path, ext == "tsv")?,
             "xlsx" | "xlsm" | "xls" | "ods" => super::table::read_xlsx(path)?,
@@ -316,6 +317,7 @@ impl CodebookSpec {
 
     /// Parses YAML text (`path` names it in errors); not yet validated.
     pub fn from_yaml_str(text: &str, path: &Path) -> Result<CodebookSpec> {
+        crate::io::yaml::check_yaml_depth(text, path, "codebook")?;
         let mut spec: CodebookSpec =
             serde_yaml_ng::from_str(text).map_err(|e| Error::yaml(path, "codebook YAML", e))?;
         spec.source = Some(text.to_owned());
