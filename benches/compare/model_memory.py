@@ -15,7 +15,12 @@ and how far it has read its input (/proc/PID/fdinfo) every few seconds.
 Prints the samples as a table (records read, RSS) and the run's summary.
 The input is written to /tmp and not kept in the repository.
 
-    python benches/compare/model_memory.py [--records 1000000] [--every 10]
+    python benches/compare/model_memory.py [--records 1000000] [--distinct N] [--every 10]
+
+With `--distinct N` the records cycle through N texts only: once their
+clauses are in the encoder's cache the run is as fast as the pipeline
+without inference, so a million records take minutes instead of hours
+(the inference path itself is measured by a shorter run of distinct texts).
 """
 import argparse
 import csv
@@ -78,6 +83,15 @@ def input_pos(pid, path):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=1_000_000)
+    ap.add_argument(
+        "--distinct", type=int, default=0, help="cycle through only this many texts (0: all)"
+    )
+    ap.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=0,
+        help="vocmine's --checkpoint-every (0: its default, 65,536 records; each checkpoint clears the encoder's cache)",
+    )
     ap.add_argument("--every", type=float, default=10.0, help="seconds between samples")
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "vocmine"))
     ap.add_argument("--input", default="/tmp/vocmine_model_memory.jsonl")
@@ -86,6 +100,8 @@ def main():
     pool = texts()
     rng = random.Random(7)
     rng.shuffle(pool)
+    if a.distinct:
+        pool = pool[: a.distinct]
     channels = ["app_review", "chat", "survey", "social"]
     with open(a.input, "w", encoding="utf-8") as f:
         for i in range(a.records):
@@ -95,6 +111,8 @@ def main():
     print(f"{a.records} records ({len(set(t for _, t in pool))} distinct texts), {size / 1e6:.1f} MB -> {a.input}")
     summary = "/tmp/vocmine_model_memory.summary.json"
     cmd = [a.bin, "analyze", a.input, "-o", a.output, "--threads", "2", "-q", "--summary-json", summary]
+    if a.checkpoint_every:
+        cmd += ["--checkpoint-every", str(a.checkpoint_every)]
     print(" ".join(cmd), flush=True)
     t0 = time.time()
     p = subprocess.Popen(cmd, cwd=ROOT)

@@ -1031,9 +1031,12 @@ impl PyEngine {
     /// record in `output`; with a codebook the point summary; with alert
     /// rules the alerts as JSON Lines in `alerts_out` (default: `output`
     /// with `.alerts.jsonl`); with `store` a result store. The run is the
-    /// library's `Runner` with these sinks, so the files equal the CLI's.
+    /// library's `AnalyzeJob` (checkpoints every `checkpoint_every`
+    /// records), so the files equal the CLI's; `resume` continues an
+    /// interrupted run of the same call from its last checkpoint.
     /// Returns the summary as JSON.
-    #[pyo3(signature = (input, output, store=None, alerts_out=None, strict=false))]
+    #[pyo3(signature = (input, output, store=None, alerts_out=None, strict=false, resume=false, checkpoint_every=vocmine::io::resume::DEFAULT_CHECKPOINT_RECORDS))]
+    #[allow(clippy::too_many_arguments)]
     fn analyze_file_json(
         &self,
         py: Python<'_>,
@@ -1042,12 +1045,35 @@ impl PyEngine {
         store: Option<PathBuf>,
         alerts_out: Option<PathBuf>,
         strict: bool,
+        resume: bool,
+        checkpoint_every: u64,
     ) -> PyResult<String> {
         use vocmine::io::input::{InputFormat, ReadOptions};
-        use vocmine::io::run::{RunOptions, Runner};
-        use vocmine::io::sink::{create_file, AnalyzeSinks};
+        use vocmine::io::resume::AnalyzeJob;
+        use vocmine::io::run::RunOptions;
         let engine = &self.engine;
         let result = guarded(py, || -> Result<String, Error> {
+            let alerts_path = alerts_out.unwrap_or_else(|| output.with_extension("alerts.jsonl"));
+            // What a checkpoint of this call is recognized by.
+            let command = vec![
+                "analyze_file".to_owned(),
+                input.display().to_string(),
+                output.display().to_string(),
+                format!("store={:?}", store),
+                format!("alerts_out={}", alerts_path.display()),
+                format!("strict={strict}"),
+                format!("checkpoint_every={checkpoint_every}"),
+            ];
+            let job = AnalyzeJob::new(engine, &output)
+                .alerts(Some(alerts_path))
+                .store(store.clone())
+                .options(RunOptions {
+                    strict,
+                    ..RunOptions::default()
+                })
+                .checkpoint_every(checkpoint_every)
+                .command(command);
+            let from = if resume { job.last_checkpoint()? } else { None };
             let source = vocmine::io::input::open(
                 &input,
                 InputFormat::from_path(&input),
@@ -1056,21 +1082,7 @@ impl PyEngine {
                     ..ReadOptions::default()
                 },
             )?;
-            let mut out = create_file(&output)?;
-            let alerts_path = alerts_out.unwrap_or_else(|| output.with_extension("alerts.jsonl"));
-            let mut sinks = AnalyzeSinks::create(engine, Some(&alerts_path), store.as_deref())?;
-            let mut runner = Runner::new(engine)
-                .options(RunOptions {
-                    strict,
-                    ..RunOptions::default()
-                })
-                .output(&mut *out, &output);
-            for s in sinks.sinks() {
-                runner = runner.sink(s);
-            }
-            let summary = runner.run(source)?;
-            drop(out);
-            let tally = sinks.finish()?;
+            let (summary, tally) = job.run(source, from, &mut |_| {})?;
             let mut v = serde_json::to_value(&summary)?;
             if let serde_json::Value::Object(m) = &mut v {
                 if let Some(p) = &tally.points {

@@ -57,6 +57,56 @@ def test_analyze_file_writes_what_the_cli_writes(cli, tmp_path):
     assert len((tmp_path / "bad.out.jsonl").read_text(encoding="utf-8").splitlines()) == 1
 
 
+def _files(d):
+    return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
+
+
+def test_analyze_file_killed_and_resumed_writes_the_files_of_an_uninterrupted_run(tmp_path):
+    """A run in a child process killed (SIGKILL) after its first checkpoint,
+    then resume=True here: the files of an uninterrupted run, byte for byte."""
+    import signal
+    import time
+
+    src = tmp_path / "in.jsonl"
+    lines = (ROOT / "corpora/sample.jsonl").read_text(encoding="utf-8").splitlines()
+    with src.open("w", encoding="utf-8") as f:
+        for i in range(8):
+            for n, line in enumerate(lines):
+                rec = json.loads(line)
+                rec["id"] = f"{i}-{n}"
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    cb = str(ROOT / "corpora/codebooks/automotive.yaml")
+
+    def run(d, **kw):
+        engine = vocmine.Engine(no_model=True, codebook=cb, keep_terms=True)
+        return engine.analyze_file(src, d / "out.jsonl", store=d / "store", checkpoint_every=300, **kw)
+
+    ref, got = tmp_path / "ref", tmp_path / "got"
+    want = run(ref)
+    assert len(list((ref / "store" / "records.parquet").glob("part-*.parquet"))) == 10
+    code = (
+        "import sys, vocmine\n"
+        f"e = vocmine.Engine(no_model=True, codebook={cb!r}, keep_terms=True)\n"
+        f"e.analyze_file({str(src)!r}, {str(got / 'out.jsonl')!r}, store={str(got / 'store')!r}, checkpoint_every=300)\n"
+    )
+    ck = got / "store" / ".partial" / "checkpoint.json"
+    for _ in range(20):
+        child = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+        t = time.time()
+        while not ck.exists() and child.poll() is None and time.time() - t < 60:
+            time.sleep(0.001)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        if ck.exists():
+            break
+    assert ck.exists(), "no run was killed after a checkpoint"
+    summary = run(got, resume=True)
+    assert _files(got) == _files(ref)
+    assert summary["records"] == want["records"] == 8 * 359
+    assert summary["store"] == {**want["store"], "path": str(got / "store")}
+    assert not ck.exists()
+
+
 def test_read_store_gives_both_tables_in_record_order(tmp_path):
     """vocmine.read_store: the store's tables as pyarrow, from one file or
     from part files as Spark writes them (signed rows), alike."""

@@ -647,6 +647,8 @@ class Engine:
         store: Any = None,
         alerts_out: Any = None,
         strict: bool = False,
+        resume: bool = False,
+        checkpoint_every: int = 65536,
     ) -> dict:
         """Analyzes a file as ``vocmine analyze`` does, streaming in bounded
         memory whatever its size: ``input`` (JSON Lines; CSV when it ends in
@@ -658,7 +660,14 @@ class Engine:
         run goes; with ``store`` (a directory) the results are also kept as
         a Parquet result store (make the engine with ``keep_terms=True`` to
         store the terms that ``reclassify`` reads). The files are the CLI's,
-        byte for byte: the run is the core's ``Runner`` with these sinks.
+        byte for byte: the run is the core's ``AnalyzeJob`` with these sinks.
+
+        A long run can be killed and continued: every ``checkpoint_every``
+        records the output, alerts and store are brought to a checkpoint
+        (``STORE/.partial/checkpoint.json``, or ``OUTPUT.checkpoint.json``
+        without a store); the same call with ``resume=True`` goes on from
+        the last one and ends with the files an uninterrupted run writes
+        (from the first record when there is no checkpoint).
 
         Returns the run summary as a dict (``records``, ``analyzed``,
         ``errors``, ``languages``, ...), with ``coded``, ``alerts`` and
@@ -676,6 +685,8 @@ class Engine:
                 store=None if store is None else _os.fspath(store),
                 alerts_out=None if alerts_out is None else _os.fspath(alerts_out),
                 strict=strict,
+                resume=resume,
+                checkpoint_every=checkpoint_every,
             )
         )
 

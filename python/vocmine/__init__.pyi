@@ -111,6 +111,17 @@ class Engine:
         progress: Progress = None,
         **columns: str,
     ) -> Any: ...
+    def analyze_file(
+        self,
+        input: Union[str, os.PathLike[str]],
+        output: Union[str, os.PathLike[str]],
+        *,
+        store: Optional[Union[str, os.PathLike[str]]] = None,
+        alerts_out: Optional[Union[str, os.PathLike[str]]] = None,
+        strict: bool = False,
+        resume: bool = False,
+        checkpoint_every: int = 65536,
+    ) -> dict[str, Any]: ...
     def embed(self, texts: Union[str, Iterable[str]]) -> npt.NDArray[np.float32]: ...
     def evaluate_records(self, data: Union[str, os.PathLike[str], Iterable[Mapping[str, Any]]]) -> dict[str, Any]: ...
     def evaluate_codebook(

@@ -113,6 +113,8 @@ class Engine:
         store: Optional[str] = None,
         alerts_out: Optional[str] = None,
         strict: bool = False,
+        resume: bool = False,
+        checkpoint_every: int = 65536,
     ) -> str: ...
     def reclassify_json(
         self,

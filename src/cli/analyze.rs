@@ -7,12 +7,12 @@ use std::path::PathBuf;
 use clap::Args;
 use vocmine::io::sink::create_file;
 
-use vocmine::io::sink::AnalyzeSinks;
 use vocmine::{CodebookSpec, Error};
 
-use vocmine::io::resume::Checkpoint;
+use vocmine::io::resume::AnalyzeJob;
+use vocmine::io::run::{Progress, RunOptions};
 
-use super::common::{encoder, engine_builder, progress_bar, runner, source, CommonArgs, ModelArgs};
+use super::common::{encoder, engine_builder, progress_bar, source, CommonArgs, ModelArgs};
 
 #[derive(Args)]
 pub(crate) struct AnalyzeArgs {
@@ -65,29 +65,6 @@ pub(crate) struct AnalyzeArgs {
     pub(crate) checkpoint_every: u64,
 }
 
-/// Where the checkpoints of a run go: in the store's `.partial` folder, else
-/// beside a regular output file (`OUT.checkpoint.json`); none when the
-/// output is standard output or a device and there is no store.
-fn checkpoint_path(a: &AnalyzeArgs) -> Option<PathBuf> {
-    if let Some(dir) = &a.store {
-        return Some(
-            dir.join(vocmine::io::store::PARTIAL_DIR)
-                .join(vocmine::io::store::CHECKPOINT_FILE),
-        );
-    }
-    if a.output.as_os_str() == "-" {
-        return None;
-    }
-    match std::fs::metadata(&a.output) {
-        Ok(m) if !m.is_file() => None,
-        _ => {
-            let mut p = a.output.clone().into_os_string();
-            p.push(".checkpoint.json");
-            Some(PathBuf::from(p))
-        }
-    }
-}
-
 /// The command line a checkpoint belongs to: the arguments without
 /// `--resume`.
 fn command_line() -> Vec<String> {
@@ -126,87 +103,38 @@ pub(crate) fn analyze(a: AnalyzeArgs) -> Result<(), Error> {
         b = b.alerts(spec);
     }
     let engine = b.keep_terms(a.store.is_some()).build()?;
-    let ck_path = checkpoint_path(&a);
-    let command = command_line();
-    let ck = match (&ck_path, a.resume) {
-        (None, true) => {
-            return Err(Error::Config(
-                "--resume needs an output file (-o FILE) or a store (--store DIR) to continue"
-                    .into(),
-            ))
+    let job = AnalyzeJob::new(&engine, &a.output)
+        .alerts(alerts_path)
+        .store(a.store.clone())
+        .options(RunOptions {
+            strict: a.common.strict,
+            ..RunOptions::default()
+        })
+        .checkpoint_every(a.checkpoint_every)
+        .command(command_line());
+    let from = if a.resume {
+        let ck = job.last_checkpoint()?;
+        if let (None, false, Some(p)) = (&ck, a.common.quiet, job.checkpoint_path()) {
+            eprintln!(
+                "vocmine analyze: no checkpoint at {}: starting from the first record",
+                p.display()
+            );
         }
-        (Some(p), true) => {
-            let ck = Checkpoint::read(p)?;
-            match &ck {
-                Some(ck) => ck.check_command(&command, p)?,
-                None if !a.common.quiet => eprintln!(
-                    "vocmine analyze: no checkpoint at {}: starting from the first record",
-                    p.display()
-                ),
-                None => {}
-            }
-            ck
+        ck
+    } else {
+        None
+    };
+    let pb = progress_bar(&a.common);
+    let result = job.run(source(&a.common)?, from, &mut |p: Progress| {
+        if let Some(pb) = &pb {
+            pb.set_position(p.bytes);
+            pb.set_message(format!("{} records", p.records));
         }
-        _ => None,
-    };
-    let (mut out, out_offset): (Box<dyn Write + Send>, u64) = match &ck {
-        Some(ck) if a.output.as_os_str() != "-" => (
-            Box::new(std::io::BufWriter::with_capacity(
-                1 << 20,
-                vocmine::io::resume::reopen_at(&a.output, ck.output_bytes)?,
-            )),
-            ck.output_bytes,
-        ),
-        _ => (create_file(&a.output)?, 0),
-    };
-    let (alerts_path, store) = (alerts_path.as_deref(), a.store.as_deref());
-    let mut sinks = match &ck {
-        Some(ck) => AnalyzeSinks::resume(&engine, alerts_path, store, &ck.sinks)?,
-        None => AnalyzeSinks::create(&engine, alerts_path, store)?,
-    };
-    if let (Some(p), None) = (&ck_path, &ck) {
-        // A stale checkpoint beside an output file belongs to another run.
-        if let Err(e) = std::fs::remove_file(p) {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                return Err(Error::io(p, e));
-            }
-        }
+    });
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
     }
-    let summary = match &ck {
-        Some(ck) if ck.complete => ck.summary.clone(),
-        _ => {
-            let pb = progress_bar(&a.common);
-            let mut sinks_v = sinks.sinks();
-            let mut r = runner(&engine, &a.common, &pb).output(&mut *out, &a.output);
-            for s in sinks_v.iter_mut() {
-                r = r.sink(&mut **s);
-            }
-            if let Some(p) = &ck_path {
-                let command = command.clone();
-                r = r.checkpoints(a.checkpoint_every, move |st| {
-                    Checkpoint::new(command.clone(), st, out_offset).write(p)
-                });
-            }
-            if let Some(ck) = &ck {
-                r = r.resume(ck.resume_from());
-            }
-            let result = r.run(source(&a.common)?);
-            if let Some(pb) = pb {
-                pb.finish_and_clear();
-            }
-            result?
-        }
-    };
-    let tally = sinks.finish()?;
-    drop(out);
-    if let Some(p) = &ck_path {
-        // Everything is written: nothing is left to resume.
-        if let Err(e) = std::fs::remove_file(p) {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                return Err(Error::io(p, e));
-            }
-        }
-    }
+    let (summary, tally) = result?;
     if let Some(path) = &a.summary_json {
         let mut f = create_file(path)?;
         serde_json::to_writer_pretty(&mut f, &summary)?;

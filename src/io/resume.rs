@@ -18,19 +18,25 @@
 //! after a checkpoint are analyzed in the same batches with the same state
 //! whether or not the run was interrupted there.
 //!
+//! [`AnalyzeJob`] is such a run with its files (what `vocmine analyze` and
+//! Python's `Engine.analyze_file` run).
+//!
 //! The last checkpoint of a run (`complete`) is written when the input is
 //! exhausted, before the store is finished; a run killed while finishing
 //! resumes by finishing. The checkpoint file is removed once everything is
 //! written.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Seek, SeekFrom};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::io::run::Summary;
+use crate::io::input::Source;
+use crate::io::run::{Progress, RunOptions, Runner, Summary};
+use crate::io::sink::{create_file, AnalyzeSinks, AnalyzeTally};
 
 /// Records between two checkpoints unless a run says otherwise.
 pub const DEFAULT_CHECKPOINT_RECORDS: u64 = 65_536;
@@ -178,6 +184,191 @@ impl Checkpoint {
             input_bytes: self.input_bytes,
             summary: self.summary.clone(),
         }
+    }
+}
+
+/// An analysis job that writes files — its output lines, optionally an
+/// alerts file and a store — and can be resumed: what `vocmine analyze`
+/// and Python's `Engine.analyze_file` run. The job takes a checkpoint every
+/// [`AnalyzeJob::checkpoint_every`] records when it writes a store (the
+/// checkpoint in the store's `.partial` folder) or an output file
+/// (`OUT.checkpoint.json`); with standard output or a device and no store
+/// there is nothing to resume into and no checkpoints are taken.
+///
+/// ```no_run
+/// # use vocmine::{Engine, io::{input, resume::AnalyzeJob}};
+/// # fn main() -> vocmine::Result<()> {
+/// let engine = Engine::new()?;
+/// let job = AnalyzeJob::new(&engine, "out.jsonl").store(Some("store".into()));
+/// let from = job.last_checkpoint()?; // None: from the first record
+/// let source = input::open("in.jsonl".as_ref(), input::InputFormat::Jsonl, &Default::default())?;
+/// let (summary, tally) = job.run(source, from, &mut |_| {})?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct AnalyzeJob<'a> {
+    engine: &'a Engine,
+    output: PathBuf,
+    alerts: Option<PathBuf>,
+    store: Option<PathBuf>,
+    options: RunOptions,
+    every: u64,
+    command: Vec<String>,
+}
+
+impl<'a> AnalyzeJob<'a> {
+    /// A job of `engine` writing its output lines to `output` (`-`:
+    /// standard output), checkpoints every [`DEFAULT_CHECKPOINT_RECORDS`].
+    pub fn new(engine: &'a Engine, output: impl Into<PathBuf>) -> Self {
+        AnalyzeJob {
+            engine,
+            output: output.into(),
+            alerts: None,
+            store: None,
+            options: RunOptions::default(),
+            every: DEFAULT_CHECKPOINT_RECORDS,
+            command: Vec::new(),
+        }
+    }
+
+    /// Writes the alerts of the engine's rules to this file.
+    pub fn alerts(mut self, path: Option<PathBuf>) -> Self {
+        self.alerts = path;
+        self
+    }
+
+    /// Keeps the results in a store in this directory.
+    pub fn store(mut self, dir: Option<PathBuf>) -> Self {
+        self.store = dir;
+        self
+    }
+
+    /// The run's options (strict mode, batch size).
+    pub fn options(mut self, options: RunOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Records between two checkpoints (at least 1).
+    pub fn checkpoint_every(mut self, n: u64) -> Self {
+        self.every = n.max(1);
+        self
+    }
+
+    /// What identifies the job (the command line): a checkpoint of another
+    /// command is refused.
+    pub fn command(mut self, command: Vec<String>) -> Self {
+        self.command = command;
+        self
+    }
+
+    /// Where the job's checkpoints go (`None`: it takes none).
+    pub fn checkpoint_path(&self) -> Option<PathBuf> {
+        #[cfg(feature = "store")]
+        if let Some(dir) = &self.store {
+            return Some(
+                dir.join(crate::io::store::PARTIAL_DIR)
+                    .join(crate::io::store::CHECKPOINT_FILE),
+            );
+        }
+        if self.output.as_os_str() == "-" {
+            return None;
+        }
+        match std::fs::metadata(&self.output) {
+            Ok(m) if !m.is_file() => None,
+            _ => {
+                let mut p = self.output.clone().into_os_string();
+                p.push(".checkpoint.json");
+                Some(PathBuf::from(p))
+            }
+        }
+    }
+
+    /// The checkpoint an interrupted run of this job left (`None`: there is
+    /// none, the job starts from the first record); an error when the job
+    /// takes no checkpoints or the checkpoint is of another command.
+    pub fn last_checkpoint(&self) -> Result<Option<Checkpoint>> {
+        let Some(path) = self.checkpoint_path() else {
+            return Err(Error::Config(
+                "--resume needs an output file (-o FILE) or a store (--store DIR) to continue"
+                    .into(),
+            ));
+        };
+        let ck = Checkpoint::read(&path)?;
+        if let Some(ck) = &ck {
+            ck.check_command(&self.command, &path)?;
+        }
+        Ok(ck)
+    }
+
+    /// Runs the job over `source`, from its first record or, with `from`,
+    /// after that checkpoint (the output and alerts files cut back to it,
+    /// later store parts removed, the records done skipped); `progress` is
+    /// called after each batch. Returns the summary of the whole input and
+    /// what the sinks wrote; the checkpoint file is removed at the end.
+    pub fn run(
+        &self,
+        source: Box<dyn Source>,
+        from: Option<Checkpoint>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(Summary, AnalyzeTally)> {
+        let ck_path = self.checkpoint_path();
+        let (mut out, offset): (Box<dyn Write + Send>, u64) = match &from {
+            Some(ck) if self.output.as_os_str() != "-" => (
+                Box::new(BufWriter::with_capacity(
+                    1 << 20,
+                    reopen_at(&self.output, ck.output_bytes)?,
+                )),
+                ck.output_bytes,
+            ),
+            _ => (create_file(&self.output)?, 0),
+        };
+        let (alerts, store) = (self.alerts.as_deref(), self.store.as_deref());
+        let mut sinks = match &from {
+            Some(ck) => AnalyzeSinks::resume(self.engine, alerts, store, &ck.sinks)?,
+            None => AnalyzeSinks::create(self.engine, alerts, store)?,
+        };
+        if let (Some(p), None) = (&ck_path, &from) {
+            // A stale checkpoint beside an output file belongs to another run.
+            remove_if_there(p)?;
+        }
+        let summary = match &from {
+            Some(ck) if ck.complete => ck.summary.clone(),
+            _ => {
+                let mut sinks_v = sinks.sinks();
+                let mut r = Runner::new(self.engine)
+                    .options(self.options.clone())
+                    .output(&mut *out, &self.output)
+                    .progress(progress);
+                for s in sinks_v.iter_mut() {
+                    r = r.sink(&mut **s);
+                }
+                if let Some(p) = &ck_path {
+                    let command = &self.command;
+                    r = r.checkpoints(self.every, move |st| {
+                        Checkpoint::new(command.clone(), st, offset).write(p)
+                    });
+                }
+                if let Some(ck) = &from {
+                    r = r.resume(ck.resume_from());
+                }
+                r.run(source)?
+            }
+        };
+        drop(out);
+        let tally = sinks.finish()?;
+        if let Some(p) = &ck_path {
+            // Everything is written: nothing is left to resume.
+            remove_if_there(p)?;
+        }
+        Ok((summary, tally))
+    }
+}
+
+fn remove_if_there(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),
+        _ => Ok(()),
     }
 }
 
