@@ -15,7 +15,7 @@ mod cli_support;
 
 use std::path::Path;
 
-use cli_support::{bin, root};
+use cli_support::{bin, root, Rng};
 
 /// Mutants per target (each seed in turn).
 const MUTANTS: usize = 400;
@@ -59,24 +59,6 @@ const TOKENS: &[&[u8]] = &[
     b"!!binary",
     b"<<: *a",
 ];
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
 
 fn mutate(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
     let mut v = seeds[rng.below(seeds.len())].clone();

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use arrow::util::display::array_value_to_string;
-use cli_support::{assert_ok, bin, model_available, root};
+use cli_support::{assert_ok, bin, files_under, model_available, root};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::{json, Value};
 
@@ -135,28 +135,18 @@ fn planted_input(dir: &Path) -> PathBuf {
 /// Every file under `dir`, as text: Parquet decoded column by column,
 /// XLSX cell by cell, anything else as (lossy) UTF-8.
 fn file_texts(dir: &Path) -> Vec<(PathBuf, String)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-                continue;
-            }
-            let name = p.file_name().unwrap().to_string_lossy().to_string();
-            if name == "planted.jsonl" {
-                continue;
-            }
+    files_under(dir)
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n != "planted.jsonl"))
+        .map(|p| {
             let text = match p.extension().and_then(|x| x.to_str()) {
                 Some("parquet") => parquet_text(&p),
                 Some("xlsx") => xlsx_text(&p),
                 _ => String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned(),
             };
-            out.push((p, text));
-        }
-    }
-    out
+            (p, text)
+        })
+        .collect()
 }
 
 fn parquet_text(path: &Path) -> String {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cli_support::{assert_ok, bin, model_available, root};
+use cli_support::{assert_ok, bin, files_under, model_available, root, Rng};
 
 /// The sample corpus `copies` times over, each record with its own id, and
 /// a broken line every 500 records (errors are records too).
@@ -60,32 +60,13 @@ fn job(input: &Path, out: &Path, extra: &[&str]) -> Vec<String> {
 
 /// Every file under `dir` (relative path → bytes), hidden ones included.
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().display().to_string();
-                v.push((rel, std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    v.sort();
-    v
-}
-
-/// A small deterministic generator (xorshift) for the kill delays.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
+    files_under(dir)
+        .into_iter()
+        .map(|p| {
+            let rel = p.strip_prefix(dir).unwrap().display().to_string();
+            (rel, std::fs::read(&p).unwrap())
+        })
+        .collect()
 }
 
 /// Runs the job, killing it (SIGKILL) after a random delay of up to

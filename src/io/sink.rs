@@ -419,6 +419,18 @@ impl Sink for PointTally {
 
 // ------------------------------------------------------------- an analysis
 
+/// An error when a store is asked for without the `store` cargo feature.
+#[cfg(not(feature = "store"))]
+fn no_store_feature(store: Option<&Path>) -> Result<()> {
+    match store {
+        Some(dir) => Err(Error::Config(format!(
+            "{}: writing a store needs the `store` cargo feature",
+            dir.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The sinks of an analysis run, made from the engine: the point tally when
 /// it has a codebook, the alert stream when it has alert rules and an
 /// alerts file is given, the store when a directory is given (its encoder,
@@ -470,12 +482,7 @@ impl AnalyzeSinks {
             None => None,
         };
         #[cfg(not(feature = "store"))]
-        if let Some(dir) = store {
-            return Err(Error::Config(format!(
-                "{}: writing a store needs the `store` cargo feature",
-                dir.display()
-            )));
-        }
+        no_store_feature(store)?;
         Ok(AnalyzeSinks {
             points: engine.codebook().map(|_| PointTally::default()),
             alerts,
@@ -516,12 +523,7 @@ impl AnalyzeSinks {
             None => None,
         };
         #[cfg(not(feature = "store"))]
-        if let Some(dir) = store {
-            return Err(Error::Config(format!(
-                "{}: writing a store needs the `store` cargo feature",
-                dir.display()
-            )));
-        }
+        no_store_feature(store)?;
         Ok(AnalyzeSinks {
             points,
             alerts,
