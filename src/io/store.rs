@@ -958,7 +958,8 @@ struct TableFile {
 /// (a store written by Spark or another distributed writer, one file per
 /// partition), the `.parquet` files in it, in the order of their rows. Empty
 /// files are left out; files whose rows overlap are an error.
-fn table_files(dir: &Path, name: &str) -> Result<Vec<TableFile>> {
+fn table_files(dir: &Path, name: &str, dim: usize) -> Result<Vec<TableFile>> {
+    let records = name == StoreTable::Records.file_name();
     use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
     let root = dir.join(name);
     let paths = if root.is_dir() {
@@ -981,8 +982,21 @@ fn table_files(dir: &Path, name: &str) -> Result<Vec<TableFile>> {
     let mut files = Vec::with_capacity(paths.len());
     for path in paths {
         let f = File::open(&path).map_err(|e| Error::io(&path, e))?;
-        let meta =
-            ArrowReaderMetadata::load(&f, ArrowReaderOptions::new()).map_err(|e| err(&path, e))?;
+        // The Arrow schema a writer embeds in the footer is never parsed
+        // (a corrupt one made arrow-ipc panic: found by fuzzing); the
+        // store's own schema is the hint instead, and a file of another
+        // writer that does not fit it (Spark's signed integers and
+        // variable-length lists) is read with its Parquet types and cast
+        // by `canonical`.
+        let hint = ArrowReaderOptions::new().with_schema(table_schema(records, dim));
+        let meta = match ArrowReaderMetadata::load(&f, hint) {
+            Ok(m) => m,
+            Err(_) => ArrowReaderMetadata::load(
+                &f,
+                ArrowReaderOptions::new().with_skip_arrow_metadata(true),
+            )
+            .map_err(|e| err(&path, e))?,
+        };
         let ranges = row_ranges(meta.metadata());
         files.push(TableFile { path, meta, ranges });
     }
@@ -1159,7 +1173,7 @@ pub fn read_table(dir: &Path, table: StoreTable) -> Result<TableBatches> {
     let manifest = Manifest::read(dir)?;
     Ok(TableBatches {
         chain: Chain::new(
-            table_files(dir, table.file_name())?,
+            table_files(dir, table.file_name(), manifest.dim)?,
             Columns::default(),
             table == StoreTable::Records,
             manifest.dim,
@@ -1265,8 +1279,18 @@ impl StoreReader {
         let manifest = Manifest::read(&dir)?;
         let dim = manifest.dim;
         Ok(StoreReader {
-            records: Chain::new(table_files(&dir, "records.parquet")?, columns, true, dim),
-            clauses: Chain::new(table_files(&dir, "clauses.parquet")?, columns, false, dim),
+            records: Chain::new(
+                table_files(&dir, "records.parquet", dim)?,
+                columns,
+                true,
+                dim,
+            ),
+            clauses: Chain::new(
+                table_files(&dir, "clauses.parquet", dim)?,
+                columns,
+                false,
+                dim,
+            ),
             columns,
             dir,
             manifest,
@@ -1500,8 +1524,9 @@ impl StoreParts {
     pub fn open_with(dir: impl Into<PathBuf>, columns: Columns) -> Result<Option<StoreParts>> {
         let dir = dir.into();
         let manifest = Manifest::read(&dir)?;
-        let records = table_files(&dir, "records.parquet")?;
-        let clauses = table_files(&dir, "clauses.parquet")?;
+        let dim = manifest.dim;
+        let records = table_files(&dir, "records.parquet", dim)?;
+        let clauses = table_files(&dir, "clauses.parquet", dim)?;
         let (Some((r, record_groups)), Some((c, clause_groups))) =
             (flat_ranges(&records), flat_ranges(&clauses))
         else {
