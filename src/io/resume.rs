@@ -315,10 +315,7 @@ impl<'a> AnalyzeJob<'a> {
         let ck_path = self.checkpoint_path();
         let (mut out, offset): (Box<dyn Write + Send>, u64) = match &from {
             Some(ck) if self.output.as_os_str() != "-" => (
-                Box::new(BufWriter::with_capacity(
-                    1 << 20,
-                    reopen_at(&self.output, ck.output_bytes)?,
-                )),
+                reopen_buffered(&self.output, ck.output_bytes)?,
                 ck.output_bytes,
             ),
             _ => (create_file(&self.output)?, 0),
@@ -418,6 +415,15 @@ pub fn reopen_at(path: &Path, len: u64) -> Result<File> {
     f.seek(SeekFrom::Start(len))
         .map_err(|e| Error::io(path, e))?;
     Ok(f)
+}
+
+/// [`reopen_at`] through the same 1 MiB buffer as
+/// [`crate::io::sink::create_file`].
+pub fn reopen_buffered(path: &Path, len: u64) -> Result<Box<dyn Write + Send>> {
+    Ok(Box::new(BufWriter::with_capacity(
+        1 << 20,
+        reopen_at(path, len)?,
+    )))
 }
 
 #[cfg(test)]

@@ -123,10 +123,7 @@ impl AlertStream {
         let out: Box<dyn Write + Send> = if path.as_os_str() == "-" {
             create_file(path)?
         } else {
-            Box::new(BufWriter::with_capacity(
-                1 << 20,
-                crate::io::resume::reopen_at(path, st.bytes)?,
-            ))
+            crate::io::resume::reopen_buffered(path, st.bytes)?
         };
         Ok(AlertStream {
             out,
