@@ -19,6 +19,11 @@ equally (so it fits accuracy, as users read labels; --class-balance fits
 balanced accuracy instead, which cost the en sentence sets 3-7 points on dev);
 binary sets (no neutral gold) use the full three-way softmax so that a review
 is never called neutral without evidence. Deterministic.
+
+It also chooses `text_gate` (choose_gate): the confidence from which a
+unit's clause evidence alone decides its label, so that `analyze` skips the
+whole-text encoder input there (the evidence file must come from
+`eval --evidence`, which encodes every unit whole).
 """
 import argparse
 import datetime
@@ -57,6 +62,56 @@ def fit(X, y, w, mask=None, l2=0.01, steps=3000, lr=0.5):
 
 def predict(X, W, b):
     return (X @ W + b).argmax(1)
+
+
+def clause_only(X):
+    """The features of the same units without their whole text: the engine
+    puts the clause mean in its place (vocmine::sentiment::record_features)."""
+    Xc = X.copy()
+    Xc[:, 0:3] = np.log(np.maximum(X[:, 3:6], 1e-6))
+    return Xc
+
+
+def softmax_max(X, W, b):
+    z = X @ W + b
+    z -= z.max(1, keepdims=True)
+    p = np.exp(z)
+    return (p / p.sum(1, keepdims=True)).max(1)
+
+
+def choose_gate(X, y, w, sets, W, b, max_loss=0.0, max_set_loss=0.0):
+    """The lowest confidence from which the clause evidence alone decides a
+    unit (`text_gate`): units of two or more clauses whose clause-only
+    combiner is at least that sure are not encoded whole. The lowest on a
+    0.05 grid, going down from 0.95, whose accuracy (set-weighted) loses at
+    most max_loss against encoding every unit whole and no set more than
+    max_set_loss (defaults: nothing at all); None when even 0.95 loses."""
+    multi = X[:, 10] > 1e-3                      # log_clauses > 0: two or more clauses
+    full = predict(X, W, b)
+    Xc = clause_only(X)
+    alone, sure = predict(Xc, W, b), softmax_max(Xc, W, b)
+    names = sorted(set(sets))
+    idx = {s: np.array([i for i, t in enumerate(sets) if t == s]) for s in names}
+
+    def score(pred):
+        ok = pred == y
+        return (w * ok).sum() / w.sum(), {s: ok[idx[s]].mean() for s in names}
+
+    base, base_sets = score(full)
+    best = None
+    for gate in np.arange(0.95, 0.499, -0.05):
+        skip = multi & (sure >= gate)
+        acc, per = score(np.where(skip, alone, full))
+        worst = min(per[s] - base_sets[s] for s in names)
+        ok = acc >= base - max_loss and worst >= -max_set_loss
+        print("text_gate %.2f: skips %4d of %d whole texts, accuracy %.4f (every text whole: %.4f), "
+              "worst set %+.3f%s" % (gate, skip.sum(), multi.sum(), acc, base, worst,
+                                    "" if ok else "  (rejected)"))
+        if ok:
+            best = round(float(gate), 2)
+        else:
+            break
+    return best
 
 
 def main():
@@ -104,12 +159,16 @@ def main():
         print("%-22s %5d   %.3f     %.3f              %.3f" % (
             s, len(idx), (predict(X[idx], W, b) == y[idx]).mean(),
             (predict(X[idx], W2, b2) == y[idx]).mean(), (base == y[idx]).mean()))
+    gate = choose_gate(X, y, w, sets, W, b)
+    print("text_gate:", gate)
     if a.no_save:
         return
     out = dict(features=FEATURES, labels=LABELS, weights=W.T.round(5).tolist(), bias=b.round(5).tolist(),
                source="multinomial logistic regression trained by models/train_record.py on %d dev-split "
                       "records of %d sets (%s), %s" % (len(rows), len(names), ", ".join(names),
                                                        datetime.date.today().isoformat()))
+    if gate is not None:
+        out["text_gate"] = gate
     with open(OUT, "w", encoding="utf-8") as f:
         json.dump(out, f, indent=1)
         f.write("\n")

@@ -49,6 +49,7 @@ pub struct EngineBuilder {
     encoder: Option<crate::neural::encoder::Encoder>,
     embedder: Option<Arc<dyn Embedder>>,
     encode_all_speakers: bool,
+    whole_text: Option<crate::neural::stage::WholeText>,
     codebook: Option<crate::stages::codebook::CodebookSpec>,
     keep_terms: bool,
     conversation_cues: Option<crate::stages::conversation::ConversationCues>,
@@ -154,6 +155,17 @@ impl EngineBuilder {
     /// Encodes the clauses of every speaker, not only the customer's (default false).
     pub fn encode_all_speakers(mut self, yes: bool) -> Self {
         self.encode_all_speakers = yes;
+        self
+    }
+
+    /// When a record's or turn's whole text is one more encoder input
+    /// (default: [`WholeText::Always`](crate::neural::stage::WholeText) for
+    /// an engine that keeps terms for a store, whose records keep the
+    /// whole-text embedding; otherwise
+    /// [`WholeText::WhenUndecided`](crate::neural::stage::WholeText): only
+    /// when the clause evidence alone does not decide the sentiment).
+    pub fn whole_text(mut self, when: crate::neural::stage::WholeText) -> Self {
+        self.whole_text = Some(when);
         self
     }
 
@@ -274,7 +286,15 @@ impl EngineBuilder {
         #[cfg(not(feature = "onnx"))]
         let embedder = self.embedder.clone();
         let encoder_stage = match embedder {
-            Some(e) => Some(EncoderStage::new(e, self.encode_all_speakers)?),
+            Some(e) => Some(Arc::new(
+                EncoderStage::new(e, self.encode_all_speakers)?.with_whole_text(
+                    self.whole_text.unwrap_or(if self.keep_terms {
+                        crate::neural::stage::WholeText::Always
+                    } else {
+                        crate::neural::stage::WholeText::WhenUndecided
+                    }),
+                ),
+            )),
             None => None,
         };
         let redactor = match self.redactor {
@@ -285,6 +305,7 @@ impl EngineBuilder {
             codebook: None,
             conversation,
             alerts,
+            encoder_stage,
             inner: Arc::new(Inner {
                 normalizer: Normalizer::new(),
                 identifier,
@@ -293,7 +314,6 @@ impl EngineBuilder {
                 tokens: self.tokens,
                 traditional_share: self.traditional_share.unwrap_or(0.1),
                 pool,
-                encoder_stage,
                 #[cfg(feature = "onnx")]
                 encoder: self.encoder,
                 keep_terms: self.keep_terms,
@@ -317,8 +337,6 @@ struct Inner {
     tokens: bool,
     traditional_share: f32,
     pool: Option<rayon::ThreadPool>,
-    /// The encoder stage, when the engine has an encoder.
-    encoder_stage: Option<EncoderStage>,
     /// The ONNX encoder (also the model that embeds codebooks).
     #[cfg(feature = "onnx")]
     encoder: Option<crate::neural::encoder::Encoder>,
@@ -331,6 +349,8 @@ struct Inner {
 #[derive(Clone)]
 pub struct Engine {
     inner: Arc<Inner>,
+    /// The encoder stage, when the engine has an encoder.
+    encoder_stage: Option<Arc<EncoderStage>>,
     codebook: Option<Arc<crate::stages::codebook::Codebook>>,
     conversation: Arc<crate::stages::conversation::ConversationAnalyzer>,
     alerts: Option<Arc<crate::stages::alerts::AlertRules>>,
@@ -363,6 +383,7 @@ impl Engine {
         let cb = self.compile_codebook(spec)?;
         Ok(Engine {
             inner: self.inner.clone(),
+            encoder_stage: self.encoder_stage.clone(),
             codebook: Some(Arc::new(cb)),
             conversation: self.conversation.clone(),
             alerts: self.alerts.clone(),
@@ -384,10 +405,29 @@ impl Engine {
         let rules = crate::stages::alerts::AlertRules::compile(spec, segmenter)?;
         Ok(Engine {
             inner: self.inner.clone(),
+            encoder_stage: self.encoder_stage.clone(),
             codebook: self.codebook.clone(),
             conversation,
             alerts: Some(Arc::new(rules)),
         })
+    }
+
+    /// The same engine, encoding records' and turns' whole texts `when`
+    /// ([`EngineBuilder::whole_text`]); e.g. [`WholeText::Always`] to
+    /// cluster records whole by their whole-text embedding.
+    ///
+    /// [`WholeText::Always`]: crate::neural::stage::WholeText::Always
+    pub fn with_whole_text(&self, when: crate::neural::stage::WholeText) -> Engine {
+        Engine {
+            inner: self.inner.clone(),
+            encoder_stage: self
+                .encoder_stage
+                .as_ref()
+                .map(|s| Arc::new(EncoderStage::clone(s).with_whole_text(when))),
+            codebook: self.codebook.clone(),
+            conversation: self.conversation.clone(),
+            alerts: self.alerts.clone(),
+        }
     }
 
     /// The engine's alert rules, if any.
@@ -507,7 +547,7 @@ impl Engine {
     /// the codebook (with one), the conversation features, the alerts
     /// (with rules), then the stages the caller registered.
     pub fn stages(&self) -> impl Iterator<Item = &dyn Stage> {
-        let encoder = self.inner.encoder_stage.as_ref().map(|s| s as &dyn Stage);
+        let encoder = self.encoder_stage.as_deref().map(|s| s as &dyn Stage);
         let codebook = self.codebook.as_deref().map(|s| s as &dyn Stage);
         let conversation = Some(self.conversation.as_ref() as &dyn Stage);
         let alerts = self.alerts.as_deref().map(|s| s as &dyn Stage);
@@ -706,7 +746,7 @@ impl Engine {
 
     /// Whether the engine has a neural encoder.
     pub fn has_encoder(&self) -> bool {
-        self.inner.encoder_stage.is_some()
+        self.encoder_stage.is_some()
     }
 
     /// The encoder, if any.

@@ -59,6 +59,62 @@ impl Embedder for WordEmbedder {
     }
 }
 
+/// [`WordEmbedder`] with a record combiner that is sure when the clauses
+/// agree (it follows the clause mean) and a `text_gate`; it records the
+/// whole texts it is given.
+#[derive(Debug)]
+struct GatedEmbedder {
+    words: WordEmbedder,
+    model: RecordModel,
+    whole: std::sync::Mutex<Vec<String>>,
+}
+
+impl GatedEmbedder {
+    fn new(gate: f32) -> GatedEmbedder {
+        let features = vocmine::neural::sentiment::RECORD_FEATURES;
+        let mut weights = vec![vec![0.0; features.len()]; 3];
+        weights[0][3] = 10.0; // mean_negative
+        weights[1][4] = 10.0; // mean_neutral
+        weights[2][5] = 10.0; // mean_positive
+        GatedEmbedder {
+            words: WordEmbedder::default(),
+            model: RecordModel {
+                features: features.iter().map(|f| f.to_string()).collect(),
+                labels: vec!["negative".into(), "neutral".into(), "positive".into()],
+                weights,
+                bias: vec![0.0; 3],
+                source: "test".into(),
+                text_gate: Some(gate),
+            },
+            whole: Default::default(),
+        }
+    }
+
+    fn whole(&self) -> Vec<String> {
+        self.whole.lock().expect("lock").clone()
+    }
+}
+
+impl Embedder for GatedEmbedder {
+    fn encode(&self, texts: &[&str]) -> vocmine::Result<Vec<Embedding>> {
+        self.words.encode(texts)
+    }
+
+    fn encode_whole(&self, texts: &[&str]) -> vocmine::Result<Vec<Embedding>> {
+        let mut w = self.whole.lock().expect("lock");
+        w.extend(texts.iter().map(|t| t.to_string()));
+        self.words.encode(texts)
+    }
+
+    fn sentiment_labels(&self) -> Option<LabelMap> {
+        self.words.sentiment_labels()
+    }
+
+    fn record_model(&self) -> Option<&RecordModel> {
+        Some(&self.model)
+    }
+}
+
 /// Writes into `meta` what it saw of the earlier stages.
 #[derive(Debug)]
 struct Witness {
@@ -210,4 +266,68 @@ fn the_same_batch_output_for_one_and_four_threads_with_a_registered_stage() {
             .collect()
     };
     assert_eq!(run(1), run(4));
+}
+
+#[test]
+fn whole_texts_are_encoded_only_where_the_clauses_leave_the_sentiment_open() {
+    use vocmine::neural::stage::WholeText;
+    let records = [
+        Record::text("agree", "The food is great. The view is great"),
+        Record::text("open", "The food is great. The door is broken"),
+        Record::text("one", "great service"),
+    ];
+    let run = |b: vocmine::EngineBuilder, e: &Arc<GatedEmbedder>| {
+        let engine = b.embedder(e.clone()).build().expect("engine");
+        let out = engine.analyze_batch(&records).expect("batch");
+        out.iter()
+            .map(|o| {
+                let a = ok(o);
+                let s = a.sentiment.expect("sentiment");
+                (s.label, s.text.is_some(), a.work.text.is_some())
+            })
+            .collect::<Vec<_>>()
+    };
+    // default: the agreeing clauses decide (the combiner is sure), the
+    // disagreeing ones do not, and a one-clause record is its clause
+    let e = Arc::new(GatedEmbedder::new(0.9));
+    let got = run(Engine::builder(), &e);
+    assert_eq!(e.whole(), ["The food is great. The door is broken"]);
+    assert_eq!(got[0], (Polarity::Positive, false, false));
+    assert_eq!((got[1].1, got[1].2), (true, true));
+    assert_eq!(got[2], (Polarity::Positive, false, false));
+    // always (as for a store): every record of two or more clauses is
+    // encoded for its embedding, the sentiment is the same
+    for b in [
+        Engine::builder().whole_text(WholeText::Always),
+        Engine::builder().keep_terms(true),
+    ] {
+        let e = Arc::new(GatedEmbedder::new(0.9));
+        let always = run(b, &e);
+        assert_eq!(e.whole().len(), 2);
+        assert_eq!(always[0], (Polarity::Positive, false, true));
+        assert_eq!(always[1], got[1]);
+    }
+    let json = |b: vocmine::EngineBuilder| {
+        let engine = b
+            .embedder(Arc::new(GatedEmbedder::new(0.9)))
+            .build()
+            .expect("engine");
+        serde_json::to_string(&engine.analyze_batch(&records).expect("batch")).expect("json")
+    };
+    assert_eq!(
+        json(Engine::builder()),
+        json(Engine::builder().whole_text(WholeText::Always))
+    );
+    // as evidence (training the combiner): every whole text is read
+    let e = Arc::new(GatedEmbedder::new(0.9));
+    let got = run(
+        Engine::builder().whole_text(WholeText::AlwaysAsEvidence),
+        &e,
+    );
+    assert_eq!(e.whole().len(), 2);
+    assert_eq!(got[0], (Polarity::Positive, true, true));
+    // a gate no combiner reaches encodes both
+    let e = Arc::new(GatedEmbedder::new(1.0));
+    run(Engine::builder(), &e);
+    assert_eq!(e.whole().len(), 2);
 }

@@ -53,8 +53,11 @@ pub(crate) fn cluster_records_json(
     }
     let cfg = config(config_json).map_err(|e| to_py_err(py, e))?;
     let converted = convert_all(items)?;
-    let outcomes = engine.run_chunk(py, converted, 1, false)?;
-    let eng = &engine.engine;
+    // records clustered whole read their whole-text embedding, as in the CLI
+    let eng = &engine
+        .engine
+        .with_whole_text(vocmine::neural::stage::WholeText::Always);
+    let outcomes = engine.run_chunk_on(eng, py, converted, 1, false)?;
     let result = guarded(py, move || -> Result<String, Error> {
         let mut items = ClusterItems::new().all_speakers(all_speakers).level(level);
         for o in &outcomes {

@@ -436,8 +436,20 @@ impl PyEngine {
         start_line: u64,
         strict: bool,
     ) -> PyResult<Vec<Outcome>> {
+        self.run_chunk_on(&self.engine, py, items, start_line, strict)
+    }
+
+    /// [`PyEngine::run_chunk`] on `engine` (this engine or a variant of it).
+    pub(crate) fn run_chunk_on(
+        &self,
+        engine: &vocmine::Engine,
+        py: Python<'_>,
+        items: Vec<Item>,
+        start_line: u64,
+        strict: bool,
+    ) -> PyResult<Vec<Outcome>> {
         let limit = self.max_record_bytes;
-        self.run_parsed(py, strict, move || {
+        self.run_parsed_on(engine, py, strict, move || {
             items
                 .into_iter()
                 .enumerate()
@@ -454,7 +466,17 @@ impl PyEngine {
         strict: bool,
         parse: impl FnOnce() -> Vec<Result<Record, Failure>> + Send,
     ) -> PyResult<Vec<Outcome>> {
-        let engine = &self.engine;
+        self.run_parsed_on(&self.engine, py, strict, parse)
+    }
+
+    /// [`PyEngine::run_parsed`] on `engine`.
+    fn run_parsed_on(
+        &self,
+        engine: &vocmine::Engine,
+        py: Python<'_>,
+        strict: bool,
+        parse: impl FnOnce() -> Vec<Result<Record, Failure>> + Send,
+    ) -> PyResult<Vec<Outcome>> {
         let result = guarded(py, move || -> Result<Vec<Outcome>, Error> {
             let parsed = parse();
             let mut records = Vec::with_capacity(parsed.len());

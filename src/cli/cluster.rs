@@ -436,8 +436,10 @@ pub(crate) fn gather_with(
             "reading a store needs the `store` cargo feature".into(),
         ));
     } else {
+        // records clustered whole read their whole-text embedding
         let mut b = engine_builder(common, false, true)
             .encode_all_speakers(all_speakers)
+            .whole_text(vocmine::neural::stage::WholeText::Always)
             .encoder(encoder(model)?);
         if let Some(s) = spec {
             b = b.codebook(s.clone());

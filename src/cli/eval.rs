@@ -87,6 +87,10 @@ pub(crate) fn eval_records(e: EvalArgs) -> Result<(), Error> {
     if let Some(n) = e.threads {
         b = b.threads(n);
     }
+    if e.evidence.is_some() {
+        // the combiner is trained on every unit's whole-text evidence
+        b = b.whole_text(vocmine::neural::stage::WholeText::AlwaysAsEvidence);
+    }
     let engine = b.build()?;
     let mut sink = match &e.evidence {
         Some(p) => Some((p.clone(), create_file(p)?)),

@@ -179,6 +179,14 @@ pub struct ModelConfig {
     /// length, and long reviews cost little accuracy and much time beyond it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text_max_length: Option<usize>,
+    /// ONNX Runtime graph optimizers left out when the session is built
+    /// (`optimization.disable_specified_optimizers`). Default:
+    /// `SkipLayerNormFusion` — on the CPU its fused kernel made the
+    /// multilingual-e5-small graph 1.3–1.4× slower than the add and the
+    /// layer normalization it replaces (onnxruntime 1.31, BENCHMARKS.md),
+    /// for the same arithmetic; `[]` keeps every fusion.
+    #[serde(default = "default_disabled_optimizers")]
+    pub disabled_optimizers: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -187,6 +195,10 @@ fn yes() -> bool {
 
 fn default_max_length() -> usize {
     512
+}
+
+fn default_disabled_optimizers() -> Vec<String> {
+    vec!["SkipLayerNormFusion".to_owned()]
 }
 
 impl ModelConfig {
@@ -230,6 +242,15 @@ impl ModelConfig {
         }
         if self.text_max_length.is_some_and(|n| n < 2) {
             return Err(bad("text_max_length must be at least 2".into()));
+        }
+        if let Some(o) = self
+            .disabled_optimizers
+            .iter()
+            .find(|o| o.is_empty() || o.contains(';') || o.trim() != o.as_str())
+        {
+            return Err(bad(format!(
+                "disabled_optimizers: `{o}` is not an optimizer name"
+            )));
         }
         Ok(())
     }
@@ -418,6 +439,16 @@ impl EncoderBuilder {
                 .and_then(|b| {
                     b.with_optimization_level(ort::session::builder::GraphOptimizationLevel::Level3)
                         .map_err(Into::into)
+                })
+                .and_then(|b| {
+                    if config.disabled_optimizers.is_empty() {
+                        return Ok(b);
+                    }
+                    b.with_config_entry(
+                        "optimization.disable_specified_optimizers",
+                        config.disabled_optimizers.join(";"),
+                    )
+                    .map_err(Into::into)
                 })
                 .and_then(|mut b| b.commit_from_file(&model_path))
                 .map_err(|e| Error::ModelNotFound {

@@ -186,6 +186,15 @@ pub struct RecordModel {
     /// How it was trained (free text).
     #[serde(default)]
     pub source: String,
+    /// The confidence from which the clause evidence alone decides a
+    /// unit's sentiment: a unit whose combiner, given no whole text (its
+    /// clause mean in the whole text's place), is at least this sure of its
+    /// label is not encoded whole ([`crate::neural::stage::WholeText`]).
+    /// Chosen by `models/train_record.py` on the dev evidence as the lowest
+    /// that costs no accuracy there; `None`: every unit of two or more
+    /// clauses is encoded whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_gate: Option<f32>,
 }
 
 impl RecordModel {
@@ -225,6 +234,13 @@ impl RecordModel {
             .any(|w| !w.is_finite())
         {
             return Err("record_sentiment has a non-finite weight".into());
+        }
+        if let Some(g) = self.text_gate {
+            if !(g > 0.0 && g <= 1.0) {
+                return Err(format!(
+                    "record_sentiment.text_gate must be in (0, 1], found {g}"
+                ));
+            }
         }
         Ok(())
     }
@@ -537,6 +553,7 @@ mod tests {
             weights: w,
             bias: vec![0.0, 0.0, 1.0],
             source: String::new(),
+            text_gate: Some(0.7),
         };
         m.validate().unwrap();
         let complaint = s(0.9, 0.05, 0.05);
@@ -557,9 +574,14 @@ mod tests {
         let mut bad = m.clone();
         bad.weights[1].pop();
         assert!(bad.validate().is_err());
-        let mut bad = m;
+        let mut bad = m.clone();
         bad.labels[0] = "bad".into();
         assert!(bad.validate().unwrap_err().contains("labels"));
+        for g in [0.0, 1.5, f32::NAN] {
+            let mut bad = m.clone();
+            bad.text_gate = Some(g);
+            assert!(bad.validate().unwrap_err().contains("text_gate"), "{g}");
+        }
     }
 
     #[test]

