@@ -28,7 +28,7 @@ the figures printed at the end, `test` never):
 - itch: SemEval-2019 Task 9 subtask A forum sentences (training bucket of
   models/train_itch.py, plus the subtask's trial and evaluation files, which
   no vocmine evaluation reads) and zh / ru / en review texts labelled by the
-  wish cues of src/data/voice (models/train_itch.py), balanced per language.
+  wish cues of src/lang/<lang>/itch.txt (models/train_itch.py), balanced per language.
 
 Model: the encoder's first `--start` layers are shared and frozen; layers
 start..11 are copied into a tuned branch with a rank-r LoRA on every linear

@@ -12,7 +12,7 @@ Data (read in place from ../shared/corpora, never copied):
   buckets < 30 are dev and test for `vocmine eval --records`);
 - Chinese and Russian have no labelled wishes: their review sentences and
   texts from the train splits of models/train_sentiment.py are labelled by the
-  wish cues of src/data/voice/itch.<lang>.txt (a cue = itch), so the head
+  wish cues of src/lang/<lang>/itch.txt (a cue = itch), so the head
   learns wish contexts beyond the cue words and transfers across languages;
 - English review sentences and banking77 requests (train splits) are
   negatives unless a wish cue matches.
@@ -42,7 +42,7 @@ META = os.path.join(MODEL_SRC, "heads", "itch.json")
 
 
 def cues(lang):
-    pats = [l.strip() for l in open(os.path.join(ROOT, "src", "data", "voice", "itch.%s.txt" % lang), encoding="utf-8")
+    pats = [l.strip() for l in open(os.path.join(ROOT, "src", "lang", lang, "itch.txt"), encoding="utf-8")
             if l.strip() and not l.strip().startswith("#")]
     return re.compile("|".join("(?:%s)" % p for p in pats))
 
