@@ -76,8 +76,9 @@ pub struct AggregateSentiment {
     /// Overall class probabilities (the trained combination of the
     /// whole-text and the clause evidence).
     pub overall: Probs,
-    /// Class probabilities of the unit's whole text, when it was encoded as
-    /// one input (units of two or more encoded clauses; a one-clause unit's
+    /// Class probabilities of the unit's whole text, when it was read as
+    /// evidence: units of two or more encoded clauses whose clauses alone
+    /// leave the label open (the model's `text_gate`; a one-clause unit's
     /// text is its clause).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<Probs>,
