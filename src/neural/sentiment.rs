@@ -145,6 +145,49 @@ pub struct ClauseEvidence<'a> {
     pub end: usize,
 }
 
+impl<'a> ClauseEvidence<'a> {
+    /// The evidence of clause `i` of an analysis, when it was encoded.
+    pub fn of((i, c): (usize, &'a crate::contract::output::Clause)) -> Option<ClauseEvidence<'a>> {
+        c.sentiment.as_ref().map(|s| ClauseEvidence {
+            sentiment: s,
+            weight: c.end.saturating_sub(c.start),
+            clause: i,
+            turn: c.turn,
+            start: c.start,
+            end: c.end,
+        })
+    }
+}
+
+/// The clause evidence of unit `k` of an analysis and the unit's language:
+/// `k` = 0 is the record (its customer clauses), `k` ≥ 1 turn `k - 1` (its
+/// clauses); `None` past the turns.
+pub fn unit_evidence(
+    a: &crate::contract::output::Analysis,
+    k: usize,
+) -> Option<(
+    impl Iterator<Item = ClauseEvidence<'_>>,
+    crate::text::language::Language,
+)> {
+    let (turn, language) = match k.checked_sub(1) {
+        None => (None, a.language),
+        Some(t) => {
+            let t = a.turns.as_ref()?.get(t)?;
+            (Some(t.turn), t.language)
+        }
+    };
+    let items = a
+        .clauses
+        .iter()
+        .enumerate()
+        .filter(move |(_, c)| match turn {
+            None => c.role == crate::contract::record::Role::Customer,
+            Some(t) => c.turn == Some(t),
+        })
+        .filter_map(ClauseEvidence::of);
+    Some((items, language))
+}
+
 /// Names of the combiner's input features, in order.
 ///
 /// `text_log_*`: ln of the whole-text probabilities (the clause mean when the

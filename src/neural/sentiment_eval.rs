@@ -20,9 +20,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::batch::Outcome;
 use crate::contract::output::Analysis;
-use crate::contract::record::{Record, Role};
+use crate::contract::record::Record;
 use crate::error::{Error, Result};
-use crate::neural::sentiment::{ClauseEvidence, Polarity, VoiceType};
+use crate::neural::sentiment::{Polarity, VoiceType};
 use crate::Engine;
 
 /// One labelled record.
@@ -353,23 +353,6 @@ pub fn evaluate_records(
 /// them; `None` without sentiment.
 pub fn record_evidence(a: &Analysis) -> Option<Vec<f32>> {
     let text = a.sentiment.as_ref().and_then(|s| s.text);
-    crate::neural::sentiment::evidence(
-        a.clauses
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.role == Role::Customer)
-            .filter_map(|(i, c)| {
-                c.sentiment.as_ref().map(|s| ClauseEvidence {
-                    sentiment: s,
-                    weight: c.end.saturating_sub(c.start),
-                    clause: i,
-                    turn: c.turn,
-                    start: c.start,
-                    end: c.end,
-                })
-            }),
-        text,
-        a.language,
-    )
-    .map(|e| e.features.to_vec())
+    let (items, language) = crate::neural::sentiment::unit_evidence(a, 0)?;
+    crate::neural::sentiment::evidence(items, text, language).map(|e| e.features.to_vec())
 }

@@ -12,7 +12,7 @@ use crate::contract::record::Role;
 use crate::error::Result;
 use crate::neural::embedder::Embedder;
 use crate::neural::sentiment::{
-    aggregate, text_probs, ClauseEvidence, LabelMap, Probs, Voice, VoiceCounts,
+    aggregate, text_probs, unit_evidence, LabelMap, Probs, Voice, VoiceCounts,
 };
 use crate::neural::voice::WishCues;
 
@@ -227,18 +227,6 @@ fn unit_texts(a: &Analysis, all: bool) -> Vec<Option<String>> {
     out
 }
 
-/// The sentiment evidence of clause `i`, when it was encoded.
-fn clause_evidence((i, c): (usize, &Clause)) -> Option<ClauseEvidence<'_>> {
-    c.sentiment.as_ref().map(|s| ClauseEvidence {
-        sentiment: s,
-        weight: c.end.saturating_sub(c.start),
-        clause: i,
-        turn: c.turn,
-        start: c.start,
-        end: c.end,
-    })
-}
-
 /// Whether the clause evidence of unit `k` (0: the record's customer
 /// clauses; `k` ≥ 1: turn `k - 1`) decides its sentiment without the whole
 /// text: the combiner, given the clause mean in its place, is at least
@@ -249,32 +237,9 @@ fn decided_by_clauses(
     model: &crate::neural::sentiment::RecordModel,
     gate: f32,
 ) -> bool {
-    let clauses = a.clauses.iter().enumerate();
-    let s = match k.checked_sub(1) {
-        None => aggregate(
-            clauses
-                .filter(|(_, c)| c.role == Role::Customer)
-                .filter_map(clause_evidence),
-            None,
-            a.language,
-            Some(model),
-        ),
-        Some(t) => a
-            .turns
-            .as_ref()
-            .and_then(|turns| turns.get(t))
-            .and_then(|t| {
-                aggregate(
-                    clauses
-                        .filter(|(_, c)| c.turn == Some(t.turn))
-                        .filter_map(clause_evidence),
-                    None,
-                    t.language,
-                    Some(model),
-                )
-            }),
-    };
-    s.is_some_and(|s| s.confidence >= gate)
+    unit_evidence(a, k)
+        .and_then(|(items, language)| aggregate(items, None, language, Some(model)))
+        .is_some_and(|s| s.confidence >= gate)
 }
 
 /// Fills the turn and record sentiment from the clause sentiments and the
@@ -285,30 +250,15 @@ fn aggregate_sentiment(
     texts: &[Option<Probs>],
     model: Option<&crate::neural::sentiment::RecordModel>,
 ) {
-    let evidence = clause_evidence;
     let text = |k: usize| texts.get(k).copied().flatten();
-    a.sentiment = aggregate(
-        a.clauses
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.role == Role::Customer)
-            .filter_map(evidence),
-        text(0),
-        a.language,
-        model,
-    );
-    if let Some(turns) = a.turns.as_mut() {
-        for (k, t) in turns.iter_mut().enumerate() {
-            t.sentiment = aggregate(
-                a.clauses
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| c.turn == Some(t.turn))
-                    .filter_map(evidence),
-                text(k + 1),
-                t.language,
-                model,
-            );
+    let unit = |a: &Analysis, k: usize| {
+        unit_evidence(a, k).and_then(|(items, language)| aggregate(items, text(k), language, model))
+    };
+    a.sentiment = unit(a, 0);
+    for k in 0..a.turns.as_ref().map_or(0, Vec::len) {
+        let s = unit(a, k + 1);
+        if let Some(t) = a.turns.as_mut().and_then(|turns| turns.get_mut(k)) {
+            t.sentiment = s;
         }
     }
     let mut counts = VoiceCounts::default();
