@@ -8,7 +8,10 @@ level 3), without `SkipLayerNormFusion` (what config.json
 `disabled_optimizers` leaves out), and without each other fusion that
 touches this graph on top of that; then the time per operator type of one
 text of 128 tokens with and without `SkipLayerNormFusion` (ONNX Runtime's
-profiler), and how far the two sessions' outputs are apart.
+profiler), and how far the two sessions' outputs are apart: on one text,
+and as embeddings of the first 300 texts and turns of corpora/sample.jsonl
+(each cut at 200 characters), also against the fp32 graph that
+`models/setup.py` keeps in models/.cache/ (L2 norm of the difference).
 
     python3 models/setup.py
     .venv-models/bin/python benches/compare/ort_fusions.py [--rounds 3]
@@ -99,6 +102,41 @@ def main():
     b_out = sessions["without SkipLayerNormFusion"].run(None, f)
     for name, x, y in zip([o.name for o in sessions["every fusion"].get_outputs()], a_out, b_out):
         print("max |difference| of %s: %.2e" % (name, np.abs(x - y).max()))
+    embedding_distances(sessions["every fusion"], sessions["without SkipLayerNormFusion"])
+
+
+def embedding_distances(fused, plain, n=300):
+    from tokenizers import Tokenizer
+    fp32_path = os.path.join(ROOT, "models", ".cache", "multilingual-e5-small.fp32.onnx")
+    tok = Tokenizer.from_file(os.path.join(os.path.dirname(MODEL), "tokenizer.json"))
+    tok.no_padding()
+    texts = []
+    with open(os.path.join(ROOT, "corpora", "sample.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            texts += [r["text"]] if r.get("text") else []
+            texts += [t["text"] for t in r.get("turns") or [] if t.get("text")]
+    texts = [t[:200] for t in texts[:n]]
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    fp32 = ort.InferenceSession(fp32_path, so, providers=["CPUExecutionProvider"],
+                                disabled_optimizers=["SkipLayerNormFusion"]) \
+        if os.path.isfile(fp32_path) else None
+    d = {"fused - without": [], "fused - fp32": [], "without - fp32": []}
+    for t in texts:
+        ids = np.array([tok.encode("query: " + t).ids], np.int64)
+        f = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+        a = fused.run(["sentence_embedding"], f)[0][0]
+        b = plain.run(["sentence_embedding"], f)[0][0]
+        d["fused - without"].append(np.linalg.norm(a - b))
+        if fp32 is not None:
+            c = fp32.run(["sentence_embedding"], f)[0][0]
+            d["fused - fp32"].append(np.linalg.norm(a - c))
+            d["without - fp32"].append(np.linalg.norm(b - c))
+    print("\nembeddings of %d sample texts, |difference|:" % len(texts))
+    for k, v in d.items():
+        if v:
+            print("  %-16s mean %.4f  max %.4f" % (k, np.mean(v), np.max(v)))
 
 
 if __name__ == "__main__":
