@@ -69,14 +69,31 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-/// Runs the job, killing it (SIGKILL) after a random delay of up to
-/// `1.2 × full`, and resumes it until a run ends by itself; returns the
-/// number of kills and how many of them came after the first checkpoint.
-fn kill_and_resume(args: &[String], out: &Path, full: Duration, seed: u64) -> (u32, u32) {
+/// Runs the job, killing it (SIGKILL) at a random point, and resumes it
+/// until a run ends by itself; returns the number of kills and how many of
+/// them came after the first checkpoint.
+///
+/// The kill points are points of progress, not of wall time, so that a slow
+/// or busy machine kills as often as a fast one: each attempt draws `f` in
+/// [0, 1.2). Below 1 the run is killed once its output has grown past
+/// `f` of what was left of it when the attempt started (the output a resumed
+/// run cuts back to its checkpoint grows again from there); from 1 on it is
+/// killed `(f - 1) × full` after its output is complete, while the store is
+/// being finished (or not at all if it is done by then). `total` is the
+/// length of the uninterrupted run's output, `full` its duration.
+fn kill_and_resume(
+    args: &[String],
+    out: &Path,
+    total: u64,
+    full: Duration,
+    seed: u64,
+) -> (u32, u32) {
     let mut rng = Rng(seed);
     let mut kills = 0;
     let mut after_checkpoint = 0;
     let ck = out.join("store/.partial/checkpoint.json");
+    let output = out.join("out.jsonl");
+    let len = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
     for attempt in 0.. {
         assert!(attempt < 200, "the job never finished");
         let mut cmd = bin();
@@ -84,13 +101,19 @@ fn kill_and_resume(args: &[String], out: &Path, full: Duration, seed: u64) -> (u
         if attempt > 0 {
             cmd.arg("--resume");
         }
+        let f = (rng.next() % 1200) as f64 / 1000.0;
+        let start = len(&output).min(total);
+        let target = start + ((total - start) as f64 * f.min(1.0)) as u64;
+        let linger = full.mul_f64((f - 1.0).max(0.0));
         let mut child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let delay = Duration::from_micros(rng.next() % (full.as_micros() as u64 * 6 / 5 + 1));
-        let t = Instant::now();
+        // an attempt's output counts once it has moved from `start` (a
+        // resumed run first cuts it back to its checkpoint)
+        let mut grown = start == 0;
+        let mut complete_at: Option<Instant> = None;
         loop {
             if let Some(status) = child.try_wait().unwrap() {
                 let out = child.wait_with_output().unwrap();
@@ -101,17 +124,31 @@ fn kill_and_resume(args: &[String], out: &Path, full: Duration, seed: u64) -> (u
                 );
                 return (kills, after_checkpoint);
             }
-            if t.elapsed() >= delay {
+            let now = len(&output);
+            grown |= now != start;
+            let due = if f < 1.0 {
+                grown && now >= target.max(1)
+            } else if grown && now >= total {
+                complete_at.get_or_insert_with(Instant::now).elapsed() >= linger
+            } else {
+                false
+            };
+            if due {
                 child.kill().unwrap();
                 child.wait().unwrap();
                 kills += 1;
                 after_checkpoint += u32::from(ck.exists());
                 break;
             }
-            std::thread::sleep(Duration::from_millis(2));
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
     unreachable!()
+}
+
+/// The length of the output file a run wrote into `dir`.
+fn out_len(dir: &Path) -> u64 {
+    std::fs::metadata(dir.join("out.jsonl")).unwrap().len()
 }
 
 fn run_once(args: &[String]) -> Duration {
@@ -146,6 +183,7 @@ fn a_run_killed_at_random_points_resumes_to_the_same_files() {
         let (kills, after) = kill_and_resume(
             &job(&input, &resumed, &extra),
             &resumed,
+            out_len(&reference),
             full,
             seed.wrapping_mul(0x9E37_79B9_7F4A_7C15),
         );
@@ -286,7 +324,7 @@ fn an_output_file_alone_resumes_too() {
     };
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     let full = run_once(&args(&a));
-    let (kills, _) = kill_and_resume(&args(&b), &b, full, 7);
+    let (kills, _) = kill_and_resume(&args(&b), &b, out_len(&a), full, 7);
     assert_eq!(files(&b), files(&a), "after {kills} kills");
     assert!(!b.join("out.jsonl.checkpoint.json").exists());
 }
@@ -301,7 +339,13 @@ fn a_run_with_the_model_resumes_to_the_same_files() {
     let (reference, resumed) = (dir.path().join("reference"), dir.path().join("resumed"));
     let extra = ["--checkpoint-every", "60", "--threads", "2"];
     let full = run_once(&job(&input, &reference, &extra));
-    let (kills, after) = kill_and_resume(&job(&input, &resumed, &extra), &resumed, full, 11);
+    let (kills, after) = kill_and_resume(
+        &job(&input, &resumed, &extra),
+        &resumed,
+        out_len(&reference),
+        full,
+        11,
+    );
     assert_eq!(
         files(&resumed),
         files(&reference),
