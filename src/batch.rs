@@ -164,6 +164,12 @@ impl Outcome {
 pub struct Context<'a> {
     /// The engine's segmenter, for clauses whose terms were not kept.
     pub segmenter: &'a dyn Segment,
+    /// Whether the encoder stage computes embeddings (clauses' and whole
+    /// texts'): some stage reads them ([`Stage::needs_embeddings`]), the
+    /// engine keeps them (a store) or was built to always compute them
+    /// ([`crate::neural::stage::Embeddings`]). Without, an encoded clause
+    /// has its sentiment and voice type and an empty embedding.
+    pub embeddings: bool,
 }
 
 impl fmt::Debug for Context<'_> {
@@ -190,6 +196,15 @@ pub trait Stage: Send + Sync + fmt::Debug {
     fn needs_terms(&self, conversation: bool) -> bool {
         let _ = conversation;
         false
+    }
+
+    /// Whether this stage reads the embeddings of clauses
+    /// ([`ClauseWork::embedding`]) or of whole texts ([`Work::text`]):
+    /// with [`crate::neural::stage::Embeddings::WhenRead`] the encoder
+    /// computes them only when some stage does. Default `true`, so that a
+    /// stage that reads them and does not say so still gets them.
+    fn needs_embeddings(&self) -> bool {
+        true
     }
 
     /// Runs the stage over one record: what [`crate::Engine::analyze`]

@@ -50,6 +50,7 @@ pub struct EngineBuilder {
     embedder: Option<Arc<dyn Embedder>>,
     encode_all_speakers: bool,
     whole_text: Option<crate::neural::stage::WholeText>,
+    embeddings: crate::neural::stage::Embeddings,
     codebook: Option<crate::stages::codebook::CodebookSpec>,
     keep_terms: bool,
     conversation_cues: Option<crate::stages::conversation::ConversationCues>,
@@ -166,6 +167,17 @@ impl EngineBuilder {
     /// when the clause evidence alone does not decide the sentiment).
     pub fn whole_text(mut self, when: crate::neural::stage::WholeText) -> Self {
         self.whole_text = Some(when);
+        self
+    }
+
+    /// When the encoder computes embeddings (default
+    /// [`Embeddings::Always`](crate::neural::stage::Embeddings)); with
+    /// [`Embeddings::WhenRead`](crate::neural::stage::Embeddings) only when
+    /// a stage, a store or whole-text clustering reads them, which spares
+    /// the default model about a third of its work per text and changes no
+    /// sentiment, voice type or code.
+    pub fn embeddings(mut self, when: crate::neural::stage::Embeddings) -> Self {
+        self.embeddings = when;
         self
     }
 
@@ -306,6 +318,7 @@ impl EngineBuilder {
             conversation,
             alerts,
             encoder_stage,
+            embeddings: self.embeddings,
             inner: Arc::new(Inner {
                 normalizer: Normalizer::new(),
                 identifier,
@@ -351,6 +364,8 @@ pub struct Engine {
     inner: Arc<Inner>,
     /// The encoder stage, when the engine has an encoder.
     encoder_stage: Option<Arc<EncoderStage>>,
+    /// When the encoder computes embeddings.
+    embeddings: crate::neural::stage::Embeddings,
     codebook: Option<Arc<crate::stages::codebook::Codebook>>,
     conversation: Arc<crate::stages::conversation::ConversationAnalyzer>,
     alerts: Option<Arc<crate::stages::alerts::AlertRules>>,
@@ -384,6 +399,7 @@ impl Engine {
         Ok(Engine {
             inner: self.inner.clone(),
             encoder_stage: self.encoder_stage.clone(),
+            embeddings: self.embeddings,
             codebook: Some(Arc::new(cb)),
             conversation: self.conversation.clone(),
             alerts: self.alerts.clone(),
@@ -406,6 +422,7 @@ impl Engine {
         Ok(Engine {
             inner: self.inner.clone(),
             encoder_stage: self.encoder_stage.clone(),
+            embeddings: self.embeddings,
             codebook: self.codebook.clone(),
             conversation,
             alerts: Some(Arc::new(rules)),
@@ -424,9 +441,21 @@ impl Engine {
                 .encoder_stage
                 .as_ref()
                 .map(|s| Arc::new(EncoderStage::clone(s).with_whole_text(when))),
+            embeddings: self.embeddings,
             codebook: self.codebook.clone(),
             conversation: self.conversation.clone(),
             alerts: self.alerts.clone(),
+        }
+    }
+
+    /// The same engine, computing embeddings `when`
+    /// ([`EngineBuilder::embeddings`]); e.g.
+    /// [`Embeddings::Always`](crate::neural::stage::Embeddings) for a caller
+    /// that reads them from the analyses.
+    pub fn with_embeddings(&self, when: crate::neural::stage::Embeddings) -> Engine {
+        Engine {
+            embeddings: when,
+            ..self.clone()
         }
     }
 
@@ -560,7 +589,17 @@ impl Engine {
     fn context(&self) -> Context<'_> {
         Context {
             segmenter: self.inner.segmenter.as_ref(),
+            embeddings: self.computes_embeddings(),
         }
+    }
+
+    /// Whether the encoder computes embeddings
+    /// ([`EngineBuilder::embeddings`]): always, or when a stage reads them
+    /// or the engine keeps terms for a store.
+    pub fn computes_embeddings(&self) -> bool {
+        self.embeddings == crate::neural::stage::Embeddings::Always
+            || self.inner.keep_terms
+            || self.stages().any(|s| s.needs_embeddings())
     }
 
     /// Whether a record's clauses keep their terms: some stage reads them,

@@ -469,8 +469,10 @@ fn clusters_hold_under_perturbed_embeddings_and_the_fp32_graph() {
     std::os::unix::fs::symlink(&fp32, mdir.join("model.onnx")).unwrap();
     let mut config: Value =
         serde_json::from_str(&std::fs::read_to_string(src.join("config.json")).unwrap()).unwrap();
-    // The fp32 graph has the embedding output only (no sentiment head).
+    // The fp32 graph has the embedding output only (no sentiment head, no
+    // `embedding_wanted` input).
     config["outputs"] = serde_json::json!({"embedding": "sentence_embedding"});
+    config["inputs"] = serde_json::json!({});
     let obj = config.as_object_mut().unwrap();
     obj.remove("labels");
     obj.remove("logits_source");

@@ -381,3 +381,95 @@ fn a_token_state_export_loads_through_the_config_alone() {
         assert!(cosine(&x.embedding, &y.embedding) > 0.99999);
     }
 }
+
+#[test]
+fn default_model_gives_the_same_heads_without_its_embedding() {
+    let Some(dir) = default_model() else {
+        eprintln!("SKIPPED: the default model is not built; run `{SETUP_COMMAND}`");
+        return;
+    };
+    let enc = Encoder::builder(&dir).project_root(root()).build().unwrap();
+    assert!(
+        enc.skips_embedding(),
+        "the default graph gates its embedding"
+    );
+    let texts = [
+        "太慢了，再也不买了",
+        "Хотелось бы, чтобы приложение работало быстрее",
+        "It would be great if the hotel offered a free airport shuttle.",
+    ];
+    let max = enc.config().max_length;
+    let heads = enc.encode_heads(&texts, max).unwrap();
+    let stats = enc.stats();
+    // a text encoded for its heads alone is not served to a caller that
+    // wants the embedding: it is encoded again, in full
+    let full = enc.encode_max(&texts, max).unwrap();
+    assert_eq!(enc.stats().encoded, stats.encoded + texts.len() as u64);
+    for (h, f) in heads.iter().zip(&full) {
+        assert!(h.embedding.is_empty());
+        assert_eq!(f.embedding.len(), 384);
+        assert_eq!(h.logits, f.logits, "bit for bit");
+        assert_eq!(h.itch, f.itch);
+    }
+    // both are cached: nothing is encoded again
+    let encoded = enc.stats().encoded;
+    enc.encode_heads(&texts, max).unwrap();
+    enc.encode_max(&texts, max).unwrap();
+    assert_eq!(enc.stats().encoded, encoded);
+    // a full result serves a later heads-only request too
+    let other = ["Доставка быстрая"];
+    let f = enc.encode_max(&other, max).unwrap();
+    let h = enc.encode_heads(&other, max).unwrap();
+    assert_eq!(enc.stats().encoded, encoded + 1);
+    assert_eq!(h[0], f[0]);
+    // the engine's output is the same with and without embeddings
+    let records: Vec<Record> = [
+        "房间很干净，但是早餐太差了",
+        "Номер хороший. Но завтрак ужасный, персонал грубый",
+        "Great location. Please add more vegan options",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, t)| Record::text(i as u64, *t))
+    .collect();
+    let json = |when| {
+        let enc = Encoder::builder(&dir).project_root(root()).build().unwrap();
+        let engine = Engine::builder()
+            .encoder(enc.clone())
+            .embeddings(when)
+            .build()
+            .unwrap();
+        let out = engine.analyze_batch(&records).unwrap();
+        serde_json::to_string(&out).unwrap()
+    };
+    use vocmine::neural::stage::Embeddings;
+    assert_eq!(json(Embeddings::Always), json(Embeddings::WhenRead));
+}
+
+#[test]
+fn an_embedding_switch_the_graph_lacks_is_a_clear_error() {
+    require_runtime!();
+    let dir = tempfile::tempdir().unwrap();
+    let src = root().join("tests/data/tiny-bert");
+    for f in ["tokenizer.json", "model.onnx"] {
+        std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
+    }
+    let mut config: Value =
+        serde_json::from_str(&std::fs::read_to_string(src.join("config.json")).unwrap()).unwrap();
+    config["inputs"]["embedding_wanted"] = "embedding_wanted".into();
+    std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
+    let err = Encoder::builder(dir.path())
+        .project_root(root())
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("inputs.embedding_wanted") && err.contains("config.json"),
+        "{err}"
+    );
+    // without it the tiny graph (no switch) encodes heads-only requests in full
+    let enc = tiny(1);
+    assert!(!enc.skips_embedding());
+    let e = enc.encode_heads(&["hello"], 16).unwrap();
+    assert!(!e[0].embedding.is_empty());
+}

@@ -331,3 +331,114 @@ fn whole_texts_are_encoded_only_where_the_clauses_leave_the_sentiment_open() {
     run(Engine::builder(), &e);
     assert_eq!(e.whole().len(), 2);
 }
+
+/// [`WordEmbedder`] whose heads-only calls leave the embedding out, as the
+/// default model's graph does; it counts the calls of each kind.
+#[derive(Debug, Default)]
+struct LeanEmbedder {
+    words: WordEmbedder,
+    full: AtomicUsize,
+    heads: AtomicUsize,
+}
+
+impl Embedder for LeanEmbedder {
+    fn encode(&self, texts: &[&str]) -> vocmine::Result<Vec<Embedding>> {
+        self.full.fetch_add(texts.len(), Ordering::Relaxed);
+        self.words.encode(texts)
+    }
+
+    fn encode_whole(&self, texts: &[&str]) -> vocmine::Result<Vec<Embedding>> {
+        self.encode(texts)
+    }
+
+    fn encode_heads(&self, texts: &[&str]) -> vocmine::Result<Vec<Embedding>> {
+        self.heads.fetch_add(texts.len(), Ordering::Relaxed);
+        Ok(self
+            .words
+            .encode(texts)?
+            .into_iter()
+            .map(|e| {
+                Arc::new(Encoded {
+                    embedding: Vec::new(),
+                    ..Encoded::clone(&e)
+                })
+            })
+            .collect())
+    }
+
+    fn encode_whole_heads(&self, texts: &[&str]) -> vocmine::Result<Vec<Embedding>> {
+        self.encode_heads(texts)
+    }
+
+    fn sentiment_labels(&self) -> Option<LabelMap> {
+        self.words.sentiment_labels()
+    }
+
+    fn record_model(&self) -> Option<&RecordModel> {
+        None
+    }
+}
+
+#[test]
+fn embeddings_are_computed_only_where_something_reads_them() {
+    use vocmine::neural::stage::{Embeddings, WholeText};
+    let records = [
+        Record::text("a", "The food is great. The door is broken"),
+        Record::text("b", "please add a shuttle"),
+    ];
+    // (engine, whether clause embeddings are computed)
+    let run = |b: vocmine::EngineBuilder| {
+        let e = Arc::new(LeanEmbedder::default());
+        let engine = b.embedder(e.clone()).build().expect("engine");
+        let out = engine.analyze_batch(&records).expect("batch");
+        let embedded: Vec<bool> = out
+            .iter()
+            .flat_map(|o| {
+                let a = ok(o);
+                (0..a.clauses.len())
+                    .map(|i| a.work.embedding(i).is_some_and(|e| !e.embedding.is_empty()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let full = e.full.load(Ordering::Relaxed);
+        let heads = e.heads.load(Ordering::Relaxed);
+        (
+            engine.computes_embeddings(),
+            embedded,
+            full,
+            heads,
+            serde_json::to_string(&out).expect("json"),
+        )
+    };
+    let when_read = || Engine::builder().embeddings(Embeddings::WhenRead);
+    // nothing reads them: heads only, the output is the same as always
+    let (computes, embedded, full, heads, lean_json) = run(when_read());
+    assert!(!computes);
+    assert_eq!(embedded, [false, false, false]);
+    assert_eq!((full, heads), (0, 4), "3 clauses and a whole text");
+    let (computes, embedded, full, heads, always_json) = run(Engine::builder());
+    assert!(computes);
+    assert_eq!(embedded, [true, true, true]);
+    assert_eq!((full, heads), (4, 0));
+    assert_eq!(lean_json, always_json);
+    // a store (kept terms), a stage of the caller's, whole-text clustering
+    for b in [
+        when_read().keep_terms(true),
+        when_read().stage(Arc::new(Witness { terms: false })),
+        when_read().whole_text(WholeText::Always),
+    ] {
+        let (_, embedded, _, heads, _) = run(b);
+        assert_eq!(embedded, [true, true, true]);
+        assert_eq!(heads, 0);
+    }
+    // the built-in conversation stage reads none; an engine made lean
+    // computes them again on request
+    let engine = when_read()
+        .embedder(Arc::new(LeanEmbedder::default()))
+        .build()
+        .expect("engine");
+    assert!(!engine.computes_embeddings());
+    assert!(engine
+        .with_embeddings(Embeddings::Always)
+        .computes_embeddings());
+}

@@ -102,7 +102,12 @@ pub(crate) fn analyze(a: AnalyzeArgs) -> Result<(), Error> {
     if let Some(spec) = alert_spec {
         b = b.alerts(spec);
     }
-    let engine = b.keep_terms(a.store.is_some()).build()?;
+    // embeddings only where something reads them (a codebook, a store):
+    // the sentiment and voice types are the same, the model does less
+    let engine = b
+        .keep_terms(a.store.is_some())
+        .embeddings(vocmine::neural::stage::Embeddings::WhenRead)
+        .build()?;
     let job = AnalyzeJob::new(&engine, &a.output)
         .alerts(alerts_path)
         .store(a.store.clone())

@@ -80,7 +80,8 @@ pub(crate) fn eval_records(e: EvalArgs) -> Result<(), Error> {
         ));
     };
     let items = vocmine::neural::sentiment_eval::read_labelled(path)?;
-    let mut b = Engine::builder();
+    // scored as `analyze` outputs it: no embedding is read here
+    let mut b = Engine::builder().embeddings(vocmine::neural::stage::Embeddings::WhenRead);
     if !e.no_model {
         b = b.encoder(encoder(&e.model)?);
     }

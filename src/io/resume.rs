@@ -321,9 +321,19 @@ impl<'a> AnalyzeJob<'a> {
             _ => (create_file(&self.output)?, 0),
         };
         let (alerts, store) = (self.alerts.as_deref(), self.store.as_deref());
+        // a store keeps the embeddings: computed whatever the engine's setting
+        let with_embeddings;
+        let engine = if store.is_some() && !self.engine.computes_embeddings() {
+            with_embeddings = self
+                .engine
+                .with_embeddings(crate::neural::stage::Embeddings::Always);
+            &with_embeddings
+        } else {
+            self.engine
+        };
         let mut sinks = match &from {
-            Some(ck) => AnalyzeSinks::resume(self.engine, alerts, store, &ck.sinks)?,
-            None => AnalyzeSinks::create(self.engine, alerts, store)?,
+            Some(ck) => AnalyzeSinks::resume(engine, alerts, store, &ck.sinks)?,
+            None => AnalyzeSinks::create(engine, alerts, store)?,
         };
         if let (Some(p), None) = (&ck_path, &from) {
             // A stale checkpoint beside an output file belongs to another run.
@@ -333,7 +343,7 @@ impl<'a> AnalyzeJob<'a> {
             Some(ck) if ck.complete => ck.summary.clone(),
             _ => {
                 let mut sinks_v = sinks.sinks();
-                let mut r = Runner::new(self.engine)
+                let mut r = Runner::new(engine)
                     .options(self.options.clone())
                     .output(&mut *out, &self.output)
                     .progress(progress);

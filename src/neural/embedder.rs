@@ -19,6 +19,20 @@ pub trait Embedder: Send + Sync + fmt::Debug {
     /// limit for whole texts.
     fn encode_whole(&self, texts: &[&str]) -> Result<Vec<Embedding>>;
 
+    /// Like [`Embedder::encode`], for a caller that reads only the heads'
+    /// outputs (logits, itch): the embedding may come back empty, sparing
+    /// the model the work only the embedding needs. The heads' outputs are
+    /// the same as [`Embedder::encode`]'s. Default: [`Embedder::encode`].
+    fn encode_heads(&self, texts: &[&str]) -> Result<Vec<Embedding>> {
+        self.encode(texts)
+    }
+
+    /// [`Embedder::encode_whole`] for the heads' outputs only (see
+    /// [`Embedder::encode_heads`]). Default: [`Embedder::encode_whole`].
+    fn encode_whole_heads(&self, texts: &[&str]) -> Result<Vec<Embedding>> {
+        self.encode_whole(texts)
+    }
+
     /// Where `negative`, `neutral` and `positive` sit in the logits, when
     /// the model has a three-class sentiment head (`None`: no sentiment).
     fn sentiment_labels(&self) -> Option<LabelMap>;
@@ -37,6 +51,19 @@ impl Embedder for crate::neural::encoder::Encoder {
     fn encode_whole(&self, texts: &[&str]) -> Result<Vec<Embedding>> {
         let c = self.config();
         self.encode_max(texts, c.text_max_length.unwrap_or(c.max_length))
+    }
+
+    fn encode_heads(&self, texts: &[&str]) -> Result<Vec<Embedding>> {
+        crate::neural::encoder::Encoder::encode_heads(self, texts, self.config().max_length)
+    }
+
+    fn encode_whole_heads(&self, texts: &[&str]) -> Result<Vec<Embedding>> {
+        let c = self.config();
+        crate::neural::encoder::Encoder::encode_heads(
+            self,
+            texts,
+            c.text_max_length.unwrap_or(c.max_length),
+        )
     }
 
     fn sentiment_labels(&self) -> Option<LabelMap> {

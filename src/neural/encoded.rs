@@ -9,7 +9,9 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Encoded {
     /// The sentence embedding (L2-normalized when the config says so); empty
-    /// for classifiers without an embedding output.
+    /// for classifiers without an embedding output, and where the text was
+    /// encoded for its heads alone
+    /// ([`crate::neural::embedder::Embedder::encode_heads`]).
     pub embedding: Vec<f32>,
     /// Logits over the config's labels, if the model has them.
     pub logits: Option<Vec<f32>>,

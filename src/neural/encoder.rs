@@ -100,6 +100,13 @@ pub struct InputNames {
     /// Token type ids, for graphs that take them (all zeros are fed).
     #[serde(default)]
     pub token_type_ids: Option<String>,
+    /// A bool scalar input of graphs that compute the embedding only when
+    /// it is wanted (default true in the graph): fed `false` when a caller
+    /// reads only the heads ([`Encoder::encode_heads`]), so the layers only
+    /// the embedding needs do not run. The heads' outputs are the same
+    /// either way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding_wanted: Option<String>,
 }
 
 fn default_input_ids() -> String {
@@ -116,6 +123,7 @@ impl Default for InputNames {
             input_ids: default_input_ids(),
             attention_mask: default_attention_mask(),
             token_type_ids: None,
+            embedding_wanted: None,
         }
     }
 }
@@ -483,6 +491,21 @@ impl EncoderBuilder {
                 });
             }
         }
+        if let Some(name) = &config.inputs.embedding_wanted {
+            // an input with a default is one of the overridable initializers
+            let known = session.inputs().iter().any(|i| i.name() == name.as_str())
+                || session
+                    .overridable_initializers()
+                    .iter()
+                    .any(|i| i.name() == name.as_str());
+            if !known {
+                return Err(Error::Resource {
+                    path: config_path.clone(),
+                    line: 0,
+                    message: format!("inputs.embedding_wanted: the graph has no input `{name}`"),
+                });
+            }
+        }
         let pad_id = tokenizer
             .get_padding()
             .map(|p| p.pad_id)
@@ -670,13 +693,43 @@ impl Encoder {
     /// `max_length`); like [`Encoder::encode`] otherwise. Results of
     /// different limits are cached apart.
     pub fn encode_max(&self, texts: &[&str], max: usize) -> Result<Vec<Arc<Encoded>>> {
+        self.encode_with(texts, max, true)
+    }
+
+    /// Encodes texts cut at `max` tokens for their heads' outputs (logits,
+    /// itch) only: with a graph that computes its embedding only when it is
+    /// wanted (`inputs.embedding_wanted`), the embedding of a text encoded
+    /// here is empty and the layers only it needs do not run; otherwise
+    /// this is [`Encoder::encode_max`]. The heads' outputs are the same as
+    /// [`Encoder::encode_max`]'s.
+    pub fn encode_heads(&self, texts: &[&str], max: usize) -> Result<Vec<Arc<Encoded>>> {
+        self.encode_with(texts, max, false)
+    }
+
+    /// Whether the graph can leave its embedding out
+    /// ([`Encoder::encode_heads`]).
+    pub fn skips_embedding(&self) -> bool {
+        self.inner.config.inputs.embedding_wanted.is_some()
+    }
+
+    fn encode_with(
+        &self,
+        texts: &[&str],
+        max: usize,
+        embedding: bool,
+    ) -> Result<Vec<Arc<Encoded>>> {
         let inner = &*self.inner;
         let max = max.clamp(2, inner.config.max_length);
-        let salt = if max == inner.config.max_length {
-            0
-        } else {
-            (max as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        };
+        // results without an embedding are cached apart; a request for the
+        // heads alone also takes a cached full result
+        let embedding = embedding || !self.skips_embedding();
+        let lean_salt = if embedding { 0 } else { 0x5BD1_E995_1234_5678 };
+        let salt = lean_salt
+            ^ if max == inner.config.max_length {
+                0
+            } else {
+                (max as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            };
         inner
             .stats
             .texts
@@ -692,7 +745,7 @@ impl Encoder {
                 .map_err(|_| Error::model("encoder cache poisoned"))?;
             let mut seen: HashMap<u64, usize> = HashMap::new();
             for (i, k) in keys.iter().enumerate() {
-                if let Some(hit) = cache.get(k) {
+                if let Some(hit) = cache.get(k).or_else(|| cache.get(&(k ^ lean_salt))) {
                     results[i] = Some(hit.clone());
                 } else if let std::collections::hash_map::Entry::Vacant(e) = seen.entry(*k) {
                     e.insert(i);
@@ -722,7 +775,7 @@ impl Encoder {
             .enumerate()
             .map(|(k, chunk)| {
                 let batch: Vec<&Tokenized> = chunk.iter().map(|&j| &tokenized[j]).collect();
-                self.run_batch(&batch, k)
+                self.run_batch(&batch, k, embedding)
             })
             .collect::<Result<_>>()?;
         for (chunk, batch) in chunks.iter().zip(encoded) {
@@ -791,7 +844,7 @@ impl Encoder {
             .map_err(|_| Error::model("the model session is poisoned"))
     }
 
-    fn run_batch(&self, batch: &[&Tokenized], k: usize) -> Result<Vec<Encoded>> {
+    fn run_batch(&self, batch: &[&Tokenized], k: usize, embedding: bool) -> Result<Vec<Encoded>> {
         let inner = &*self.inner;
         let n = batch.len();
         let seq = batch.iter().map(|t| t.ids.len()).max().unwrap_or(1).max(1);
@@ -835,11 +888,21 @@ impl Encoder {
                     .into(),
             ));
         }
+        if let Some(name) = &inner.config.inputs.embedding_wanted {
+            inputs.push((
+                name.clone(),
+                Tensor::from_array(((), vec![embedding]))
+                    .map_err(model_err)?
+                    .into(),
+            ));
+        }
         let mut session = self.session(k)?;
         let outputs = session.run(inputs).map_err(model_err)?;
         let cfg = &inner.config;
         let mut embeddings: Vec<Vec<f32>> = vec![Vec::new(); n];
-        if let Some(name) = &cfg.outputs.embedding {
+        if !embedding {
+            // left out by the graph (`inputs.embedding_wanted`): empty
+        } else if let Some(name) = &cfg.outputs.embedding {
             let (shape, data) = outputs[name.as_str()]
                 .try_extract_tensor::<f32>()
                 .map_err(model_err)?;

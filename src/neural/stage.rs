@@ -38,6 +38,26 @@ pub enum WholeText {
     AlwaysAsEvidence,
 }
 
+/// When the encoder stage computes embeddings, the clauses' and the whole
+/// texts' ([`crate::batch::Context::embeddings`]). Sentiment and voice
+/// types are the same either way: a graph whose heads do not read the
+/// embedding (`inputs.embedding_wanted` in its config) skips the layers
+/// only the embedding needs, about a third of the encoder's work per text
+/// with the default model (BENCHMARKS.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Embeddings {
+    /// Always: what a caller that reads [`crate::batch::ClauseWork::embedding`]
+    /// or [`crate::batch::Work::text`] itself needs.
+    #[default]
+    Always,
+    /// Only when something of the engine reads them: a stage
+    /// ([`crate::batch::Stage::needs_embeddings`]: a codebook, a stage the
+    /// caller registered), kept terms (a store), or whole texts encoded
+    /// [`WholeText::Always`]. `vocmine analyze` without `--store` and
+    /// `vocmine eval` run so.
+    WhenRead,
+}
+
 /// The encoder stage (see the module documentation).
 #[derive(Debug, Clone)]
 pub struct EncoderStage {
@@ -82,10 +102,15 @@ impl Stage for EncoderStage {
         "encoder"
     }
 
+    fn needs_embeddings(&self) -> bool {
+        false
+    }
+
     /// The encoder needs a batch: a single record is left as it is.
     fn run(&self, _a: &mut Analyzed, _cx: &Context<'_>) {}
 
-    fn run_batch(&self, outcomes: &mut [Outcome], _cx: &Context<'_>) -> Result<()> {
+    fn run_batch(&self, outcomes: &mut [Outcome], cx: &Context<'_>) -> Result<()> {
+        let embeddings = cx.embeddings || self.whole_text == WholeText::Always;
         let texts: Vec<&str> = outcomes
             .iter()
             .filter_map(Outcome::analysis)
@@ -96,7 +121,11 @@ impl Stage for EncoderStage {
         if texts.is_empty() {
             return Ok(());
         }
-        let encoded = self.embedder.encode(&texts)?;
+        let encoded = if embeddings {
+            self.embedder.encode(&texts)?
+        } else {
+            self.embedder.encode_heads(&texts)?
+        };
         let mut it = encoded.into_iter();
         for o in outcomes.iter_mut() {
             if let Outcome::Ok(a) = o {
@@ -169,8 +198,10 @@ impl Stage for EncoderStage {
             .collect();
         let encoded = if whole.is_empty() {
             Vec::new()
-        } else {
+        } else if embeddings {
             self.embedder.encode_whole(&whole)?
+        } else {
+            self.embedder.encode_whole_heads(&whole)?
         };
         let mut it = encoded.into_iter();
         for ((o, texts), used) in outcomes.iter_mut().zip(&units).zip(&evidence) {

@@ -1095,6 +1095,10 @@ impl Stage for AlertRules {
         true
     }
 
+    fn needs_embeddings(&self) -> bool {
+        false
+    }
+
     /// Reads the codes, the sentiment and the conversation features, so it
     /// runs after their stages.
     fn run(&self, a: &mut Analyzed, cx: &Context<'_>) {

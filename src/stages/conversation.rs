@@ -685,6 +685,10 @@ impl Stage for ConversationAnalyzer {
         conversation
     }
 
+    fn needs_embeddings(&self) -> bool {
+        false
+    }
+
     fn run(&self, a: &mut Analyzed, cx: &Context<'_>) {
         a.analysis.conversation = self.analyze_work(&a.analysis, &a.work, cx.segmenter);
     }

@@ -9,6 +9,9 @@ interface:
   output   sentence_embedding  float32 [batch, hidden]
            = masked mean pooling of the last hidden states, L2-normalized.
 
+`gate_output` makes the embedding optional to compute (a bool input
+`embedding_wanted`, default True), for graphs whose heads do not read it.
+
 Post-LN BERT encoder: embeddings (word + position 0..seq-1 + token type 0)
 -> LayerNorm -> N x [self-attention -> add & LayerNorm -> GELU FFN -> add &
 LayerNorm]. Only numpy and the onnx package are needed (no torch).
@@ -193,6 +196,77 @@ def append_head(model, layers, input_name="sentence_embedding", output_name="sen
     n_out = int(layers[-1][0].shape[1])
     g.output.append(helper.make_tensor_value_info(output_name, TensorProto.FLOAT, ["batch", n_out]))
     return model
+
+
+def gate_output(model, output="sentence_embedding", flag="embedding_wanted"):
+    """Make an output optional to compute, in place: the nodes that only
+    `output` needs (with the initializers only they read) move into the
+    then-branch of an If on a new bool input `flag`. The input defaults to
+    True (an initializer of the same name), so callers that do not feed it
+    get the graph they had; fed False, the If gives a [batch, 0] tensor and
+    none of those nodes run. Every other output is computed by the same
+    nodes as before, so it is identical either way.
+
+    For the tuned-branch graph this leaves out the shared encoder's top
+    layers and the embedding pooling when a caller reads only the heads.
+    Returns (number of nodes moved, number of initializers moved)."""
+    g = model.graph
+    if flag in {i.name for i in g.input}:
+        raise ValueError("the graph already has an input `%s`" % flag)
+    nodes = list(g.node)
+    producer = {o: k for k, n in enumerate(nodes) for o in n.output}
+
+    def needed(outputs):
+        seen, stack = set(), list(outputs)
+        while stack:
+            k = producer.get(stack.pop())
+            if k is not None and k not in seen:
+                seen.add(k)
+                stack.extend(nodes[k].input)
+        return seen
+
+    others = needed([o.name for o in g.output if o.name != output])
+    only = needed([output]) - others
+    if not only:
+        raise ValueError("no node computes `%s` alone" % output)
+
+    def copy(n, proto=onnx.NodeProto):
+        c = proto()
+        c.CopyFrom(n)
+        return c
+
+    moved = [copy(n) for k, n in enumerate(nodes) if k in only]
+    stay = [copy(n) for k, n in enumerate(nodes) if k not in only]
+    read_outside = {i for n in stay for i in n.input} | {o.name for o in g.output}
+    read_inside = {i for n in moved for i in n.input}
+    inits = [t for t in g.initializer if t.name in read_inside and t.name not in read_outside]
+    moved_inits = {t.name for t in inits}
+    kept = [copy(t, onnx.TensorProto) for t in g.initializer if t.name not in moved_inits]
+    inner = output + "_computed"
+    for n in moved:
+        for k, o in enumerate(n.output):
+            if o == output:
+                n.output[k] = inner
+    then_g = helper.make_graph(moved, "with_" + output, [],
+                               [helper.make_tensor_value_info(inner, TensorProto.FLOAT, None)],
+                               initializer=inits)
+    batch_input = g.input[0].name
+    else_g = helper.make_graph(
+        [helper.make_node("Shape", [batch_input], [flag + "_batch"], start=0, end=1),
+         helper.make_node("Concat", [flag + "_batch", flag + "_zero"], [flag + "_shape"], axis=0),
+         helper.make_node("ConstantOfShape", [flag + "_shape"], [flag + "_empty"],
+                          value=numpy_helper.from_array(np.zeros(1, np.float32)))],
+        "without_" + output, [],
+        [helper.make_tensor_value_info(flag + "_empty", TensorProto.FLOAT, None)],
+        initializer=[numpy_helper.from_array(np.array([0], np.int64), flag + "_zero")])
+    gate = helper.make_node("If", [flag], [output], name="gate_" + output,
+                            then_branch=then_g, else_branch=else_g)
+    del g.node[:]
+    g.node.extend(stay + [gate])
+    del g.initializer[:]
+    g.initializer.extend(kept + [numpy_helper.from_array(np.array(True), flag)])
+    g.input.append(helper.make_tensor_value_info(flag, TensorProto.BOOL, []))
+    return len(moved), len(inits)
 
 
 def pad_batch(encodings, pad_id=1):

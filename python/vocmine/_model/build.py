@@ -83,6 +83,9 @@ TEXT_MAX_LENGTH = 256
 # LayerNormalization it replaces, same arithmetic (onnxruntime 1.31;
 # BENCHMARKS.md). The checks below run sessions with the same setting.
 DISABLED_OPTIMIZERS = ["SkipLayerNormFusion"]
+# bool input of the tuned graph: false skips the nodes only the embedding
+# needs (bert_onnx.gate_output); the heads' outputs are the same either way
+EMBEDDING_WANTED = "embedding_wanted"
 HEAD_OUTPUT = "sentiment_logits"
 MAX_HEAD_DIFF = 1e-4
 MIN_COS = 0.99
@@ -438,6 +441,15 @@ def verify_tuned(np, fsess, sess, tok, meta):
     if not diff <= MAX_TUNED_DIFF:
         die("the merged tuned branch disagrees with models/finetune.py's logits (max abs diff %g)" % diff)
     q = run(sess)
+    lean = sess.run([HEAD_OUTPUT, ITCH_OUTPUT, "sentence_embedding"],
+                    {"input_ids": ids, "attention_mask": mask, EMBEDDING_WANTED: np.array(False)})
+    q_lean = np.concatenate([lean[0], lean[1].reshape(len(texts), 1)], axis=1)
+    if not np.array_equal(q, q_lean) or lean[2].shape != (len(texts), 0):
+        die("with %s=false the heads' outputs differ (max abs diff %g) or the embedding is "
+            "not empty (shape %s)" % (EMBEDDING_WANTED, float(np.abs(q - q_lean).max()),
+                                      lean[2].shape))
+    info("int8 graph with %s=false: the same heads' outputs, an empty embedding"
+         % EMBEDDING_WANTED)
     labels = meta["labels"]
     agree = int((q[:, :3].argmax(1) == ref[:, :3].argmax(1)).sum())
     info("int8 graph: max abs diff %.3f, same sentiment label on %d/%d"
@@ -553,6 +565,16 @@ def inner(argv):
         info("merged the sentiment head %s (%s, float32) -> output %s"
              % (rel(HEAD), " -> ".join(str(W.shape[0]) for W, _ in layers) + " -> %d"
                 % layers[-1][0].shape[1], HEAD_OUTPUT))
+    if tuned:
+        # the heads read the tuned branch, not the embedding: a caller that
+        # reads only the heads skips the shared top layers (BENCHMARKS.md)
+        qm = onnx.load(tmp)
+        n_nodes, n_inits = bert_onnx.gate_output(qm, "sentence_embedding", EMBEDDING_WANTED)
+        onnx.checker.check_model(qm)
+        onnx.save(qm, tmp)
+        del qm
+        info("sentence_embedding behind input %s (default true): %d nodes, %d initializers "
+             "run only when it is wanted" % (EMBEDDING_WANTED, n_nodes, n_inits))
     os.replace(tmp, model_path)
     info("%s: %.0f MB, done in %.1fs" % (rel(model_path), os.path.getsize(model_path) / 1e6,
                                           time.time() - t))
@@ -599,6 +621,7 @@ def inner(argv):
                                    "applied to sentence_embedding inside the graph")
         if tuned:
             config["outputs"]["itch"] = ITCH_OUTPUT
+            config["inputs"]["embedding_wanted"] = EMBEDDING_WANTED
             config["text_max_length"] = TEXT_MAX_LENGTH
             config["logits_source"] = (
                 "sentiment and itch heads of a tuned branch (layers %d-11 with a rank-%d LoRA "
