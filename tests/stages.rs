@@ -386,7 +386,8 @@ fn embeddings_are_computed_only_where_something_reads_them() {
         Record::text("a", "The food is great. The door is broken"),
         Record::text("b", "please add a shuttle"),
     ];
-    // (engine, whether clause embeddings are computed)
+    // (whether the engine computes embeddings, which clauses got one, full
+    // and heads-only texts encoded, the JSON output)
     let run = |b: vocmine::EngineBuilder| {
         let e = Arc::new(LeanEmbedder::default());
         let engine = b.embedder(e.clone()).build().expect("engine");

@@ -49,8 +49,7 @@ impl Embedder for crate::neural::encoder::Encoder {
     }
 
     fn encode_whole(&self, texts: &[&str]) -> Result<Vec<Embedding>> {
-        let c = self.config();
-        self.encode_max(texts, c.text_max_length.unwrap_or(c.max_length))
+        self.encode_max(texts, self.config().whole_text_max_length())
     }
 
     fn encode_heads(&self, texts: &[&str]) -> Result<Vec<Embedding>> {
@@ -58,12 +57,8 @@ impl Embedder for crate::neural::encoder::Encoder {
     }
 
     fn encode_whole_heads(&self, texts: &[&str]) -> Result<Vec<Embedding>> {
-        let c = self.config();
-        crate::neural::encoder::Encoder::encode_heads(
-            self,
-            texts,
-            c.text_max_length.unwrap_or(c.max_length),
-        )
+        let max = self.config().whole_text_max_length();
+        crate::neural::encoder::Encoder::encode_heads(self, texts, max)
     }
 
     fn sentiment_labels(&self) -> Option<LabelMap> {

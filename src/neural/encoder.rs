@@ -210,6 +210,11 @@ fn default_disabled_optimizers() -> Vec<String> {
 }
 
 impl ModelConfig {
+    /// Most tokens of a whole text (`text_max_length`, else `max_length`).
+    pub fn whole_text_max_length(&self) -> usize {
+        self.text_max_length.unwrap_or(self.max_length)
+    }
+
     /// Reads and validates `config.json`.
     pub fn load(path: &Path) -> Result<ModelConfig> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -720,8 +725,7 @@ impl Encoder {
     ) -> Result<Vec<Arc<Encoded>>> {
         let inner = &*self.inner;
         let max = max.clamp(2, inner.config.max_length);
-        // results without an embedding are cached apart; a request for the
-        // heads alone also takes a cached full result
+        // results without an embedding are cached apart
         let embedding = embedding || !self.skips_embedding();
         let lean_salt = if embedding { 0 } else { 0x5BD1_E995_1234_5678 };
         let salt = lean_salt
@@ -745,7 +749,11 @@ impl Encoder {
                 .map_err(|_| Error::model("encoder cache poisoned"))?;
             let mut seen: HashMap<u64, usize> = HashMap::new();
             for (i, k) in keys.iter().enumerate() {
-                if let Some(hit) = cache.get(k).or_else(|| cache.get(&(k ^ lean_salt))) {
+                // a heads-only request also takes a cached full result
+                let full = (lean_salt != 0)
+                    .then(|| cache.get(&(k ^ lean_salt)))
+                    .flatten();
+                if let Some(hit) = cache.get(k).or(full) {
                     results[i] = Some(hit.clone());
                 } else if let std::collections::hash_map::Entry::Vacant(e) = seen.entry(*k) {
                     e.insert(i);
@@ -900,9 +908,8 @@ impl Encoder {
         let outputs = session.run(inputs).map_err(model_err)?;
         let cfg = &inner.config;
         let mut embeddings: Vec<Vec<f32>> = vec![Vec::new(); n];
-        if !embedding {
-            // left out by the graph (`inputs.embedding_wanted`): empty
-        } else if let Some(name) = &cfg.outputs.embedding {
+        // without `embedding` (the graph left it out) the vectors stay empty
+        if let Some(name) = cfg.outputs.embedding.as_ref().filter(|_| embedding) {
             let (shape, data) = outputs[name.as_str()]
                 .try_extract_tensor::<f32>()
                 .map_err(model_err)?;
@@ -915,7 +922,7 @@ impl Encoder {
             for (r, e) in embeddings.iter_mut().enumerate() {
                 *e = data[r * dim..(r + 1) * dim].to_vec();
             }
-        } else if let Some(name) = &cfg.outputs.token_embeddings {
+        } else if let Some(name) = cfg.outputs.token_embeddings.as_ref().filter(|_| embedding) {
             let (shape, data) = outputs[name.as_str()]
                 .try_extract_tensor::<f32>()
                 .map_err(model_err)?;

@@ -42,7 +42,7 @@ pub enum WholeText {
 /// texts' ([`crate::batch::Context::embeddings`]). Sentiment and voice
 /// types are the same either way: a graph whose heads do not read the
 /// embedding (`inputs.embedding_wanted` in its config) skips the layers
-/// only the embedding needs, about a third of the encoder's work per text
+/// only the embedding needs, 25–31% of the encoder's time per text
 /// with the default model (BENCHMARKS.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Embeddings {
@@ -102,15 +102,16 @@ impl Stage for EncoderStage {
         "encoder"
     }
 
+    /// Only where it encodes every whole text for its embedding
+    /// ([`WholeText::Always`]: a store, clustering records whole).
     fn needs_embeddings(&self) -> bool {
-        false
+        self.whole_text == WholeText::Always
     }
 
     /// The encoder needs a batch: a single record is left as it is.
     fn run(&self, _a: &mut Analyzed, _cx: &Context<'_>) {}
 
     fn run_batch(&self, outcomes: &mut [Outcome], cx: &Context<'_>) -> Result<()> {
-        let embeddings = cx.embeddings || self.whole_text == WholeText::Always;
         let texts: Vec<&str> = outcomes
             .iter()
             .filter_map(Outcome::analysis)
@@ -121,7 +122,7 @@ impl Stage for EncoderStage {
         if texts.is_empty() {
             return Ok(());
         }
-        let encoded = if embeddings {
+        let encoded = if cx.embeddings {
             self.embedder.encode(&texts)?
         } else {
             self.embedder.encode_heads(&texts)?
@@ -164,61 +165,51 @@ impl Stage for EncoderStage {
         };
         // per unit: its text when it is encoded, and whether its
         // probabilities are evidence (not when its clauses decide)
-        let mut evidence: Vec<Vec<bool>> = Vec::with_capacity(outcomes.len());
-        let units: Vec<Vec<Option<String>>> = outcomes
+        let units: Vec<Vec<(Option<String>, bool)>> = outcomes
             .iter()
-            .map(|o| match o {
-                Outcome::Ok(a) => {
-                    let mut texts = unit_texts(a, self.all_speakers);
-                    let mut used = vec![true; texts.len()];
-                    if let Some((model, gate)) = gate {
-                        for (k, t) in texts.iter_mut().enumerate() {
-                            if t.is_some() && decided_by_clauses(a, k, model, gate) {
-                                used[k] = false;
-                                if self.whole_text == WholeText::WhenUndecided {
-                                    *t = None;
-                                }
-                            }
-                        }
-                    }
-                    evidence.push(used);
-                    texts
-                }
-                Outcome::Err(_) => {
-                    evidence.push(Vec::new());
-                    Vec::new()
-                }
+            .map(|o| {
+                let Outcome::Ok(a) = o else {
+                    return Vec::new();
+                };
+                unit_texts(a, self.all_speakers)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, t)| {
+                        let decided = t.is_some()
+                            && gate.is_some_and(|(m, g)| decided_by_clauses(a, k, m, g));
+                        let keep = !decided || self.whole_text != WholeText::WhenUndecided;
+                        (t.filter(|_| keep), !decided)
+                    })
+                    .collect()
             })
             .collect();
         let whole: Vec<&str> = units
             .iter()
             .flatten()
-            .flatten()
-            .map(String::as_str)
+            .filter_map(|(t, _)| t.as_deref())
             .collect();
         let encoded = if whole.is_empty() {
             Vec::new()
-        } else if embeddings {
+        } else if cx.embeddings {
             self.embedder.encode_whole(&whole)?
         } else {
             self.embedder.encode_whole_heads(&whole)?
         };
         let mut it = encoded.into_iter();
-        for ((o, texts), used) in outcomes.iter_mut().zip(&units).zip(&evidence) {
+        for (o, texts) in outcomes.iter_mut().zip(&units) {
             if let Outcome::Ok(a) = o {
                 let mut record_text = None;
                 let probs: Vec<Option<Probs>> = texts
                     .iter()
-                    .zip(used)
                     .enumerate()
-                    .map(|(k, (t, &used))| {
+                    .map(|(k, (t, used))| {
                         let e = t.as_ref().and_then(|_| it.next())?;
                         let p = e.logits.as_deref().and_then(|l| text_probs(&map, l));
                         // the record's own text (turns are not kept)
                         if k == 0 && a.turns.is_none() {
                             record_text = Some(e.clone());
                         }
-                        p.filter(|_| used)
+                        p.filter(|_| *used)
                     })
                     .collect();
                 a.work.text = record_text;
