@@ -771,6 +771,34 @@ codes:
     assert_eq!(code("the acceleration is sluggish"), ["drive.power"]);
     assert_eq!(code("fuel use on the highway"), ["drive.fuel"]);
     assert!(code("we went there on friday").is_empty());
+    // the default margin is relative: codes at 0.8 of the best count too
+    let relative = load(&yaml.replace(
+        "{zero_shot_threshold: 0.02, exemplar_margin: 0.01}",
+        "{zero_shot_threshold: 0.02}",
+    ));
+    let cb = vocmine::Codebook::compile(relative, e.segmenter(), Some((&toy_embed, "toy")))
+        .expect("compiles with an embedder");
+    assert_eq!(
+        toy_codes(&e, &cb, "engine and seat"),
+        ["comfort", "drive.power"]
+    );
+    assert_eq!(
+        toy_codes(&e, &cb, "the acceleration is sluggish"),
+        ["drive.power"]
+    );
+    for (setting, bad) in [
+        ("exemplar_margin_ratio", "{exemplar_margin_ratio: 1.5}"),
+        ("exemplar_margin", "{exemplar_margin: -0.01}"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "cb.yaml",
+            &yaml.replace("{zero_shot_threshold: 0.02, exemplar_margin: 0.01}", bad),
+        );
+        let err = CodebookSpec::load(&path).expect_err(bad).to_string();
+        assert!(err.contains(setting), "{bad}: {err}");
+    }
 }
 
 /// Codes with rules keep them: their exemplar evidence needs the stricter

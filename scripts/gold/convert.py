@@ -260,6 +260,69 @@ def pyabsa_products_zh(shared):
     return out
 
 
+# Aspect terms of the car sentences, mapped by the project to the ten topics
+# of a car-forum codebook (corpora/codebooks/zeroshot/zh_car.yaml): each
+# topic lists substrings of terms, tried in this order, first match wins;
+# EXACT overrides it for terms a substring would misplace. A sentence with a
+# term no topic takes (做工, 质量, 性能, ...: build quality and overall
+# performance are not among the ten) is left out, so that every kept
+# sentence's gold is complete.
+CAR_TOPICS = [
+    ("fuel", "油耗 耗油 燃油 省油 经济性 排放 使用成本"),
+    ("price", "价格 售价 性价比 定价 维修费用 保养费 维护成本 成本 保养 维修 维护 售后"),
+    ("safety", "安全 气囊 刹车 制动 碰撞 防损 钢板 铁皮 车体刚性 强度 稳定性 防锈 抗氧化"),
+    ("space", "空间 后备箱 行李 储物 容积 后排 后座 第三排 腿部 头部 膝部 宽敞 轴距 "
+              "车厢 块头 整机尺寸 较大"),
+    ("comfort", "舒适 噪音 噪声 隔音 降噪 静音 风噪 路噪 机噪 声噪 震动 减震 避震 碎震 座椅 "
+                "坐椅 座垫 坐垫 座位 头枕 包裹性 密封 气味 空气 顿挫 平顺 前座 驾驶座 乘坐 "
+                "声音 关门 悬吊 平稳性"),
+    ("power", "动力 发动机 引擎 马力 功率 扭矩 扭距 扭力 加速 提速 起步 推背 变速 换档 挂档 "
+              "入档 挡位 档位 排量 涡轮 增压 柴油机 油门 转速 传动 速度 力道 力量 进气 启动 "
+              "贴背 输出 档把 高速表现 减速"),
+    ("handling", "操控 操空 操作 转向 方向 过弯 侧倾 底盘 地盘 悬挂 悬架 后悬 抓地 循迹 路感 "
+                 "回中 指向 驾驶感受 驾驶位置 轮胎 附着力 重心 重量 驱动 通过性 越野 过水 "
+                 "灵敏 运动感 转弯 牵引 车身侧向支撑 操纵 前轮"),
+    ("equipment", "配置 配制 天窗 音响 音质 空调 出风口 电子 仪表 屏幕 按钮 按键 车窗 门窗 门锁 "
+                  "雨刮 倒车镜 后视镜 大灯 前灯 顶灯 接口 功能 电器 辅助系统 控制系统 集控 "
+                  "手感"),
+    ("interior", "内饰 内部 内装 车内 内质 真皮 人造皮 皮质 顶棚 吧台 前面板 中控 绒布 内衬 "
+                 "驾驶舱 色调 材料"),
+    ("exterior", "外观 外形 外型 外表 造型 线条 前脸 车头 车尾 尾部 尾灯 侧面 侧部 腰线 漆 "
+                 "颜色 车身 样子 模样 轮毂 车圈 流线 曲线 轮廓 设计 风格 视觉 观感 气度 车型 "
+                 "比例 高度 引擎盖 进气口 绕流板 饰条 车门 车顶"),
+]
+CAR_EXACT = {"后排舒适性": "comfort", "前座水杯架": "equipment", "引擎盖双肌曲线": "exterior",
+             "进气口": "exterior", "车厢内部做工": "interior", "空气阻力": "fuel",
+             "车内的空气": "comfort", "外形内饰": "exterior"}
+
+
+def car_topic(term):
+    if term in CAR_EXACT:
+        return CAR_EXACT[term]
+    for topic, keys in CAR_TOPICS:
+        if any(k in term for k in keys.split()):
+            return topic
+    return None
+
+
+def pyabsa_car_topics_zh(shared):
+    # The car sentences coded by topic (`car.power`, `car.price`, ...); point
+    # from the polarities of the topic's terms.
+    d = os.path.join(shared, "Chinese_ABSA_apc_pyabsa", "car")
+    out = {}
+    for split in ("train", "test"):
+        recs = []
+        for r in pyabsa_file(os.path.join(d, f"car.{split}.txt"), f"car-{split}"):
+            topics = [car_topic(a["term"]) for a in r["aspects"]]
+            if None in topics:
+                continue
+            pairs = [(f"car.{t}", a["polarity"]) for t, a in zip(topics, r["aspects"])]
+            recs.append(record(f"cartopics-{split}-{len(recs)}", r["text"], "zh",
+                               codes_from_pairs(pairs)))
+        out[f"cartopics-zh-{split}.jsonl"] = recs
+    return out
+
+
 CONVERTERS = [
     ("semeval16-en", semeval16_en),
     ("semeval16-ru", semeval16_ru),
@@ -271,6 +334,7 @@ CONVERTERS = [
     ("suggestions-en", suggestions_en),
     ("pyabsa-zh", pyabsa_zh),
     ("pyabsa-products-zh", pyabsa_products_zh),
+    ("pyabsa-car-topics-zh", pyabsa_car_topics_zh),
 ]
 
 

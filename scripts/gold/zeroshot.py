@@ -38,6 +38,8 @@ SETS = [
      "asap-zh-aspects-train.jsonl", "asap-zh-aspects-dev.jsonl asap-zh-aspects-test.jsonl"),
     ("zh", "Chinese product review sentences, 4 product types", ZS / "zh_products.yaml",
      "products-zh-train.jsonl", "products-zh-test.jsonl"),
+    ("zh", "Chinese car review sentences, 10 topics", ZS / "zh_car.yaml",
+     "cartopics-zh-train.jsonl", "cartopics-zh-test.jsonl"),
 ]
 
 
@@ -98,13 +100,17 @@ def main():
     ap.add_argument("--split", choices=["tune", "eval"], default="eval")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--json", help="also write the reports here")
+    ap.add_argument("--sets", nargs="*", type=int, metavar="N",
+                    help="only these sets (0-based, in the order of the table)")
     a = ap.parse_args()
     settings = dict(kv.split("=", 1) for kv in a.set)
     reports = []
     print("| lang | set | texts | micro P / R / F1 | macro F1 | point acc. |")
     print("|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as d:
-        for lang, name, cb, tune, ev in SETS:
+        for n, (lang, name, cb, tune, ev) in enumerate(SETS):
+            if a.sets is not None and n not in a.sets:
+                continue
             zs = pathlib.Path(d) / cb.name
             zs.write_text(zero_shot(cb.read_text(encoding="utf-8"), settings), encoding="utf-8")
             files = [pathlib.Path(a.gold) / f for f in (tune if a.split == "tune" else ev).split()]

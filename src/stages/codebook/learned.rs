@@ -151,27 +151,28 @@ impl LearnedModel {
     ) -> LearnedModel {
         let n = labels.len();
         let records = records.filter(|r| r.spans.len() == n && r.bare.len() == n);
-        let mut out = Vec::new();
-        let train_idx: Vec<usize> = (0..n).filter(|i| i % 5 != 4).collect();
-        let held_idx: Vec<usize> = (0..n).filter(|i| i % 5 == 4).collect();
         let all_idx: Vec<usize> = (0..n).collect();
         let fit = |ex: &[[f32; 2]], y: &[f32], idx: &[usize]| fit(x, dim, ex, y, idx, opts);
-        let per_code: Vec<(Option<LearnedCode>, String)> = {
+        let targets = |k: usize| -> Vec<f32> {
+            labels
+                .iter()
+                .map(|l| if l.contains(&k) { 1.0 } else { 0.0 })
+                .collect()
+        };
+        // Held-out scores of each code's classifier, and the F1 of the
+        // codebook without it on the same texts.
+        let heldout: Vec<Option<Heldout>> = {
             use rayon::prelude::*;
-            codes
-                .par_iter()
-                .enumerate()
-                .map(|(k, code)| {
-                    let y: Vec<f32> = labels
-                        .iter()
-                        .map(|l| if l.contains(&k) { 1.0 } else { 0.0 })
-                        .collect();
+            (0..codes.len())
+                .into_par_iter()
+                .map(|k| {
+                    let y = targets(k);
                     let positives = y.iter().filter(|&&v| v > 0.5).count();
                     if positives < opts.min_positives || positives == n {
-                        return (None, code.clone());
+                        return None;
                     }
                     let ex = &extra[k];
-                    let (shift, f1, baseline_f1) = match records {
+                    Some(match records {
                         Some(r) => {
                             // Out-of-fold record decisions: clause by clause.
                             let mut scored = Vec::with_capacity(n);
@@ -187,58 +188,63 @@ impl LearnedModel {
                                     scored.push((z, y[i] > 0.5));
                                 }
                             }
-                            let (shift, f1) = best_shift(&scored);
-                            let bare = f1_of((0..n).map(|i| (r.bare[i].contains(&k), y[i] > 0.5)));
-                            (shift, f1, bare)
+                            let bare =
+                                Counts::of((0..n).map(|i| (r.bare[i].contains(&k), y[i] > 0.5)));
+                            Heldout {
+                                positives,
+                                scored,
+                                bare,
+                                texts: n,
+                            }
                         }
                         None => {
+                            let train_idx: Vec<usize> = (0..n).filter(|i| i % 5 != 4).collect();
+                            let held_idx: Vec<usize> = (0..n).filter(|i| i % 5 == 4).collect();
                             let (w, b) = fit(ex, &y, &train_idx);
                             let scored: Vec<(f32, bool)> = held_idx
                                 .iter()
                                 .map(|&i| (logit(x, dim, ex, i, &w, b), y[i] > 0.5))
                                 .collect();
-                            let (shift, f1) = best_shift(&scored);
-                            let rules = f1_of(
+                            let bare = Counts::of(
                                 held_idx
                                     .iter()
                                     .map(|&i| (ex.get(i).is_some_and(|e| e[0] > 0.5), y[i] > 0.5)),
                             );
-                            (shift, f1, rules)
+                            Heldout {
+                                positives,
+                                scored,
+                                bare,
+                                texts: n,
+                            }
                         }
-                    };
-                    // Keep the classifier only where it beats the codebook
-                    // without it on the held-out decisions, and clearly
-                    // beats answering yes to every text (on a few dozen
-                    // texts, the F1-best threshold of a weak classifier is
-                    // often just that).
-                    let always = 2.0 * positives as f32 / (n + positives) as f32;
-                    if f1 <= baseline_f1 || f1 < always + 0.05 {
-                        return (None, code.clone());
-                    }
-                    let (mut w, b) = fit(ex, &y, &all_idx);
-                    let exemplar_w = w.pop().unwrap_or(0.0);
-                    let rule_w = w.pop().unwrap_or(0.0);
-                    (
-                        Some(LearnedCode {
-                            code: code.clone(),
-                            positives,
-                            w,
-                            b: b + shift,
-                            rule_w,
-                            exemplar_w,
-                            heldout_f1: f1,
-                            baseline_f1,
-                        }),
-                        code.clone(),
-                    )
+                    })
                 })
                 .collect()
         };
-        for (c, _) in per_code {
-            if let Some(c) = c {
-                out.push(c);
-            }
-        }
+        let choices = choose(&heldout, records.is_some());
+        let per_code: Vec<Option<LearnedCode>> = {
+            use rayon::prelude::*;
+            (0..codes.len())
+                .into_par_iter()
+                .map(|k| {
+                    let (h, (shift, f1)) = heldout[k].as_ref().zip(choices[k])?;
+                    let (mut w, b) = fit(&extra[k], &targets(k), &all_idx);
+                    let exemplar_w = w.pop().unwrap_or(0.0);
+                    let rule_w = w.pop().unwrap_or(0.0);
+                    Some(LearnedCode {
+                        code: codes[k].clone(),
+                        positives: h.positives,
+                        w,
+                        b: b + shift,
+                        rule_w,
+                        exemplar_w,
+                        heldout_f1: f1,
+                        baseline_f1: h.bare.f1(),
+                    })
+                })
+                .collect()
+        };
+        let out: Vec<LearnedCode> = per_code.into_iter().flatten().collect();
         LearnedModel {
             codebook: codebook.to_owned(),
             encoder: encoder.to_owned(),
@@ -251,6 +257,88 @@ impl LearnedModel {
 
 /// Folds of the record-level cross-validation.
 const FOLDS: usize = 5;
+
+/// One code's held-out evidence: its classifier's out-of-fold scores
+/// (logit, gold) and the decisions of the codebook without it.
+struct Heldout {
+    positives: usize,
+    scored: Vec<(f32, bool)>,
+    bare: Counts,
+    texts: usize,
+}
+
+/// Which codes keep their classifier, and at which bias shift (with the
+/// held-out F1 there). A classifier is kept only where it beats the
+/// codebook without it and clearly beats answering yes to every text (on
+/// a few dozen texts the F1-best threshold of a weak classifier is often
+/// just that).
+///
+/// With record decisions (`micro`), codes are judged together: a
+/// classifier is kept where it raises the micro F1 of all codes, at the
+/// shift best for that micro F1 — also where that shift makes it answer
+/// yes rarely: a code whose evidence without a classifier fires on many
+/// wrong texts is better held back. A weak code's own F1-best threshold often
+/// answers yes to many texts, which costs precision the other codes have;
+/// and the best threshold depends on the F1 the other codes reach (the
+/// better they are, the more precise each code must be). So the choice
+/// runs in rounds, code by code in order, each against the others' current
+/// decisions, until nothing changes (deterministic).
+fn choose(heldout: &[Option<Heldout>], micro: bool) -> Vec<Option<(f32, f32)>> {
+    let decide =
+        |h: &Heldout, shift: f32| Counts::of(h.scored.iter().map(|&(z, g)| (z + shift > 0.0, g)));
+    let clears = |h: &Heldout, f1: f32| {
+        let always = 2.0 * h.positives as f32 / (h.texts + h.positives) as f32;
+        f1 > h.bare.f1() && f1 >= always + 0.05
+    };
+    if !micro {
+        return heldout
+            .iter()
+            .map(|h| {
+                let h = h.as_ref()?;
+                let (shift, f1) = best_shift(&h.scored);
+                clears(h, f1).then_some((shift, f1))
+            })
+            .collect();
+    }
+    let mut chosen: Vec<Option<(f32, f32)>> = vec![None; heldout.len()];
+    let counts = |k: usize, c: &Option<(f32, f32)>| match (&heldout[k], c) {
+        (Some(h), Some((shift, _))) => decide(h, *shift),
+        (Some(h), None) => h.bare,
+        (None, _) => Counts::default(),
+    };
+    for _round in 0..8 {
+        let mut changed = false;
+        for k in 0..heldout.len() {
+            let Some(h) = &heldout[k] else { continue };
+            let total = (0..heldout.len()).fold(Counts::default(), |acc, j| {
+                if j == k {
+                    acc
+                } else {
+                    acc.plus(counts(j, &chosen[j]))
+                }
+            });
+            let (shift, micro_f1) = best_shift_with(&h.scored, total);
+            let f1 = decide(h, shift).f1();
+            // By more than one text's worth: on a few dozen texts a
+            // smaller gain is noise.
+            let before = total.plus(h.bare);
+            let one_more = Counts {
+                tp: before.tp + 1,
+                fnn: before.fnn.saturating_sub(1),
+                ..before
+            };
+            let next = (micro_f1 > one_more.f1()).then_some((shift, f1));
+            if next.map(|c| c.0) != chosen[k].map(|c| c.0) {
+                changed = true;
+            }
+            chosen[k] = next;
+        }
+        if !changed {
+            break;
+        }
+    }
+    chosen
+}
 
 /// Dot product (auto-vectorized).
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -398,48 +486,64 @@ fn fit(
     (w, b)
 }
 
-/// F1 of (predicted, gold) pairs.
-fn f1_of(pairs: impl Iterator<Item = (bool, bool)>) -> f32 {
-    let (mut tp, mut fp, mut fnn) = (0usize, 0usize, 0usize);
-    for (p, g) in pairs {
-        match (p, g) {
-            (true, true) => tp += 1,
-            (true, false) => fp += 1,
-            (false, true) => fnn += 1,
-            _ => {}
+/// True positives, false positives and false negatives of binary decisions.
+#[derive(Debug, Clone, Copy, Default)]
+struct Counts {
+    tp: usize,
+    fp: usize,
+    fnn: usize,
+}
+
+impl Counts {
+    fn of(pairs: impl Iterator<Item = (bool, bool)>) -> Counts {
+        let mut c = Counts::default();
+        for (p, g) in pairs {
+            match (p, g) {
+                (true, true) => c.tp += 1,
+                (true, false) => c.fp += 1,
+                (false, true) => c.fnn += 1,
+                _ => {}
+            }
+        }
+        c
+    }
+
+    fn plus(self, o: Counts) -> Counts {
+        Counts {
+            tp: self.tp + o.tp,
+            fp: self.fp + o.fp,
+            fnn: self.fnn + o.fnn,
         }
     }
-    if tp == 0 {
-        0.0
-    } else {
-        2.0 * tp as f32 / (2 * tp + fp + fnn) as f32
+
+    fn f1(self) -> f32 {
+        if self.tp == 0 {
+            0.0
+        } else {
+            2.0 * self.tp as f32 / (2 * self.tp + self.fp + self.fnn) as f32
+        }
     }
 }
 
 /// The bias shift that maximizes F1 over (logit, gold) pairs (ties: the
 /// smallest |shift|).
 fn best_shift(z: &[(f32, bool)]) -> (f32, f32) {
+    best_shift_with(z, Counts::default())
+}
+
+/// The bias shift that maximizes the F1 of (logit, gold) pairs counted
+/// together with `others` (the decisions on the other codes: micro F1);
+/// ties go to the smallest |shift|. Returns the shift and that F1.
+fn best_shift_with(z: &[(f32, bool)], others: Counts) -> (f32, f32) {
     if z.is_empty() {
         return (0.0, 0.0);
     }
     let mut best = (0.0f32, -1.0f32);
     let mut shift = -6.0f32;
     while shift <= 6.0 + 1e-6 {
-        let (mut tp, mut fp, mut fnn) = (0usize, 0usize, 0usize);
-        for &(zi, yi) in z {
-            let p = zi + shift > 0.0;
-            match (p, yi) {
-                (true, true) => tp += 1,
-                (true, false) => fp += 1,
-                (false, true) => fnn += 1,
-                _ => {}
-            }
-        }
-        let f1 = if tp == 0 {
-            0.0
-        } else {
-            2.0 * tp as f32 / (2 * tp + fp + fnn) as f32
-        };
+        let f1 = Counts::of(z.iter().map(|&(zi, yi)| (zi + shift > 0.0, yi)))
+            .plus(others)
+            .f1();
         if f1 > best.1 + 1e-6 || ((f1 - best.1).abs() <= 1e-6 && shift.abs() < best.0.abs()) {
             best = (shift, f1);
         }
@@ -450,7 +554,7 @@ fn best_shift(z: &[(f32, bool)]) -> (f32, f32) {
 
 #[cfg(test)]
 mod tests {
-    use super::{dot, dots};
+    use super::{choose, dot, dots, Counts, Heldout};
 
     /// `dots` is `dot` row by row, bit for bit, for any row count and any
     /// dimension (with and without a tail after the blocks of eight).
@@ -480,5 +584,59 @@ mod tests {
                 assert_eq!(got, want, "dim {dim}, {n} rows");
             }
         }
+    }
+
+    /// A code whose own F1-best threshold buys recall with false positives
+    /// gets the precise threshold when the other codes are precise (the
+    /// micro F1 is what is scored), and a classifier no better than the
+    /// codebook without it is not kept.
+    #[test]
+    fn thresholds_serve_the_micro_f1_of_all_codes() {
+        // Code 0: the codebook already codes it perfectly (20 of 60 texts);
+        // its classifier is as good, not better.
+        let perfect = Heldout {
+            positives: 20,
+            scored: (0..60)
+                .map(|i| if i < 20 { (3.0, true) } else { (-3.0, false) })
+                .collect(),
+            bare: Counts {
+                tp: 20,
+                fp: 0,
+                fnn: 0,
+            },
+            texts: 60,
+        };
+        // Code 1: nothing codes it; of its 10 positives 4 score high and 6
+        // just below 0, next to 12 negatives a little higher.
+        let mut scored = vec![(2.0, true); 4];
+        scored.extend(vec![(-1.0, true); 6]);
+        scored.extend(vec![(-0.5, false); 12]);
+        scored.extend(vec![(-3.0, false); 38]);
+        let weak = Heldout {
+            positives: 10,
+            scored,
+            bare: Counts {
+                tp: 0,
+                fp: 0,
+                fnn: 10,
+            },
+            texts: 60,
+        };
+        let heldout = vec![Some(perfect), Some(weak), None];
+        // Alone, code 1's best F1 takes all 18 texts near 0: 20/32 = 0.625
+        // against 8/14 = 0.571 for the 4 sure ones.
+        let own = choose(&heldout, false);
+        assert!(own[0].is_none());
+        let (shift, f1) = own[1].unwrap();
+        assert!(shift > 1.0 && (f1 - 0.625).abs() < 1e-6, "{shift} {f1}");
+        // Beside code 0, the 12 false positives cost more than the 6 hits
+        // gain (micro F1 0.833 against 0.889): the precise threshold wins.
+        let micro = choose(&heldout, true);
+        assert!(micro[0].is_none() && micro[2].is_none());
+        let (shift, f1) = micro[1].unwrap();
+        assert!(
+            shift <= 0.5 && shift > -2.0 && (f1 - 8.0 / 14.0).abs() < 1e-6,
+            "{shift} {f1}"
+        );
     }
 }

@@ -18,8 +18,10 @@
 //!   prototype has to every clause), `t` = `exemplar_threshold` for codes
 //!   with rules and, for codes without, `zero_shot_threshold` or else
 //!   `zero_shot_ratio` × the mean centred similarity of the codebook's own
-//!   exemplars to their codes (leave-one-out), `s` = `exemplar_scale`; only codes within `exemplar_margin` of the clause's
-//!   best code get it (codes compete);
+//!   exemplars to their codes (leave-one-out), `s` = `exemplar_scale`;
+//!   only codes within a margin of the clause's best code get it (codes
+//!   compete): `exemplar_margin` when set, else `exemplar_margin_ratio` of
+//!   the best code's centred similarity;
 //! * labels: a leaf code without rules has one rule per label (weight
 //!   `label_weight`);
 //! * learned: `p = crate::numeric::sigmoid(w · e + b)` of the code's classifier.
@@ -650,7 +652,10 @@ impl Codebook {
             let best = sims.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             for (&ci, c) in m.codes.iter().zip(sims) {
                 centred[ci as usize] = c;
-                if c < best - s.exemplar_margin {
+                let margin = s
+                    .exemplar_margin
+                    .unwrap_or(s.exemplar_margin_ratio * best.max(0.0));
+                if c < best - margin {
                     continue;
                 }
                 let t = self.codes[ci as usize].exemplar_threshold;

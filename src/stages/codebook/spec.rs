@@ -73,8 +73,15 @@ pub struct Settings {
     pub label_weight: f32,
     /// Codes compete on a clause: a code's exemplar evidence counts only
     /// when its centred similarity is within this margin of the best
-    /// code's (0: only the nearest code).
-    pub exemplar_margin: f32,
+    /// code's (0: only the nearest code). When not set, the margin is
+    /// `exemplar_margin_ratio` of the best code's own centred similarity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exemplar_margin: Option<f32>,
+    /// The margin within which codes compete, as a fraction of the best
+    /// code's centred similarity on the clause: with 0.2, a code counts
+    /// when it is at least 0.8 of the best. Relative, so the same setting
+    /// fits codebooks whose codes lie close together or far apart.
+    pub exemplar_margin_ratio: f32,
     /// Learned classifier file, relative to the codebook.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub learned: Option<String>,
@@ -89,7 +96,8 @@ impl Default for Settings {
             zero_shot_threshold: None,
             zero_shot_ratio: 0.5,
             exemplar_scale: 0.02,
-            exemplar_margin: 0.01,
+            exemplar_margin: None,
+            exemplar_margin_ratio: 0.2,
             label_weight: 0.9,
             learned: None,
         }
@@ -396,8 +404,14 @@ impl CodebookSpec {
         if s.zero_shot_ratio <= 0.0 {
             p(None, "settings.zero_shot_ratio must be > 0".into());
         }
-        if s.exemplar_margin < 0.0 {
+        if s.exemplar_margin.is_some_and(|m| m.is_nan() || m < 0.0) {
             p(None, "settings.exemplar_margin must be >= 0".into());
+        }
+        if !(0.0..=1.0).contains(&s.exemplar_margin_ratio) {
+            p(
+                None,
+                "settings.exemplar_margin_ratio must be between 0 and 1".into(),
+            );
         }
         for (kind, cue) in [
             ("itch", &self.points.itch),
