@@ -66,12 +66,29 @@ def score(gold, predicted):
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def run_set(key, vocmine, extra, tmp):
+def with_settings(text, settings):
+    """The drafted codebook with `settings` (key -> value) in its settings block."""
+    lines = text.splitlines()
+    start = lines.index("settings:")
+    for key, value in settings.items():
+        for i in range(start + 1, len(lines)):
+            if not lines[i].startswith("  "):
+                lines.insert(i, f"  {key}: {value}")
+                break
+            if lines[i].startswith(f"  {key}:"):
+                lines[i] = f"  {key}: {value}"
+                break
+    return "\n".join(lines) + "\n"
+
+
+def run_set(key, vocmine, extra, tmp, settings=None):
     lang, name, train, test = SETS[key]
     train_gold, test_gold = read(GOLD / train), read(GOLD / test)
     draft = tmp / f"{key}.draft.yaml"
     proc = subprocess.run([vocmine, "codebook", "draft", str(GOLD / train), "-o", str(draft), *extra],
                           check=True, capture_output=True, text=True)
+    if settings:
+        draft.write_text(with_settings(draft.read_text(encoding="utf-8"), settings), encoding="utf-8")
     summary = proc.stderr.splitlines()[0] if proc.stderr else ""
     train_codes = analyze(vocmine, draft, GOLD / train, tmp / f"{key}.train.jsonl")
     co = collections.defaultdict(collections.Counter)
@@ -105,11 +122,14 @@ def main():
     ap.add_argument("--bin", default=str(ROOT / "target/release/vocmine"))
     ap.add_argument("--draft-arg", action="append", default=[], help="extra argument of `codebook draft`")
     ap.add_argument("--json", help="write the results here")
+    ap.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE",
+                    help="a setting written into each draft before it codes (e.g. exemplar_margin=0.01)")
     a = ap.parse_args()
+    settings = dict(kv.split("=", 1) for kv in a.setting)
     rows = []
     with tempfile.TemporaryDirectory() as d:
         for key in a.set or list(SETS):
-            row = run_set(key, a.bin, a.draft_arg, pathlib.Path(d))
+            row = run_set(key, a.bin, a.draft_arg, pathlib.Path(d), settings)
             rows.append(row)
             print(f"{row['lang']}  {row['name']:<52} F1 {row['micro_f1']:.3f} "
                   f"(P {row['precision']:.3f} R {row['recall']:.3f}) coverage {row['coverage']:.3f} "
