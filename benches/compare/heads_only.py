@@ -21,6 +21,8 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
+from sample_texts import sample_texts
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DIR = os.path.join(ROOT, "models", "multilingual-e5-small")
 
@@ -67,13 +69,7 @@ def main():
 
     tok = Tokenizer.from_file(os.path.join(DIR, "tokenizer.json"))
     tok.no_padding()
-    texts = []
-    with open(os.path.join(ROOT, "corpora", "sample.jsonl"), encoding="utf-8") as f:
-        for line in f:
-            r = json.loads(line)
-            texts += [r["text"]] if r.get("text") else []
-            texts += [x["text"] for x in r.get("turns") or [] if x.get("text")]
-    ids = [tok.encode(cfg["prefix"] + x[:200]).ids for x in texts[:300]]
+    ids = [tok.encode(cfg["prefix"] + x).ids for x in sample_texts(300)]
     same = all(
         all(np.array_equal(p, q) for p, q in zip(s.run(heads, feed(i, {})),
                                                   s.run(heads, feed(i, modes["heads alone"]))))

@@ -110,13 +110,8 @@ def embedding_distances(fused, plain, n=300):
     fp32_path = os.path.join(ROOT, "models", ".cache", "multilingual-e5-small.fp32.onnx")
     tok = Tokenizer.from_file(os.path.join(os.path.dirname(MODEL), "tokenizer.json"))
     tok.no_padding()
-    texts = []
-    with open(os.path.join(ROOT, "corpora", "sample.jsonl"), encoding="utf-8") as f:
-        for line in f:
-            r = json.loads(line)
-            texts += [r["text"]] if r.get("text") else []
-            texts += [t["text"] for t in r.get("turns") or [] if t.get("text")]
-    texts = [t[:200] for t in texts[:n]]
+    from sample_texts import sample_texts
+    texts = sample_texts(n)
     so = ort.SessionOptions()
     so.log_severity_level = 3
     fp32 = ort.InferenceSession(fp32_path, so, providers=["CPUExecutionProvider"],

@@ -179,7 +179,7 @@ impl LearnedModel {
                         return None;
                     }
                     let ex = &extra[k];
-                    Some(match records {
+                    let (scored, bare) = match records {
                         Some(r) => {
                             // Out-of-fold record decisions: clause by clause.
                             let mut scored = Vec::with_capacity(n);
@@ -197,12 +197,7 @@ impl LearnedModel {
                             }
                             let bare =
                                 Counts::of((0..n).map(|i| (r.bare[i].contains(&k), y[i] > 0.5)));
-                            Heldout {
-                                positives,
-                                scored,
-                                bare,
-                                texts: n,
-                            }
+                            (scored, bare)
                         }
                         None => {
                             let train_idx: Vec<usize> = (0..n).filter(|i| i % 5 != 4).collect();
@@ -217,13 +212,14 @@ impl LearnedModel {
                                     .iter()
                                     .map(|&i| (ex.get(i).is_some_and(|e| e[0] > 0.5), y[i] > 0.5)),
                             );
-                            Heldout {
-                                positives,
-                                scored,
-                                bare,
-                                texts: n,
-                            }
+                            (scored, bare)
                         }
+                    };
+                    Some(Heldout {
+                        positives,
+                        scored,
+                        bare,
+                        texts: n,
                     })
                 })
                 .collect()
@@ -281,15 +277,16 @@ struct Heldout {
 /// just that).
 ///
 /// With record decisions (`micro`), codes are judged together: a
-/// classifier is kept where it raises the micro F1 of all codes, at the
-/// shift best for that micro F1 — also where that shift makes it answer
-/// yes rarely: a code whose evidence without a classifier fires on many
-/// wrong texts is better held back. A weak code's own F1-best threshold often
-/// answers yes to many texts, which costs precision the other codes have;
-/// and the best threshold depends on the F1 the other codes reach (the
-/// better they are, the more precise each code must be). So the choice
-/// runs in rounds, code by code in order, each against the others' current
-/// decisions, until nothing changes (deterministic).
+/// classifier is kept where it raises the micro F1 of all codes by more
+/// than one text's worth, at the shift best for that micro F1. A weak
+/// code's own F1-best threshold often answers yes to many texts, which
+/// costs precision the other codes have; and a code whose evidence without
+/// a classifier fires on many wrong texts is better held back by a
+/// classifier that answers yes rarely. The best threshold depends on the
+/// F1 the other codes reach (the better they are, the more precise each
+/// code must be), so the choice runs in rounds, code by code in order,
+/// each against the others' current decisions, until nothing changes
+/// (deterministic).
 fn choose(heldout: &[Option<Heldout>], micro: bool) -> Vec<Option<(f32, f32)>> {
     let decide =
         |h: &Heldout, shift: f32| Counts::of(h.scored.iter().map(|&(z, g)| (z + shift > 0.0, g)));
@@ -308,36 +305,36 @@ fn choose(heldout: &[Option<Heldout>], micro: bool) -> Vec<Option<(f32, f32)>> {
             .collect();
     }
     let mut chosen: Vec<Option<(f32, f32)>> = vec![None; heldout.len()];
-    let counts = |k: usize, c: &Option<(f32, f32)>| match (&heldout[k], c) {
-        (Some(h), Some((shift, _))) => decide(h, *shift),
-        (Some(h), None) => h.bare,
-        (None, _) => Counts::default(),
-    };
+    // Each code's current decisions (the codebook's without a classifier
+    // to start with).
+    let mut current: Vec<Counts> = heldout
+        .iter()
+        .map(|h| h.as_ref().map_or(Counts::default(), |h| h.bare))
+        .collect();
     for _round in 0..8 {
         let mut changed = false;
         for k in 0..heldout.len() {
             let Some(h) = &heldout[k] else { continue };
-            let total = (0..heldout.len()).fold(Counts::default(), |acc, j| {
-                if j == k {
-                    acc
-                } else {
-                    acc.plus(counts(j, &chosen[j]))
-                }
-            });
-            let (shift, micro_f1) = best_shift_with(&h.scored, total);
-            let f1 = decide(h, shift).f1();
+            let others = current
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != k)
+                .fold(Counts::default(), |acc, (_, c)| acc.plus(*c));
+            let (shift, micro_f1) = best_shift_with(&h.scored, others);
+            let mine = decide(h, shift);
             // By more than one text's worth: on a few dozen texts a
             // smaller gain is noise.
-            let before = total.plus(h.bare);
+            let before = others.plus(h.bare);
             let one_more = Counts {
                 tp: before.tp + 1,
                 fnn: before.fnn.saturating_sub(1),
                 ..before
             };
-            let next = (micro_f1 > one_more.f1()).then_some((shift, f1));
+            let next = (micro_f1 > one_more.f1()).then_some((shift, mine.f1()));
             if next.map(|c| c.0) != chosen[k].map(|c| c.0) {
                 changed = true;
             }
+            current[k] = if next.is_some() { mine } else { h.bare };
             chosen[k] = next;
         }
         if !changed {
