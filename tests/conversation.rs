@@ -11,7 +11,9 @@
 #[path = "support/cli.rs"]
 mod cli_support;
 
-use std::path::PathBuf;
+#[path = "support/model.rs"]
+mod model_support;
+use model_support::default_model;
 
 use cli_support::{assert_ok, bin, lines, root};
 use serde_json::Value;
@@ -492,18 +494,6 @@ fn the_sample_corpus_has_every_feature() {
 }
 
 // ------------------------------------------------------- 4. with the model
-
-fn default_model() -> Option<PathBuf> {
-    let dir = root().join("models/multilingual-e5-small");
-    let ok = dir.join("model.onnx").is_file()
-        && vocmine::neural::encoder::find_onnxruntime(None, &root()).is_ok();
-    assert!(
-        ok || std::env::var_os("CI").is_none(),
-        "CI without the default model: did `{}` run?",
-        vocmine::neural::encoder::SETUP_COMMAND
-    );
-    ok.then_some(dir)
-}
 
 #[test]
 fn trajectory_from_the_model_in_three_languages() {

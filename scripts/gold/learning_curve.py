@@ -62,6 +62,9 @@ def main():
     ap.add_argument("--sizes", type=int, nargs="+", default=[50, 200, 1000])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--sets", nargs="*", help="indices into zeroshot.SETS (default: those with 1000+ training texts)")
+    ap.add_argument("--validate", action="store_true",
+                    help="score on the training split's texts beyond the largest size instead of the "
+                         "dev / test split (for choosing how `learn` works without reading the evaluation data)")
     a = ap.parse_args()
     embed = Embedder(ROOT / "models/multilingual-e5-small")
     gold_dir = pathlib.Path(a.gold)
@@ -76,6 +79,10 @@ def main():
         test_files = [gold_dir / f for f in ev.split()]
         test = [json.loads(l) for f in test_files for l in open(f, encoding="utf-8")]
         random.Random(a.seed).shuffle(train)
+        if a.validate:
+            test, test_files = train[max(a.sizes):], None
+            if not test:
+                sys.exit(f"--validate: set {si} has no training texts beyond {max(a.sizes)}")
         spec = yaml.safe_load(zeroshot.zero_shot(cb.read_text(encoding="utf-8"), {}))
         parents = {c.get("parent") for c in spec["codes"]}
         leaves = [c["id"] for c in spec["codes"] if c["id"] not in parents]
@@ -84,7 +91,11 @@ def main():
         with tempfile.TemporaryDirectory() as d:
             d = pathlib.Path(d)
             test_gold = d / "test.jsonl"
-            test_gold.write_text("".join(f.read_text(encoding="utf-8") for f in test_files), encoding="utf-8")
+            if test_files is None:
+                test_gold.write_text("".join(json.dumps(t, ensure_ascii=False) + "\n" for t in test),
+                                     encoding="utf-8")
+            else:
+                test_gold.write_text("".join(f.read_text(encoding="utf-8") for f in test_files), encoding="utf-8")
             for n in a.sizes:
                 sub = train[:n]
                 g = d / "train.jsonl"

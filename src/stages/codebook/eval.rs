@@ -331,8 +331,10 @@ pub fn evaluate(
 }
 
 /// Fits the learned classifiers of a codebook from gold texts: each text is
-/// embedded whole with the engine's encoder and labelled with its codes
-/// (codes the codebook does not define are an error).
+/// analyzed into clauses as the product codes it (their embeddings, and the
+/// rule and exemplar features of the codebook without its learned part)
+/// and labelled with its codes (codes the codebook does not define are an
+/// error).
 #[cfg(feature = "onnx")]
 pub fn learn(
     engine: &crate::Engine,
@@ -365,43 +367,30 @@ pub fn learn(
         }
         labels.push(l);
     }
-    let texts: Vec<&str> = gold.iter().map(|g| g.text.as_str()).collect();
-    let encoded = engine.install(|| enc.encode(&texts))?;
-    let dim = encoded.first().map(|e| e.embedding.len()).unwrap_or(0);
-    let mut x = Vec::with_capacity(dim * encoded.len());
-    for e in &encoded {
-        x.extend_from_slice(&e.embedding);
-    }
-    // Rule and exemplar features of each code on each text, from the
-    // codebook without its learned part.
+    // Each text as the product codes it: its clauses, their embeddings and
+    // the rule and exemplar features of each code from the codebook
+    // without its learned part. The classifiers learn from these clauses.
     let mut bare = spec.clone();
     bare.settings.learned = None;
     let cb = engine.compile_codebook(bare)?;
-    let per_text: Vec<Vec<[f32; 2]>> = engine.install(|| {
-        use rayon::prelude::*;
-        gold.par_iter()
-            .zip(encoded.par_iter())
-            .map(|(g, e)| {
-                let lang = engine.identify(&g.text).language;
-                let n = engine.normalize(&g.text);
-                let terms = super::ClauseTerms::segment(n.text(), lang, engine.segmenter());
-                cb.features(&terms, Some(&e.embedding))
-            })
-            .collect()
-    });
-    let extra: Vec<Vec<[f32; 2]>> = (0..ids.len())
-        .map(|k| per_text.iter().map(|f| f[k]).collect())
-        .collect();
     let records = record_evidence(engine, &cb, gold, ids.len())?;
+    let rows = records.spans.last().map_or(0, |s| s.end);
+    if rows == 0 {
+        return Err(Error::Data(format!(
+            "none of the {} gold texts has a customer clause to learn from",
+            gold.len()
+        )));
+    }
+    let dim = records.x.len() / rows;
     Ok(engine.install(|| {
         super::LearnedModel::train(
             &spec.codebook,
             &enc.config().name,
             &ids,
-            &x,
+            &[],
             dim,
             &labels,
-            &extra,
+            &[],
             Some(&records),
             opts,
         )

@@ -6,12 +6,16 @@
 //! regularization, classes weighted so that rare codes are not ignored. The
 //! decision bias of each code is then tuned for F1 on held-out texts and the
 //! model refitted on all of them. With [`RecordEvidence`] (what
-//! `vocmine codebook learn` passes), the held-out decision is the one the
-//! product makes: five-fold cross-validation, each held-out text coded clause
-//! by clause (the record has the code when any clause reaches it), and a code
-//! keeps its classifier only when that beats the codebook without classifiers
-//! (rules, labels, exemplars) on the same texts. Without it, the held-out set
-//! is every fifth text, scored whole, against the code's rules alone.
+//! `vocmine codebook learn` passes), the classifier learns from the
+//! decision the product makes: a text has a code when any of its clauses
+//! has it, so each gold text is the bag of its clauses, scored by the soft
+//! maximum of their logits (multiple-instance learning: the record-level
+//! gold teaches which clauses carry the code); five-fold cross-validation
+//! scores each held-out text clause by clause, and a code keeps its
+//! classifier only when that beats the codebook without classifiers (rules,
+//! labels, exemplars) on the same texts. Without it, the classifier is
+//! fitted on whole-text embeddings and the held-out set is every fifth
+//! text, scored whole, against the code's rules alone.
 
 use std::path::Path;
 
@@ -133,17 +137,23 @@ impl LearnedModel {
         std::fs::write(path, json).map_err(|e| Error::io(path, e))
     }
 
-    /// Fits one classifier per code. `x` holds `n` embeddings of `dim`
-    /// floats; `labels[i]` the code indices (into `codes`) of example `i`;
-    /// `extra[k][i]` the rule and exemplar features of code `k` on example
-    /// `i` (so the classifier learns how much to trust the rules).
+    /// Fits one classifier per code. `labels[i]` holds the code indices
+    /// (into `codes`) of example `i`.
     ///
     /// With `records` (how the product codes each text, clause by clause),
-    /// each classifier is scored on five-fold cross-validated record
-    /// decisions, and the codes are judged together: a classifier is kept
-    /// where it raises the micro F1 of all codes, at the bias best for it
-    /// (see `choose`). Without, on a held-out fifth of the texts, where it
-    /// beats the code's rules.
+    /// each classifier is fitted on the clauses of the texts (a text is the
+    /// soft maximum of its clauses' logits, see `fit_bags`) with their rule
+    /// and exemplar features (so the classifier learns how much to trust
+    /// the rules), scored on five-fold cross-validated record decisions,
+    /// and the codes are judged together: a classifier is kept where it
+    /// raises the micro F1 of all codes, at the bias best for it (see
+    /// `choose`); `x` and `extra` are not read and may be empty.
+    ///
+    /// Without `records`, `x` holds the `n` whole-text embeddings of `dim`
+    /// floats and `extra[k][i]` the rule and exemplar features of code `k`
+    /// on text `i`; a classifier is fitted on them and kept where, on a
+    /// held-out fifth of the texts, it beats the code's rules (with `x` or
+    /// `extra` of the wrong length, no code gets one).
     #[allow(clippy::too_many_arguments)]
     pub fn train(
         codebook: &str,
@@ -157,9 +167,25 @@ impl LearnedModel {
         opts: TrainOptions,
     ) -> LearnedModel {
         let n = labels.len();
-        let records = records.filter(|r| r.spans.len() == n && r.bare.len() == n);
+        let records = records.filter(|r| {
+            r.spans.len() == n
+                && r.bare.len() == n
+                && r.extra.len() >= codes.len()
+                && r.spans.iter().all(|s| s.end * dim <= r.x.len())
+                && r.extra
+                    .iter()
+                    .all(|e| r.spans.last().map_or(0, |s| s.end) <= e.len())
+        });
+        let whole =
+            x.len() == n * dim && extra.len() >= codes.len() && extra.iter().all(|e| e.len() == n);
         let all_idx: Vec<usize> = (0..n).collect();
-        let fit = |ex: &[[f32; 2]], y: &[f32], idx: &[usize]| fit(x, dim, ex, y, idx, opts);
+        // Fits code k on the texts `idx`: with record evidence over the
+        // clauses of each text (the decision the product makes), else over
+        // the whole-text embeddings.
+        let fit = |k: usize, y: &[f32], idx: &[usize]| match records {
+            Some(r) => fit_bags(&r.x, dim, &r.extra[k], Some(&r.spans), y, idx, opts),
+            None => fit(x, dim, &extra[k], y, idx, opts),
+        };
         let targets = |k: usize| -> Vec<f32> {
             labels
                 .iter()
@@ -175,10 +201,12 @@ impl LearnedModel {
                 .map(|k| {
                     let y = targets(k);
                     let positives = y.iter().filter(|&&v| v > 0.5).count();
-                    if positives < opts.min_positives || positives == n {
+                    if positives < opts.min_positives
+                        || positives == n
+                        || (records.is_none() && !whole)
+                    {
                         return None;
                     }
-                    let ex = &extra[k];
                     let (scored, bare) = match records {
                         Some(r) => {
                             // Out-of-fold record decisions: clause by clause.
@@ -186,7 +214,7 @@ impl LearnedModel {
                             for fold in 0..FOLDS {
                                 let fit_idx: Vec<usize> =
                                     (0..n).filter(|i| i % FOLDS != fold).collect();
-                                let (w, b) = fit(ex, &y, &fit_idx);
+                                let (w, b) = fit(k, &y, &fit_idx);
                                 for i in (0..n).filter(|i| i % FOLDS == fold) {
                                     let z = r.spans[i]
                                         .clone()
@@ -200,9 +228,10 @@ impl LearnedModel {
                             (scored, bare)
                         }
                         None => {
+                            let ex = &extra[k];
                             let train_idx: Vec<usize> = (0..n).filter(|i| i % 5 != 4).collect();
                             let held_idx: Vec<usize> = (0..n).filter(|i| i % 5 == 4).collect();
-                            let (w, b) = fit(ex, &y, &train_idx);
+                            let (w, b) = fit(k, &y, &train_idx);
                             let scored: Vec<(f32, bool)> = held_idx
                                 .iter()
                                 .map(|&i| (logit(x, dim, ex, i, &w, b), y[i] > 0.5))
@@ -231,7 +260,7 @@ impl LearnedModel {
                 .into_par_iter()
                 .map(|k| {
                     let (h, (shift, f1)) = heldout[k].as_ref().zip(choices[k])?;
-                    let (mut w, b) = fit(&extra[k], &targets(k), &all_idx);
+                    let (mut w, b) = fit(k, &targets(k), &all_idx);
                     let exemplar_w = w.pop().unwrap_or(0.0);
                     let rule_w = w.pop().unwrap_or(0.0);
                     Some(LearnedCode {
@@ -443,6 +472,31 @@ fn fit(
     idx: &[usize],
     o: TrainOptions,
 ) -> (Vec<f32>, f32) {
+    fit_bags(x, dim, extra, None, y, idx, o)
+}
+
+/// [`fit`] where example `i` is the bag of rows `bags[i]` (the clauses of
+/// a text, with their own extra features) and its logit is the soft
+/// maximum (log-sum-exp) of theirs: the smooth form of the product's
+/// decision, where a text has a code when any of its clauses has it, so
+/// the classifier learns from record-level gold which clauses carry the
+/// code (multiple-instance learning). The gradient of a bag goes to its
+/// clauses in proportion to their softmax weight. A bag of one row is
+/// exactly [`fit`] on that row; without `bags`, example `i` is row `i`;
+/// an empty bag is skipped.
+fn fit_bags(
+    x: &[f32],
+    dim: usize,
+    extra: &[[f32; 2]],
+    bags: Option<&[std::ops::Range<usize>]>,
+    y: &[f32],
+    idx: &[usize],
+    o: TrainOptions,
+) -> (Vec<f32>, f32) {
+    let rows_of = |i: usize| match bags {
+        Some(b) => b.get(i).cloned().unwrap_or(0..0),
+        None => i..i + 1,
+    };
     let pos = idx.iter().filter(|&&i| y[i] > 0.5).count().max(1) as f32;
     let neg = (idx.len() as f32 - pos).max(1.0);
     // Balanced class weights, softened (square root) to keep precision.
@@ -457,19 +511,30 @@ fn fit(
         .iter()
         .map(|&i| if y[i] > 0.5 { wpos } else { 1.0 })
         .sum();
+    let mut z = Vec::new();
     for t in 1..=o.epochs {
         g.iter_mut().for_each(|v| *v = 0.0);
         for &i in idx {
-            let xi = &x[i * dim..(i + 1) * dim];
-            let p = crate::numeric::sigmoid(logit(x, dim, extra, i, &w, b));
+            let rows = rows_of(i);
+            z.clear();
+            z.extend(rows.clone().map(|r| logit(x, dim, extra, r, &w, b)));
+            let zmax = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            if !zmax.is_finite() {
+                continue;
+            }
+            let sum: f32 = z.iter().map(|&zj| (zj - zmax).exp()).sum();
+            let p = crate::numeric::sigmoid(zmax + sum.ln());
             let cw = if y[i] > 0.5 { wpos } else { 1.0 };
             let e = cw * (p - y[i]) / total;
-            for (gj, xj) in g.iter_mut().zip(xi) {
-                *gj += e * xj;
+            for (r, &zj) in rows.zip(z.iter()) {
+                let er = e * (zj - zmax).exp() / sum;
+                for (gj, xj) in g.iter_mut().zip(&x[r * dim..(r + 1) * dim]) {
+                    *gj += er * xj;
+                }
+                let ex = extra.get(r).copied().unwrap_or([0.0; 2]);
+                g[dim] += er * ex[0];
+                g[dim + 1] += er * ex[1];
             }
-            let ex = extra.get(i).copied().unwrap_or([0.0; 2]);
-            g[dim] += e * ex[0];
-            g[dim + 1] += e * ex[1];
             g[nw] += e;
         }
         for j in 0..dim {
@@ -558,7 +623,7 @@ fn best_shift_with(z: &[(f32, bool)], others: Counts) -> (f32, f32) {
 
 #[cfg(test)]
 mod tests {
-    use super::{choose, dot, dots, Counts, Heldout};
+    use super::{choose, dot, dots, fit, fit_bags, logit, Counts, Heldout, TrainOptions};
 
     /// `dots` is `dot` row by row, bit for bit, for any row count and any
     /// dimension (with and without a tail after the blocks of eight).
@@ -641,6 +706,57 @@ mod tests {
         assert!(
             shift <= 0.5 && shift > -2.0 && (f1 - 8.0 / 14.0).abs() < 1e-6,
             "{shift} {f1}"
+        );
+    }
+
+    #[test]
+    fn clause_bags_learn_which_clause_carries_the_code() {
+        // Each text has three clauses; in a text with the code, one of them
+        // (at a varying position) lies on axis 0, the others on axis 1 like
+        // every clause of the texts without it. Axis 2 is the clauses'
+        // length-like offset, the same everywhere.
+        let dim = 3;
+        let (mut x, mut spans, mut y) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..40 {
+            let start = x.len() / dim;
+            let pos = i % 2 == 0;
+            for j in 0..3 {
+                let on = pos && j == i % 3;
+                x.extend([if on { 1.0 } else { 0.0 }, if on { 0.0 } else { 1.0 }, 0.5]);
+            }
+            spans.push(start..start + 3);
+            y.push(if pos { 1.0 } else { 0.0 });
+        }
+        let extra = vec![[0.0f32; 2]; x.len() / dim];
+        let idx: Vec<usize> = (0..40).collect();
+        let (w, b) = fit_bags(
+            &x,
+            dim,
+            &extra,
+            Some(&spans),
+            &y,
+            &idx,
+            TrainOptions::default(),
+        );
+        // The product's decision, the best clause of each text, separates them.
+        for (i, s) in spans.iter().enumerate() {
+            let z = s
+                .clone()
+                .map(|r| logit(&x, dim, &extra, r, &w, b))
+                .fold(f32::NEG_INFINITY, f32::max);
+            assert_eq!(z > 0.0, y[i] > 0.5, "text {i}: {z}");
+        }
+        // A bag of one row is the plain fit, bit for bit.
+        let one: Vec<std::ops::Range<usize>> = (0..x.len() / dim).map(|r| r..r + 1).collect();
+        let rows: Vec<usize> = (0..x.len() / dim).collect();
+        let yr: Vec<f32> = rows.iter().map(|&r| y[r / 3]).collect();
+        let o = TrainOptions {
+            epochs: 20,
+            ..TrainOptions::default()
+        };
+        assert_eq!(
+            fit_bags(&x, dim, &extra, Some(&one), &yr, &rows, o),
+            fit(&x, dim, &extra, &yr, &rows, o)
         );
     }
 }
