@@ -114,6 +114,7 @@ fn fake_learned(cb: &Codebook, dir: &std::path::Path) -> String {
         dim: DIM,
         examples: 100,
         codes,
+        points: None,
     };
     let path = dir.join("automotive.learned.json");
     m.save(&path).unwrap();

@@ -865,6 +865,7 @@ fn learned_classifiers_must_beat_the_codebook_without_them() {
         spans: (0..n).map(|i| i..i + 1).collect(),
         extra: extra.clone(),
         bare,
+        voice: Vec::new(),
     };
     let opts = TrainOptions::default();
     let kept = |m: &LearnedModel| m.codes.iter().map(|c| c.code.clone()).collect::<Vec<_>>();

@@ -1182,6 +1182,11 @@ impl PyEngine {
                 "texts": gold.len(),
                 "out": out.to_string_lossy(),
                 "codes": codes,
+                "points": model.points.as_ref().map(|p| serde_json::json!({
+                    "examples": p.examples,
+                    "heldout_accuracy": p.heldout_accuracy,
+                    "voice_accuracy": p.voice_accuracy,
+                })),
             }))
             .map_err(Error::from)
         })?;

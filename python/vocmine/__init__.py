@@ -573,8 +573,10 @@ class Engine:
         the codebook without it in five-fold cross-validation.
 
         ``gold`` is as for :meth:`evaluate_codebook`. Returns a summary dict:
-        ``codebook``, ``texts``, ``out`` and per learned code its
-        ``positives``, ``heldout_f1`` and ``baseline_f1``.
+        ``codebook``, ``texts``, ``out``, per learned code its
+        ``positives``, ``heldout_f1`` and ``baseline_f1``, and ``points``
+        (``examples``, ``heldout_accuracy``, ``voice_accuracy`` of the point
+        head learned from the gold's points, or ``None`` without one).
 
         Raises:
             ConfigError: the engine has no model.

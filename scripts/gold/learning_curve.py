@@ -68,8 +68,8 @@ def main():
     a = ap.parse_args()
     embed = Embedder(ROOT / "models/multilingual-e5-small")
     gold_dir = pathlib.Path(a.gold)
-    print("| lang | set | n | vocmine learn: micro F1 | plain logistic regression | difference |")
-    print("|---|---|---|---|---|---|")
+    print("| lang | set | n | vocmine learn: micro F1 | plain logistic regression | difference | point acc. |")
+    print("|---|---|---|---|---|---|---|")
     for si, (lang, name, cb, tune, ev) in enumerate(zeroshot.SETS):
         train = [json.loads(l) for f in tune.split() for l in open(gold_dir / f, encoding="utf-8")]
         if a.sets is not None and str(si) not in a.sets:
@@ -108,7 +108,10 @@ def main():
                 rep = d / "rep.json"
                 subprocess.run([a.bin, "eval", "--codebook", str(cbf), "--gold", str(test_gold), "--json", str(rep)],
                                check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-                ours = json.load(open(rep))["micro"]["f1"]
+                report = json.load(open(rep))
+                ours = report["micro"]["f1"]
+                acc = report.get("point_accuracy")
+                acc = "-" if acc is None else f"{acc:.3f}"
                 pred = [set() for _ in test]
                 # Standardized features, L2 of sklearn's C=1.
                 mu = x_train[:n].mean(0)
@@ -122,7 +125,8 @@ def main():
                         if z > 0:
                             pred[i].add(code)
                 base = micro(test, pred)
-                print(f"| {lang} | {name} | {n} | **{ours:.3f}** | {base:.3f} | {ours - base:+.3f} |", flush=True)
+                print(f"| {lang} | {name} | {n} | **{ours:.3f}** | {base:.3f} | {ours - base:+.3f} | {acc} |",
+                      flush=True)
 
 
 if __name__ == "__main__":

@@ -145,6 +145,16 @@ pub(crate) fn codebook_learn(l: LearnArgs) -> Result<(), Error> {
             c.code, c.positives, c.heldout_f1, c.baseline_f1
         );
     }
+    match &model.points {
+        Some(p) => println!(
+            "point head: {} gold points · held-out accuracy {:.3} (the voice type's {:.3})",
+            p.examples, p.heldout_accuracy, p.voice_accuracy
+        ),
+        None => println!(
+            "points from the voice type (no point head: the gold gives fewer than 30 points, \
+             or a head learned from them was not more accurate)"
+        ),
+    }
     if spec.learned_path().as_deref() != Some(out.as_path()) {
         println!(
             "add `learned: {}` under `settings:` in {} to use it",

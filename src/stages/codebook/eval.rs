@@ -382,8 +382,26 @@ pub fn learn(
         )));
     }
     let dim = records.x.len() / rows;
+    // Gold points (pain, mention, delight) per text, for the point head.
+    let points: Vec<Vec<(usize, usize)>> = gold
+        .iter()
+        .map(|g| {
+            g.codes
+                .iter()
+                .filter_map(|c| {
+                    let label = match c.point? {
+                        PointKind::Pain => 0,
+                        PointKind::Mention => 1,
+                        PointKind::Delight => 2,
+                        PointKind::Itch => return None,
+                    };
+                    Some((*index.get(c.code.as_str())?, label))
+                })
+                .collect()
+        })
+        .collect();
     Ok(engine.install(|| {
-        super::LearnedModel::train(
+        let mut model = super::LearnedModel::train(
             &spec.codebook,
             &enc.config().name,
             &ids,
@@ -393,13 +411,16 @@ pub fn learn(
             &[],
             Some(&records),
             opts,
-        )
+        );
+        let examples = model.point_examples(&ids, &records, &points);
+        model.points = super::learned::train_points(&records.x, dim, &ids, &examples, opts);
+        model
     }))
 }
 
 /// One text's clauses (embedding, per-code features) and its bare codes.
 #[cfg(feature = "onnx")]
-type TextEvidence = (Vec<(Vec<f32>, Vec<[f32; 2]>)>, Vec<usize>);
+type TextEvidence = (Vec<(Vec<f32>, Vec<[f32; 2]>, [f32; 4])>, Vec<usize>);
 
 /// Each gold text as the product codes it: analyzed into clauses (their
 /// embeddings, and the features of `cb`, the codebook without classifiers,
@@ -444,8 +465,14 @@ fn record_evidence(
                                 bare.insert(k);
                             }
                         }
-                        clauses
-                            .push((e.embedding.clone(), cb.features(&terms, Some(&e.embedding))));
+                        let voice = c.voice.as_ref().map_or([0.0; 4], |v| {
+                            [v.probs.pain, v.probs.itch, v.probs.delight, v.probs.neutral]
+                        });
+                        clauses.push((
+                            e.embedding.clone(),
+                            cb.features(&terms, Some(&e.embedding)),
+                            voice,
+                        ));
                     }
                     (clauses, bare.into_iter().collect())
                 })
@@ -453,8 +480,9 @@ fn record_evidence(
         });
         for (clauses, bare) in per_text {
             let start = r.spans.last().map_or(0, |s| s.end);
-            for (emb, feats) in &clauses {
+            for (emb, feats, voice) in &clauses {
                 r.x.extend_from_slice(emb);
+                r.voice.push(*voice);
                 for (k, f) in feats.iter().enumerate().take(codes) {
                     r.extra[k].push(*f);
                 }

@@ -40,7 +40,10 @@ pub use cache::{cache_dir, cached_embeddings};
 #[cfg(feature = "onnx")]
 pub use eval::learn;
 pub use eval::{evaluate, read_gold, CodeScore, EvalReport, Evaluator, GoldCode, GoldItem};
-pub use learned::{LearnedCode, LearnedModel, RecordEvidence, TrainOptions};
+pub use learned::{
+    train_points, LearnedCode, LearnedModel, LearnedPoints, PointExample, RecordEvidence,
+    TrainOptions,
+};
 pub use review::{
     is_review_sheet, read_review, review_gold, write_review, ReviewClause, ReviewOptions,
     ReviewPicker, ReviewReason, ReviewRow, REVIEW_COLUMNS,
@@ -161,7 +164,16 @@ pub struct Codebook {
     cue_regex: Vec<(u8, Regex)>,
     prototypes: Option<Matrix>,
     learned: Option<Matrix>,
+    points: Option<PointHead>,
     dim: usize,
+}
+
+/// The learned point head, compiled: weights and a bias per code index.
+#[derive(Debug, Clone)]
+struct PointHead {
+    w: Vec<f32>,
+    voice_w: Vec<f32>,
+    bias: Vec<[f32; 3]>,
 }
 
 /// Embeds texts (the encoder, or anything that maps texts to unit vectors).
@@ -345,6 +357,7 @@ impl Codebook {
             }
         }
         let mut learned = None;
+        let mut points = None;
         if let Some(path) = spec.learned_path() {
             let model = LearnedModel::load(&path)?;
             if let Some((_, name)) = embed {
@@ -390,6 +403,38 @@ impl Codebook {
                 m.extra.push([c.rule_w, c.exemplar_w]);
             }
             learned = Some(m);
+            if let Some(p) = &model.points {
+                if p.w.len() != model.dim * 3 || p.voice_w.len() != 12 {
+                    return Err(Error::Resource {
+                        path,
+                        line: 0,
+                        message: format!(
+                            "the point head has {} embedding and {} voice weights, expected {} and 12",
+                            p.w.len(),
+                            p.voice_w.len(),
+                            model.dim * 3
+                        ),
+                    });
+                }
+                let mut bias = vec![p.bias; codes.len()];
+                for (code, b) in &p.code_bias {
+                    let Some(&ci) = index.get(code.as_str()) else {
+                        return Err(Error::Resource {
+                            path,
+                            line: 0,
+                            message: format!(
+                                "point head: unknown code `{code}` (not in the codebook)"
+                            ),
+                        });
+                    };
+                    bias[ci as usize] = *b;
+                }
+                points = Some(PointHead {
+                    w: p.w.clone(),
+                    voice_w: p.voice_w.clone(),
+                    bias,
+                });
+            }
         }
         Ok(Codebook {
             spec,
@@ -403,6 +448,7 @@ impl Codebook {
             cue_regex,
             prototypes,
             learned,
+            points,
             dim,
         })
     }
@@ -527,7 +573,7 @@ impl Codebook {
             out.push(ClauseCode {
                 code: code.id.clone(),
                 score: round3(score),
-                point: self.point(code.point, cues, sentiment, voice),
+                point: self.point_of(ci, code.point, cues, sentiment, voice, embedding),
                 owner: code.owner.clone(),
                 evidence: e.shown,
             });
@@ -708,6 +754,42 @@ impl Codebook {
             }
         }
         f
+    }
+
+    /// The point of code `ci` on a clause: with a learned point head (and the
+    /// clause's embedding and voice type), the head decides pain, mention or
+    /// delight, after the code's hint, the codebook's itch cue and an itch
+    /// voice type; otherwise [`Codebook::point`].
+    fn point_of(
+        &self,
+        ci: u32,
+        hint: Option<PointKind>,
+        cues: u8,
+        sentiment: Option<&Sentiment>,
+        voice: Option<&Voice>,
+        embedding: Option<&[f32]>,
+    ) -> PointKind {
+        if let (Some(h), Some(v), Some(e), None) = (&self.points, voice, embedding, hint) {
+            if e.len() * 3 == h.w.len() && cues & CUE_ITCH == 0 && v.label != VoiceType::Itch {
+                let p = &v.probs;
+                let bias = h.bias.get(ci as usize).copied().unwrap_or([0.0; 3]);
+                let z = learned::point_scores(
+                    &h.w,
+                    &h.voice_w,
+                    bias,
+                    e,
+                    [p.pain, p.itch, p.delight, p.neutral],
+                );
+                return if z[0] >= z[1] && z[0] >= z[2] {
+                    PointKind::Pain
+                } else if z[2] > z[1] {
+                    PointKind::Delight
+                } else {
+                    PointKind::Mention
+                };
+            }
+        }
+        self.point(hint, cues, sentiment, voice)
     }
 
     /// The point of a coded clause: the code's hint, else the codebook's
