@@ -389,12 +389,10 @@ pub fn learn(
             g.codes
                 .iter()
                 .filter_map(|c| {
-                    let label = match c.point? {
-                        PointKind::Pain => 0,
-                        PointKind::Mention => 1,
-                        PointKind::Delight => 2,
-                        PointKind::Itch => return None,
-                    };
+                    let point = c.point?;
+                    let label = super::learned::POINT_CLASSES
+                        .iter()
+                        .position(|&k| k == point)?;
                     Some((*index.get(c.code.as_str())?, label))
                 })
                 .collect()

@@ -87,8 +87,15 @@ pub struct PointExample {
 /// Fewest gold points for a point head.
 const MIN_POINT_EXAMPLES: usize = 30;
 
+/// The point head's classes, in the order of its scores and labels.
+pub const POINT_CLASSES: [crate::PointKind; 3] = [
+    crate::PointKind::Pain,
+    crate::PointKind::Mention,
+    crate::PointKind::Delight,
+];
+
 /// Index of the largest of three scores (ties to the first).
-fn argmax3(z: [f32; 3]) -> usize {
+pub(crate) fn argmax3(z: [f32; 3]) -> usize {
     let mut best = 0;
     for k in 1..3 {
         if z[k] > z[best] {
@@ -385,10 +392,11 @@ impl LearnedModel {
                         _ => f[0] + f[1],
                     }
                 };
-                let mut best = span.start;
-                for j in span.clone() {
-                    if score(j) > score(best) {
-                        best = j;
+                let (mut best, mut top) = (span.start, score(span.start));
+                for j in span.clone().skip(1) {
+                    let z = score(j);
+                    if z > top {
+                        (best, top) = (j, z);
                     }
                 }
                 out.push(PointExample {

@@ -780,13 +780,7 @@ impl Codebook {
                     e,
                     [p.pain, p.itch, p.delight, p.neutral],
                 );
-                return if z[0] >= z[1] && z[0] >= z[2] {
-                    PointKind::Pain
-                } else if z[2] > z[1] {
-                    PointKind::Delight
-                } else {
-                    PointKind::Mention
-                };
+                return learned::POINT_CLASSES[learned::argmax3(z)];
             }
         }
         self.point(hint, cues, sentiment, voice)
