@@ -92,8 +92,9 @@ fn main() -> ExitCode {
         Command::Keywords(k) => keywords::keywords(k),
         Command::Embed(e) => embed::embed(e),
         Command::Schema => {
-            println!("{}", vocmine::OUTPUT_SCHEMA.trim_end());
-            Ok(())
+            use std::io::Write as _;
+            writeln!(io::stdout(), "{}", vocmine::OUTPUT_SCHEMA.trim_end())
+                .map_err(|e| Error::io("-", e))
         }
         Command::Codebook(CodebookCommand::Check(c)) => codebook::codebook_check(c),
         Command::Codebook(CodebookCommand::Learn(l)) => codebook::codebook_learn(l),

@@ -907,28 +907,60 @@ fn learned_classifiers_must_beat_the_codebook_without_them() {
     assert!(kept(&m).is_empty(), "{:?}", kept(&m));
 }
 
-/// `learn` through the engine, with the default model: the classifiers are
-/// fitted on the clauses of each gold text (the record decision the
-/// product makes), the same whatever the thread count, and they learn a
-/// topic that the gold carries. Gold: the automotive codebook's rule codes
-/// on sample records; the codebook learned has no rules, only labels.
-#[test]
-fn learn_fits_on_clauses_and_does_not_depend_on_the_thread_count() {
-    use vocmine::stages::codebook::{learn, GoldItem, TrainOptions};
-    let Some(dir) = default_model() else {
-        eprintln!("SKIPPED: the default model is not built");
-        return;
+/// The default encoder and training settings short enough for a test.
+fn encoder_and_quick_training(
+    dir: &Path,
+) -> (
+    vocmine::neural::encoder::Encoder,
+    vocmine::stages::codebook::TrainOptions,
+) {
+    let enc = vocmine::neural::encoder::Encoder::builder(dir)
+        .project_root(root())
+        .build()
+        .expect("model");
+    let opts = vocmine::stages::codebook::TrainOptions {
+        epochs: 100,
+        ..Default::default()
     };
-    let auto = CodebookSpec::load(root().join("corpora/codebooks/automotive.yaml")).unwrap();
+    (enc, opts)
+}
+
+/// `f` on an engine (encoder `enc`, codebook `cb`) of 1 thread and on one of
+/// 2: the results must be equal; returns it.
+fn on_1_and_2_threads<T: PartialEq + std::fmt::Debug>(
+    enc: &vocmine::neural::encoder::Encoder,
+    cb: &CodebookSpec,
+    f: impl Fn(&Engine) -> T,
+) -> T {
+    let [one, two] = [1, 2].map(|threads| {
+        let e = Engine::builder()
+            .threads(threads)
+            .encoder(enc.clone())
+            .codebook(cb.clone())
+            .build()
+            .unwrap();
+        f(&e)
+    });
+    assert_eq!(one, two, "1 thread vs 2");
+    one
+}
+
+/// Gold for the learning tests: the codes the automotive rules give the
+/// first 260 sample records (rolled-up parents left out), each with the
+/// point `point` gives its code.
+fn rule_gold(
+    auto: &CodebookSpec,
+    point: impl Fn(&str) -> Option<PointKind>,
+) -> Vec<vocmine::stages::codebook::GoldItem> {
     let records: Vec<Record> = sample_records().into_iter().take(260).collect();
     let rules = Engine::builder().codebook(auto.clone()).build().unwrap();
-    let gold: Vec<GoldItem> = rules
+    rules
         .analyze_batch(&records)
         .unwrap()
         .iter()
         .filter_map(|o| {
             let a = o.analysis()?;
-            Some(GoldItem {
+            Some(vocmine::stages::codebook::GoldItem {
                 id: Value::from(a.id.to_string()),
                 text: a.text.clone()?,
                 language: None,
@@ -938,12 +970,28 @@ fn learn_fits_on_clauses_and_does_not_depend_on_the_thread_count() {
                     .filter(|c| !c.rolled_up)
                     .map(|c| GoldCode {
                         code: c.code.to_string(),
-                        point: None,
+                        point: point(&c.code),
                     })
                     .collect(),
             })
         })
-        .collect();
+        .collect()
+}
+
+/// `learn` through the engine, with the default model: the classifiers are
+/// fitted on the clauses of each gold text (the record decision the
+/// product makes), the same whatever the thread count, and they learn a
+/// topic that the gold carries. Gold: the automotive codebook's rule codes
+/// on sample records; the codebook learned has no rules, only labels.
+#[test]
+fn learn_fits_on_clauses_and_does_not_depend_on_the_thread_count() {
+    use vocmine::stages::codebook::learn;
+    let Some(dir) = default_model() else {
+        eprintln!("SKIPPED: the default model is not built");
+        return;
+    };
+    let auto = CodebookSpec::load(root().join("corpora/codebooks/automotive.yaml")).unwrap();
+    let gold = rule_gold(&auto, |_| None);
     assert!(gold.len() > 150, "{}", gold.len());
     let mut bare = auto.clone();
     for c in &mut bare.codes {
@@ -951,26 +999,8 @@ fn learn_fits_on_clauses_and_does_not_depend_on_the_thread_count() {
         c.exemplars.clear();
     }
     bare.settings.learned = None;
-    let enc = vocmine::neural::encoder::Encoder::builder(&dir)
-        .project_root(root())
-        .build()
-        .expect("model");
-    let opts = TrainOptions {
-        epochs: 100,
-        ..TrainOptions::default()
-    };
-    let mut models = Vec::new();
-    for threads in [1, 2] {
-        let e = Engine::builder()
-            .threads(threads)
-            .encoder(enc.clone())
-            .codebook(bare.clone())
-            .build()
-            .unwrap();
-        models.push(learn(&e, &bare, &gold, opts).unwrap());
-    }
-    assert_eq!(models[0], models[1]);
-    let m = &models[0];
+    let (enc, opts) = encoder_and_quick_training(&dir);
+    let m = &on_1_and_2_threads(&enc, &bare, |e| learn(e, &bare, &gold, opts).unwrap());
     assert_eq!(m.dim, 384);
     assert!(m.codes.len() >= 2, "{:?}", m.codes);
     // Labels alone code these topics poorly; the classifiers learn them.
@@ -996,6 +1026,98 @@ fn learn_fits_on_clauses_and_does_not_depend_on_the_thread_count() {
         gains.iter().sum::<f32>() / gains.len() as f32 > 0.08,
         "{gains:?}"
     );
+}
+
+/// `learn_points` keeps a codebook's learned classifiers exactly and fits
+/// only the point head; it learns a point the voice type cannot give (here
+/// the gold point depends on the code), the same whatever the thread count,
+/// and refuses gold without points and classifiers from another encoder.
+#[test]
+fn learn_points_keeps_the_classifiers_and_learns_the_points() {
+    use vocmine::stages::codebook::{learn_points, GoldItem, LearnedModel};
+    let Some(dir) = default_model() else {
+        eprintln!("SKIPPED: the default model is not built");
+        return;
+    };
+    let mut auto = CodebookSpec::load(root().join("corpora/codebooks/automotive.yaml")).unwrap();
+    auto.settings.learned = None;
+    // The gold point is a function of the code (delight for the product
+    // codes, pain for sales and after-sales), which no clause's voice type
+    // can know.
+    let gold = rule_gold(&auto, |code| {
+        Some(if code.starts_with("product") {
+            PointKind::Delight
+        } else {
+            PointKind::Pain
+        })
+    });
+    let points = |k: PointKind| -> usize {
+        gold.iter()
+            .flat_map(|g| &g.codes)
+            .map(|c| usize::from(c.point == Some(k)))
+            .sum()
+    };
+    assert!(
+        points(PointKind::Delight) >= 10 && points(PointKind::Pain) >= 10,
+        "{} / {}",
+        points(PointKind::Delight),
+        points(PointKind::Pain)
+    );
+    let (enc, opts) = encoder_and_quick_training(&dir);
+    // A stand-in for a shipped file: one classifier, whose weights must come
+    // back untouched.
+    let kept = vocmine::stages::codebook::LearnedCode {
+        code: auto.codes[0].id.clone(),
+        positives: 7,
+        w: (0..384).map(|i| (i as f32 * 0.37).sin() * 0.01).collect(),
+        b: -4.0,
+        rule_w: 0.5,
+        exemplar_w: 0.25,
+        heldout_f1: 0.5,
+        baseline_f1: 0.4,
+    };
+    let current = LearnedModel {
+        codebook: auto.codebook.clone(),
+        encoder: enc.config().name.clone(),
+        dim: 384,
+        examples: 99,
+        codes: vec![kept],
+        points: None,
+    };
+    let m = &on_1_and_2_threads(&enc, &auto, |e| {
+        learn_points(e, &auto, &gold, current.clone(), opts).unwrap()
+    });
+    assert_eq!(m.codes, current.codes);
+    assert_eq!((m.examples, m.dim, &m.encoder), (99, 384, &current.encoder));
+    let head = m.points.as_ref().expect("a point head");
+    assert!(
+        head.heldout_accuracy > head.voice_accuracy + 0.1,
+        "{} vs {}",
+        head.heldout_accuracy,
+        head.voice_accuracy
+    );
+    let e = Engine::builder()
+        .encoder(enc.clone())
+        .codebook(auto.clone())
+        .build()
+        .unwrap();
+    // Gold without points, and classifiers from another encoder.
+    let pointless: Vec<GoldItem> = gold
+        .iter()
+        .cloned()
+        .map(|mut g| {
+            g.codes.iter_mut().for_each(|c| c.point = None);
+            g
+        })
+        .collect();
+    let err = learn_points(&e, &auto, &pointless, current.clone(), opts).unwrap_err();
+    assert!(err.to_string().contains("gives a point"), "{err}");
+    let other = LearnedModel {
+        encoder: "another-encoder".into(),
+        ..current
+    };
+    let err = learn_points(&e, &auto, &gold, other, opts).unwrap_err();
+    assert!(err.to_string().contains("another-encoder"), "{err}");
 }
 
 // ------------------------------------------------------------- 4. points
@@ -1502,6 +1624,21 @@ fn eval_command_prints_the_hand_computed_micro_f1() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout.lines().find(|l| l.starts_with("micro")).unwrap();
     assert!(line.ends_with("0.750"), "{stdout}");
+
+    // The report into a pipe closed before it is written (`vocmine eval …
+    // | head -0`) ends quietly: exit 0, no panic.
+    let mut child = bin()
+        .args(["eval", "--codebook", s(&cb), "--gold", s(&gold_path)])
+        .arg("--no-model")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run vocmine");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait for vocmine");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
 
 #[test]

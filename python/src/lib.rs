@@ -1143,9 +1143,12 @@ impl PyEngine {
 
     /// Fits the learned classifiers of the codebook at `codebook` on gold
     /// texts (as `vocmine codebook learn`), with the engine's encoder, and
-    /// writes them to `out`. Returns a summary as JSON: per learned code its
-    /// positives and cross-validated F1 with and without the classifier.
-    #[pyo3(signature = (codebook, out, lines=None, path=None, epochs=300))]
+    /// writes them to `out`; with `points_only`, keeps the classifiers the
+    /// codebook names and fits only the point head. Returns a summary as
+    /// JSON: per learned code its positives and cross-validated F1 with and
+    /// without the classifier, and the point head's accuracies.
+    #[pyo3(signature = (codebook, out, lines=None, path=None, epochs=300, points_only=false))]
+    #[allow(clippy::too_many_arguments)]
     fn learn_codebook_json(
         &self,
         py: Python<'_>,
@@ -1154,6 +1157,7 @@ impl PyEngine {
         lines: Option<Vec<String>>,
         path: Option<PathBuf>,
         epochs: usize,
+        points_only: bool,
     ) -> PyResult<String> {
         let gold = gold_items(lines, path).map_err(|e| to_py_err(py, e))?;
         let spec = vocmine::CodebookSpec::load(&codebook).map_err(|e| to_py_err(py, e))?;
@@ -1163,7 +1167,12 @@ impl PyEngine {
                 epochs,
                 ..Default::default()
             };
-            let model = vocmine::stages::codebook::learn(engine, &spec, &gold, opts)?;
+            let model = if points_only {
+                let current = vocmine::stages::codebook::LearnedModel::of_codebook(&spec)?;
+                vocmine::stages::codebook::learn_points(engine, &spec, &gold, current, opts)?
+            } else {
+                vocmine::stages::codebook::learn(engine, &spec, &gold, opts)?
+            };
             model.save(&out)?;
             let codes: Vec<serde_json::Value> = model
                 .codes

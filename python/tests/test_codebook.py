@@ -181,3 +181,27 @@ def test_reclassify_a_store_equals_the_cli(cli, model_dir, tmp_path):
         assert plain["lines"] == [json.loads(line) for line in f]
     with pytest.raises(vocmine.VocmineIOError):
         engine.reclassify(tmp_path / "missing", new)
+
+
+def test_learn_points_only_keeps_the_shipped_classifiers(model_dir, tmp_path):
+    engine = vocmine.Engine(model_dir)
+    gold = [
+        {"id": "g1", "text": "The pasta was cold and bland.", "codes": [{"code": "food.quality", "point": "pain"}]},
+        {"id": "g2", "text": "Our waiter was lovely and quick.", "codes": [{"code": "service.general", "point": "delight"}]},
+        {"id": "g3", "text": "We ordered the set menu.", "codes": [{"code": "food.quality", "point": "mention"}]},
+    ]
+    out = tmp_path / "restaurant.learned.json"
+    summary = engine.learn_codebook(CODEBOOKS / "restaurant.yaml", gold, out, points_only=True)
+    shipped = json.loads((CODEBOOKS / "restaurant.learned.json").read_text(encoding="utf-8"))
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert written["codes"] == shipped["codes"]
+    assert [c["code"] for c in summary["codes"]] == [c["code"] for c in shipped["codes"]]
+    # three points are too few for a head: the voice type gives them
+    assert summary["points"] is None and "points" not in written
+    # a codebook without learned classifiers has none to keep
+    with pytest.raises(vocmine.ConfigError, match="settings.learned"):
+        engine.learn_codebook(CODEBOOKS / "automotive.yaml", gold, tmp_path / "a.json", points_only=True)
+    # gold without points has nothing to teach
+    pointless = [dict(g, codes=[{"code": c["code"]} for c in g["codes"]]) for g in gold]
+    with pytest.raises(vocmine.DataError, match="gives a point"):
+        engine.learn_codebook(CODEBOOKS / "restaurant.yaml", pointless, tmp_path / "b.json", points_only=True)

@@ -565,7 +565,9 @@ class Engine:
             out = self._native.evaluate_codebook_json(lines=_gold_lines(gold), only_gold_codes=only_gold_codes)
         return _json.loads(out)
 
-    def learn_codebook(self, codebook: Any, gold: Any, out: Any, *, epochs: int = 300) -> dict:
+    def learn_codebook(
+        self, codebook: Any, gold: Any, out: Any, *, epochs: int = 300, points_only: bool = False
+    ) -> dict:
         """Fits the learned per-code classifiers of ``codebook`` (a path) on
         gold texts with this engine's encoder, as ``vocmine codebook learn``
         does, and writes them to ``out`` (name it under ``settings.learned``
@@ -578,11 +580,18 @@ class Engine:
         (``examples``, ``heldout_accuracy``, ``voice_accuracy`` of the point
         head learned from the gold's points, or ``None`` without one).
 
+        With ``points_only=True`` the classifiers the codebook names under
+        ``settings.learned`` are kept exactly as they are and only the point
+        head is fitted (``vocmine codebook learn --points-only``): for a
+        codebook whose code figures should not move.
+
         Raises:
-            ConfigError: the engine has no model.
+            ConfigError: the engine has no model, or ``points_only`` and the
+                codebook names no learned classifiers.
+            DataError: ``points_only`` and the gold gives no point.
             ResourceError: the codebook or a gold item is not valid.
         """
-        kw: dict = {"epochs": epochs}
+        kw: dict = {"epochs": epochs, "points_only": points_only}
         if isinstance(gold, (str, _os.PathLike)):
             kw["path"] = _os.fspath(gold)
         else:

@@ -134,6 +134,7 @@ class Engine:
         out: Union[str, os.PathLike[str]],
         *,
         epochs: int = 300,
+        points_only: bool = False,
     ) -> dict[str, Any]: ...
     def reclassify(
         self,

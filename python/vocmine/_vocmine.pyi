@@ -105,6 +105,7 @@ class Engine:
         lines: Optional[Sequence[str]] = ...,
         path: Optional[str] = ...,
         epochs: int = 300,
+        points_only: bool = False,
     ) -> str: ...
     def analyze_file_json(
         self,

@@ -65,6 +65,7 @@ def main():
     ap.add_argument("--validate", action="store_true",
                     help="score on the training split's texts beyond the largest size instead of the "
                          "dev / test split (for choosing how `learn` works without reading the evaluation data)")
+    ap.add_argument("--learn-args", default="", help="extra arguments of every `vocmine codebook learn`")
     a = ap.parse_args()
     embed = Embedder(ROOT / "models/multilingual-e5-small")
     gold_dir = pathlib.Path(a.gold)
@@ -103,7 +104,7 @@ def main():
                 cbf = d / "cb.yaml"
                 cbf.write_text(zeroshot.zero_shot(cb.read_text(encoding="utf-8"), {"learned": "cb.learned.json"}),
                                encoding="utf-8")
-                subprocess.run([a.bin, "codebook", "learn", "--codebook", str(cbf), "--gold", str(g)],
+                subprocess.run([a.bin, "codebook", "learn", "--codebook", str(cbf), "--gold", str(g), *a.learn_args.split()],
                                check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
                 rep = d / "rep.json"
                 subprocess.run([a.bin, "eval", "--codebook", str(cbf), "--gold", str(test_gold), "--json", str(rep)],

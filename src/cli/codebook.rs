@@ -35,6 +35,14 @@ pub(crate) struct LearnArgs {
     /// Gradient steps.
     #[arg(long, default_value_t = 300)]
     pub(crate) epochs: usize,
+    /// L2 penalty of the classifiers' weights.
+    #[arg(long, default_value_t = 1e-4)]
+    pub(crate) l2: f32,
+    /// Keep the codebook's learned classifiers (its `settings.learned`
+    /// file) exactly as they are and fit only the point head from the gold's
+    /// points (pain / mention / delight).
+    #[arg(long)]
+    pub(crate) points_only: bool,
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub(crate) threads: Option<usize>,
@@ -116,47 +124,63 @@ pub(crate) fn codebook_learn(l: LearnArgs) -> Result<(), Error> {
     let engine = b.build()?;
     let opts = vocmine::stages::codebook::TrainOptions {
         epochs: l.epochs,
+        l2: l.l2,
         ..Default::default()
     };
-    let model = vocmine::stages::codebook::learn(&engine, &spec, &gold, opts)?;
+    let model = if l.points_only {
+        let current = vocmine::stages::codebook::LearnedModel::of_codebook(&spec)?;
+        vocmine::stages::codebook::learn_points(&engine, &spec, &gold, current, opts)?
+    } else {
+        vocmine::stages::codebook::learn(&engine, &spec, &gold, opts)?
+    };
     let out = match (&l.out, spec.learned_path()) {
         (Some(o), _) => o.clone(),
         (None, Some(p)) => p,
         (None, None) => l.codebook.with_extension("learned.json"),
     };
     model.save(&out)?;
-    println!(
-        "learned {} codes of `{}` from {} texts in {:.1} s → {}",
+    say!(
+        "{} {} codes of `{}` from {} texts in {:.1} s → {}",
+        if l.points_only {
+            "point head only; kept the classifiers of"
+        } else {
+            "learned"
+        },
         model.codes.len(),
         spec.codebook,
         gold.len(),
         started.elapsed().as_secs_f64(),
         out.display()
     );
-    if !model.codes.is_empty() {
-        println!(
+    if !model.codes.is_empty() && !l.points_only {
+        say!(
             "kept where they raise the held-out micro F1 of all codes; a code's own F1 can drop \
              where its evidence without a classifier fired on many wrong texts"
         );
     }
     for c in &model.codes {
-        println!(
+        say!(
             "  {:<28} {:>5} positives · held-out F1 {:.3} (without it {:.3})",
-            c.code, c.positives, c.heldout_f1, c.baseline_f1
+            c.code,
+            c.positives,
+            c.heldout_f1,
+            c.baseline_f1
         );
     }
     match &model.points {
-        Some(p) => println!(
+        Some(p) => say!(
             "point head: {} gold points · held-out accuracy {:.3} (the voice type's {:.3})",
-            p.examples, p.heldout_accuracy, p.voice_accuracy
+            p.examples,
+            p.heldout_accuracy,
+            p.voice_accuracy
         ),
-        None => println!(
+        None => say!(
             "points from the voice type (no point head: the gold gives fewer than 30 points, \
              or a head learned from them was not more accurate)"
         ),
     }
     if spec.learned_path().as_deref() != Some(out.as_path()) {
-        println!(
+        say!(
             "add `learned: {}` under `settings:` in {} to use it",
             out.file_name()
                 .map(|f| f.to_string_lossy())

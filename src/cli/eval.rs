@@ -58,13 +58,13 @@ pub(crate) fn eval(e: EvalArgs) -> Result<(), Error> {
     }
     let engine = b.codebook(spec).build()?;
     let report = vocmine::stages::codebook::evaluate(&engine, &gold, e.only_gold_codes)?;
-    println!(
+    say!(
         "{} on {} ({} texts)",
         codebook.display(),
         gold_path.display(),
         report.texts
     );
-    print!("{}", report.table());
+    say!(@raw "{}", report.table());
     if let Some(path) = &e.json {
         let mut f = create_file(path)?;
         serde_json::to_writer_pretty(&mut f, &report)?;
@@ -128,14 +128,14 @@ pub(crate) fn eval_records(e: EvalArgs) -> Result<(), Error> {
     if let Some((p, mut f)) = sink {
         f.flush().map_err(|err| Error::io(&p, err))?;
     }
-    println!(
+    say!(
         "{} ({} records, {} failed, {} without sentiment)",
         path.display(),
         report.records,
         report.failed,
         report.unlabelled
     );
-    print!("{}", report.table());
+    say!(@raw "{}", report.table());
     if let Some(p) = &e.json {
         let mut f = create_file(p)?;
         serde_json::to_writer_pretty(&mut f, &report)?;

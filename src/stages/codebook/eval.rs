@@ -334,7 +334,8 @@ pub fn evaluate(
 /// analyzed into clauses as the product codes it (their embeddings, and the
 /// rule and exemplar features of the codebook without its learned part)
 /// and labelled with its codes (codes the codebook does not define are an
-/// error).
+/// error). Where the gold gives points, a point head is fitted too (kept
+/// where it beats the voice type; see [`super::train_points`]).
 #[cfg(feature = "onnx")]
 pub fn learn(
     engine: &crate::Engine,
@@ -342,78 +343,150 @@ pub fn learn(
     gold: &[GoldItem],
     opts: super::TrainOptions,
 ) -> Result<super::LearnedModel> {
-    let enc = engine
-        .encoder()
-        .ok_or_else(|| Error::Config("learning needs an engine with an encoder".into()))?;
-    let ids: Vec<String> = spec.codes.iter().map(|c| c.id.clone()).collect();
-    let index: BTreeMap<&str, usize> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.as_str(), i))
-        .collect();
-    let mut labels = Vec::with_capacity(gold.len());
-    for g in gold {
-        let mut l = Vec::new();
-        for c in &g.codes {
-            match index.get(c.code.as_str()) {
-                Some(&k) => l.push(k),
-                None => {
-                    return Err(Error::Data(format!(
-                        "gold text {} has code `{}`, which the codebook `{}` does not define",
-                        g.id, c.code, spec.codebook
-                    )))
-                }
-            }
-        }
-        labels.push(l);
-    }
-    // Each text as the product codes it: its clauses, their embeddings and
-    // the rule and exemplar features of each code from the codebook
-    // without its learned part. The classifiers learn from these clauses.
-    let mut bare = spec.clone();
-    bare.settings.learned = None;
-    let cb = engine.compile_codebook(bare)?;
-    let records = record_evidence(engine, &cb, gold, ids.len())?;
-    let rows = records.spans.last().map_or(0, |s| s.end);
-    if rows == 0 {
-        return Err(Error::Data(format!(
-            "none of the {} gold texts has a customer clause to learn from",
-            gold.len()
-        )));
-    }
-    let dim = records.x.len() / rows;
-    // Gold points (pain, mention, delight) per text, for the point head.
-    let points: Vec<Vec<(usize, usize)>> = gold
-        .iter()
-        .map(|g| {
-            g.codes
-                .iter()
-                .filter_map(|c| {
-                    let point = c.point?;
-                    let label = super::learned::POINT_CLASSES
-                        .iter()
-                        .position(|&k| k == point)?;
-                    Some((*index.get(c.code.as_str())?, label))
-                })
-                .collect()
-        })
-        .collect();
+    let g = LearnGold::new(engine, spec, gold)?;
     Ok(engine.install(|| {
         let mut model = super::LearnedModel::train(
             &spec.codebook,
-            &enc.config().name,
-            &ids,
+            &g.encoder,
+            &g.ids,
             &[],
-            dim,
-            &labels,
+            g.dim,
+            &g.labels,
             &[],
-            Some(&records),
+            Some(&g.records),
             opts,
         );
-        let examples = model.point_examples(&ids, &records, &points);
-        model.points = super::learned::train_points(&records.x, dim, &ids, &examples, opts);
+        model.points = g.point_head(&model, opts);
         model
     }))
+}
+
+/// Fits only the point head of `model` (the codebook's learned classifiers,
+/// kept exactly as they are) from gold texts with points: for a codebook
+/// whose classifiers should not change, e.g. one whose code figures are
+/// already published. The pairs are chosen by `model`'s classifiers as in
+/// [`learn`]; the head replaces any `model` had, or is removed where it does
+/// not beat the voice type. `model` must come from the same encoder.
+#[cfg(feature = "onnx")]
+pub fn learn_points(
+    engine: &crate::Engine,
+    spec: &super::CodebookSpec,
+    gold: &[GoldItem],
+    mut model: super::LearnedModel,
+    opts: super::TrainOptions,
+) -> Result<super::LearnedModel> {
+    let g = LearnGold::new(engine, spec, gold)?;
+    if model.encoder != g.encoder || model.dim != g.dim {
+        return Err(Error::Config(format!(
+            "the learned classifiers of `{}` were fitted with encoder `{}` ({} dimensions), \
+             not with the engine's `{}` ({} dimensions)",
+            spec.codebook, model.encoder, model.dim, g.encoder, g.dim
+        )));
+    }
+    if g.points.iter().all(Vec::is_empty) {
+        return Err(Error::Data(format!(
+            "none of the {} gold texts gives a point (pain, mention or delight) to learn from",
+            gold.len()
+        )));
+    }
+    model.points = engine.install(|| g.point_head(&model, opts));
+    Ok(model)
+}
+
+/// Gold texts as `learn` reads them: the codes of each text (indices into
+/// the codebook's codes), their points, and the texts' clauses as the
+/// codebook without its learned part codes them.
+#[cfg(feature = "onnx")]
+struct LearnGold {
+    ids: Vec<String>,
+    encoder: String,
+    dim: usize,
+    labels: Vec<Vec<usize>>,
+    /// Gold points (code index, 0 pain / 1 mention / 2 delight) per text.
+    points: Vec<Vec<(usize, usize)>>,
+    records: super::learned::RecordEvidence,
+}
+
+#[cfg(feature = "onnx")]
+impl LearnGold {
+    fn new(
+        engine: &crate::Engine,
+        spec: &super::CodebookSpec,
+        gold: &[GoldItem],
+    ) -> Result<LearnGold> {
+        let enc = engine
+            .encoder()
+            .ok_or_else(|| Error::Config("learning needs an engine with an encoder".into()))?;
+        let ids: Vec<String> = spec.codes.iter().map(|c| c.id.clone()).collect();
+        let index: BTreeMap<&str, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.as_str(), i))
+            .collect();
+        let mut labels = Vec::with_capacity(gold.len());
+        for g in gold {
+            let mut l = Vec::new();
+            for c in &g.codes {
+                match index.get(c.code.as_str()) {
+                    Some(&k) => l.push(k),
+                    None => {
+                        return Err(Error::Data(format!(
+                            "gold text {} has code `{}`, which the codebook `{}` does not define",
+                            g.id, c.code, spec.codebook
+                        )))
+                    }
+                }
+            }
+            labels.push(l);
+        }
+        let points: Vec<Vec<(usize, usize)>> = gold
+            .iter()
+            .map(|g| {
+                g.codes
+                    .iter()
+                    .filter_map(|c| {
+                        let point = c.point?;
+                        let label = super::learned::POINT_CLASSES
+                            .iter()
+                            .position(|&k| k == point)?;
+                        Some((*index.get(c.code.as_str())?, label))
+                    })
+                    .collect()
+            })
+            .collect();
+        // Each text as the product codes it: its clauses, their embeddings
+        // and the rule and exemplar features of each code from the codebook
+        // without its learned part. The classifiers learn from these clauses.
+        let mut bare = spec.clone();
+        bare.settings.learned = None;
+        let cb = engine.compile_codebook(bare)?;
+        let records = record_evidence(engine, &cb, gold, ids.len())?;
+        let rows = records.spans.last().map_or(0, |s| s.end);
+        if rows == 0 {
+            return Err(Error::Data(format!(
+                "none of the {} gold texts has a customer clause to learn from",
+                gold.len()
+            )));
+        }
+        Ok(LearnGold {
+            dim: records.x.len() / rows,
+            encoder: enc.config().name.clone(),
+            ids,
+            labels,
+            points,
+            records,
+        })
+    }
+
+    /// The point head fitted on the pairs `model`'s classifiers choose.
+    fn point_head(
+        &self,
+        model: &super::LearnedModel,
+        opts: super::TrainOptions,
+    ) -> Option<super::LearnedPoints> {
+        let examples = model.point_examples(&self.ids, &self.records, &self.points);
+        super::learned::train_points(&self.records.x, self.dim, &self.ids, &examples, opts)
+    }
 }
 
 /// One text's clauses (embedding, per-code features) and its bare codes.

@@ -358,6 +358,18 @@ impl LearnedModel {
         Ok(m)
     }
 
+    /// The learned classifiers a codebook names (`settings.learned`,
+    /// relative to the codebook file); an error when it names none.
+    pub fn of_codebook(spec: &super::CodebookSpec) -> Result<LearnedModel> {
+        let path = spec.learned_path().ok_or_else(|| {
+            Error::Config(format!(
+                "the codebook `{}` names no learned classifiers (`settings.learned`)",
+                spec.codebook
+            ))
+        })?;
+        LearnedModel::load(&path)
+    }
+
     /// The point head's training pairs: for each gold code of text `i` with
     /// a point (`gold[i]`: code index and 0 pain / 1 mention / 2 delight),
     /// the clause of the text that carries the code most — its classifier's

@@ -37,9 +37,9 @@ mod table;
 
 pub use crate::text::terms::{ClauseTerms, Hit, TermSet, TermToken};
 pub use cache::{cache_dir, cached_embeddings};
-#[cfg(feature = "onnx")]
-pub use eval::learn;
 pub use eval::{evaluate, read_gold, CodeScore, EvalReport, Evaluator, GoldCode, GoldItem};
+#[cfg(feature = "onnx")]
+pub use eval::{learn, learn_points};
 pub use learned::{
     train_points, LearnedCode, LearnedModel, LearnedPoints, PointExample, RecordEvidence,
     TrainOptions,
