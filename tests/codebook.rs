@@ -1114,10 +1114,15 @@ fn learn_points_keeps_the_classifiers_and_learns_the_points() {
     assert!(err.to_string().contains("gives a point"), "{err}");
     let other = LearnedModel {
         encoder: "another-encoder".into(),
-        ..current
+        ..current.clone()
     };
     let err = learn_points(&e, &auto, &gold, other, opts).unwrap_err();
     assert!(err.to_string().contains("another-encoder"), "{err}");
+    // and classifiers of a code the codebook no longer has
+    let mut stale = current;
+    stale.codes[0].code = "sales.removed".into();
+    let err = learn_points(&e, &auto, &gold, stale, opts).unwrap_err();
+    assert!(err.to_string().contains("`sales.removed`"), "{err}");
 }
 
 // ------------------------------------------------------------- 4. points

@@ -383,6 +383,13 @@ pub fn learn_points(
             spec.codebook, model.encoder, model.dim, g.encoder, g.dim
         )));
     }
+    if let Some(c) = model.codes.iter().find(|c| !g.ids.contains(&c.code)) {
+        return Err(Error::Config(format!(
+            "the learned classifiers have code `{}`, which the codebook `{}` does not define \
+             (run `codebook learn` without --points-only to refit them)",
+            c.code, spec.codebook
+        )));
+    }
     if g.points.iter().all(Vec::is_empty) {
         return Err(Error::Data(format!(
             "none of the {} gold texts gives a point (pain, mention or delight) to learn from",
