@@ -375,25 +375,41 @@ pub fn learn_points(
     mut model: super::LearnedModel,
     opts: super::TrainOptions,
 ) -> Result<super::LearnedModel> {
-    let g = LearnGold::new(engine, spec, gold)?;
-    if model.encoder != g.encoder || model.dim != g.dim {
+    // What can be checked before the gold is analyzed.
+    let encoder = engine.encoder().map(|e| e.config().name.clone());
+    if let Some(name) = encoder.as_ref().filter(|n| **n != model.encoder) {
         return Err(Error::Config(format!(
-            "the learned classifiers of `{}` were fitted with encoder `{}` ({} dimensions), \
-             not with the engine's `{}` ({} dimensions)",
-            spec.codebook, model.encoder, model.dim, g.encoder, g.dim
+            "the learned classifiers of `{}` were fitted with encoder `{}`, not with the \
+             engine's `{name}`",
+            spec.codebook, model.encoder
         )));
     }
-    if let Some(c) = model.codes.iter().find(|c| !g.ids.contains(&c.code)) {
+    if let Some(c) = model
+        .codes
+        .iter()
+        .find(|c| !spec.codes.iter().any(|s| s.id == c.code))
+    {
         return Err(Error::Config(format!(
             "the learned classifiers have code `{}`, which the codebook `{}` does not define \
              (run `codebook learn` without --points-only to refit them)",
             c.code, spec.codebook
         )));
     }
-    if g.points.iter().all(Vec::is_empty) {
+    if !gold
+        .iter()
+        .flat_map(|g| &g.codes)
+        .any(|c| c.point.is_some())
+    {
         return Err(Error::Data(format!(
             "none of the {} gold texts gives a point (pain, mention or delight) to learn from",
             gold.len()
+        )));
+    }
+    let g = LearnGold::new(engine, spec, gold)?;
+    if model.dim != g.dim {
+        return Err(Error::Config(format!(
+            "the learned classifiers of `{}` read {} dimensions, the engine's encoder gives {}",
+            spec.codebook, model.dim, g.dim
         )));
     }
     model.points = engine.install(|| g.point_head(&model, opts));
