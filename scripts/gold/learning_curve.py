@@ -7,6 +7,10 @@ code on the frozen whole-text embeddings of the same n texts (standardized,
 L2 as scikit-learn's C=1), threshold 0.5 (numpy, same model). Run with the set-up venv:
 
     .venv-models/bin/python scripts/gold/learning_curve.py [--sizes 50 200 1000]
+
+`--validate` scores the training texts beyond the largest size instead of the
+evaluation split (for choosing how `learn` works); `--learn-args "--l2 1e-5"`
+passes settings to every `vocmine codebook learn`.
 """
 import argparse
 import json
