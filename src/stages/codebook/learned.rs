@@ -94,15 +94,9 @@ pub const POINT_CLASSES: [crate::PointKind; 3] = [
     crate::PointKind::Delight,
 ];
 
-/// Index of the largest of three scores (ties to the first).
-pub(crate) fn argmax3(z: [f32; 3]) -> usize {
-    let mut best = 0;
-    for k in 1..3 {
-        if z[k] > z[best] {
-            best = k;
-        }
-    }
-    best
+/// Index of the largest score (ties to the first; 0 when empty).
+pub(crate) fn argmax(z: &[f32]) -> usize {
+    (1..z.len()).fold(0, |best, k| if z[k] > z[best] { k } else { best })
 }
 
 /// The head's scores `e·W + v·V + bias`.
@@ -131,13 +125,7 @@ pub(crate) fn point_scores(
 /// itch), as `classify_voiced` maps it.
 fn voice_point(v: [f32; 4]) -> usize {
     // pain, itch, delight, neutral
-    let mut best = 0;
-    for k in 1..4 {
-        if v[k] > v[best] {
-            best = k;
-        }
-    }
-    [0, 3, 2, 1][best]
+    [0, 3, 2, 1][argmax(&v)]
 }
 
 /// Fits the point head on `examples` (rows of `x`, `dim` floats each) and
@@ -168,7 +156,7 @@ pub fn train_points(
         for e in ex.iter().filter(|e| e.text % FOLDS == fold) {
             let row = &x[e.row * dim..(e.row + 1) * dim];
             right +=
-                usize::from(argmax3(point_scores(&w, &vw, cb[e.code], row, e.voice)) == e.label);
+                usize::from(argmax(&point_scores(&w, &vw, cb[e.code], row, e.voice)) == e.label);
         }
     }
     let heldout = right as f32 / ex.len() as f32;
@@ -917,8 +905,8 @@ fn best_shift_with(z: &[(f32, bool)], others: Counts) -> (f32, f32) {
 #[cfg(test)]
 mod tests {
     use super::{
-        choose, dot, dots, fit, fit_bags, logit, point_scores, train_points, Counts, Heldout,
-        PointExample, TrainOptions,
+        argmax, choose, dot, dots, fit, fit_bags, logit, point_scores, train_points, Counts,
+        Heldout, PointExample, TrainOptions,
     };
 
     /// `dots` is `dot` row by row, bit for bit, for any row count and any
@@ -1097,14 +1085,13 @@ mod tests {
         assert!(head.heldout_accuracy > 0.95, "{}", head.heldout_accuracy);
         let kind = |i: usize| {
             let e = &ex[i];
-            let z = point_scores(
+            argmax(&point_scores(
                 &head.w,
                 &head.voice_w,
                 head.code_bias[&codes[e.code]],
                 &x[i * dim..(i + 1) * dim],
                 e.voice,
-            );
-            (0..3).fold(0, |b, k| if z[k] > z[b] { k } else { b })
+            ))
         };
         assert!((0..120).all(|i| kind(i) == ex[i].label));
         // Where the voice type is already right, no head is kept.

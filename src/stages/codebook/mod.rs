@@ -780,7 +780,7 @@ impl Codebook {
                     e,
                     [p.pain, p.itch, p.delight, p.neutral],
                 );
-                return learned::POINT_CLASSES[learned::argmax3(z)];
+                return learned::POINT_CLASSES[learned::argmax(&z)];
             }
         }
         self.point(hint, cues, sentiment, voice)
