@@ -88,8 +88,9 @@ fn sample_clauses(engine: &Engine) -> Vec<Arc<ClauseTerms>> {
 }
 
 /// A learned-classifier file for every leaf code of `cb`, with random
-/// weights (small, so that most clauses fall below 0.05 as real ones do).
-fn fake_learned(cb: &Codebook, dir: &std::path::Path) -> String {
+/// weights (small, so that most clauses fall below 0.05 as real ones do),
+/// and random weights on the lexical features `terms` (none when empty).
+fn fake_learned(cb: &Codebook, dir: &std::path::Path, terms: &[String]) -> String {
     let codes = cb
         .leaf_ids()
         .into_iter()
@@ -106,6 +107,11 @@ fn fake_learned(cb: &Codebook, dir: &std::path::Path) -> String {
             exemplar_w: 10.0,
             heldout_f1: 0.0,
             baseline_f1: 0.0,
+            term_w: unit_vector(2000 + i as u64)
+                .into_iter()
+                .cycle()
+                .take(terms.len())
+                .collect(),
         })
         .collect();
     let m = LearnedModel {
@@ -115,8 +121,13 @@ fn fake_learned(cb: &Codebook, dir: &std::path::Path) -> String {
         examples: 100,
         codes,
         points: None,
+        terms: terms.to_vec(),
     };
-    let path = dir.join("automotive.learned.json");
+    let path = dir.join(if terms.is_empty() {
+        "automotive.learned.json"
+    } else {
+        "automotive.terms.learned.json"
+    });
     m.save(&path).unwrap();
     path.to_str().unwrap().to_string()
 }
@@ -139,10 +150,29 @@ fn bench(c: &mut Criterion) {
     assert!(exemplars.uses_embeddings());
     let tmp = tempfile::tempdir().unwrap();
     let mut learned_spec = spec.clone();
-    learned_spec.settings.learned = Some(fake_learned(rules, tmp.path()));
-    let learned =
-        Codebook::compile(learned_spec, engine.segmenter(), Some((embed, ENCODER))).unwrap();
+    learned_spec.settings.learned = Some(fake_learned(rules, tmp.path(), &[]));
+    let learned = Codebook::compile(
+        learned_spec.clone(),
+        engine.segmenter(),
+        Some((embed, ENCODER)),
+    )
+    .unwrap();
     assert!(learned.has_learned());
+    // The same with lexical features: those of two or more sample clauses.
+    let mut counts = std::collections::BTreeMap::new();
+    for t in &clauses {
+        for f in vocmine::stages::codebook::lexical_features(t) {
+            *counts.entry(f.to_string()).or_insert(0usize) += 1;
+        }
+    }
+    let terms: Vec<String> = counts
+        .into_iter()
+        .filter(|(_, n)| *n >= 2)
+        .map(|(t, _)| t)
+        .collect();
+    learned_spec.settings.learned = Some(fake_learned(rules, tmp.path(), &terms));
+    let lexical =
+        Codebook::compile(learned_spec, engine.segmenter(), Some((embed, ENCODER))).unwrap();
 
     // How many clauses each variant codes (printed once, for the record).
     let coded = |cb: &Codebook, emb: bool| {
@@ -153,11 +183,14 @@ fn bench(c: &mut Criterion) {
             .count()
     };
     eprintln!(
-        "codebook bench: {} customer clauses; coded: rules {} · +exemplars {} · +learned {}",
+        "codebook bench: {} customer clauses; coded: rules {} · +exemplars {} · +learned {} · \
+         +{} terms {}",
         clauses.len(),
         coded(rules, false),
         coded(&exemplars, true),
-        coded(&learned, true)
+        coded(&learned, true),
+        terms.len(),
+        coded(&lexical, true)
     );
 
     let mut g = c.benchmark_group("codebook");
@@ -188,6 +221,15 @@ fn bench(c: &mut Criterion) {
             let mut n = 0usize;
             for (t, e) in clauses.iter().zip(&embeddings) {
                 n += black_box(learned.classify(black_box(t), Some(e), None)).len();
+            }
+            n
+        })
+    });
+    g.bench_function("classify_rules_exemplars_learned_terms_384d", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            for (t, e) in clauses.iter().zip(&embeddings) {
+                n += black_box(lexical.classify(black_box(t), Some(e), None)).len();
             }
             n
         })

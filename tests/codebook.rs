@@ -866,6 +866,8 @@ fn learned_classifiers_must_beat_the_codebook_without_them() {
         extra: extra.clone(),
         bare,
         voice: Vec::new(),
+        vocab: Vec::new(),
+        terms: Vec::new(),
     };
     let opts = TrainOptions::default();
     let kept = |m: &LearnedModel| m.codes.iter().map(|c| c.code.clone()).collect::<Vec<_>>();
@@ -1012,6 +1014,10 @@ fn learn_fits_on_clauses_and_does_not_depend_on_the_thread_count() {
         .fold(f32::NEG_INFINITY, f32::max);
     assert!(best > 0.2, "{:?}", m.codes);
     assert!(m.codes.iter().all(|c| c.w.len() == 384));
+    // They read the clauses' lexical features too: the terms of two or
+    // more texts, a weight on each for every code.
+    assert!(m.terms.len() > 50, "{} terms", m.terms.len());
+    assert!(m.codes.iter().all(|c| c.term_w.len() == m.terms.len()));
     // On average over the codes with 10 or more positives, the held-out
     // record F1 with the classifier beats the codebook's without it (a
     // single code may be held back on purpose: see `learned::choose`).
@@ -1075,6 +1081,7 @@ fn learn_points_keeps_the_classifiers_and_learns_the_points() {
         exemplar_w: 0.25,
         heldout_f1: 0.5,
         baseline_f1: 0.4,
+        term_w: Vec::new(),
     };
     let current = LearnedModel {
         codebook: auto.codebook.clone(),
@@ -1083,6 +1090,7 @@ fn learn_points_keeps_the_classifiers_and_learns_the_points() {
         examples: 99,
         codes: vec![kept],
         points: None,
+        terms: Vec::new(),
     };
     let m = &on_1_and_2_threads(&enc, &auto, |e| {
         learn_points(e, &auto, &gold, current.clone(), opts).unwrap()

@@ -783,20 +783,12 @@ fn store_is_written_in_bounded_row_groups() {
     }
 }
 
-/// With the encoder and a codebook with rules, exemplars and learned
-/// classifiers (restaurant.yaml), reclassifying the store with that codebook
-/// gives every record the codes, points and clause codes (scores and
-/// evidence included) that `analyze` gave it, although reclassification
-/// reads the stored embeddings and the cached exemplar embeddings instead
-/// of running the encoder.
-#[test]
-fn reclassify_with_exemplars_and_learned_classifiers_equals_analyze() {
-    if !model_available() {
-        eprintln!("SKIPPED: default model not built; run `python3 models/setup.py`");
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("input.jsonl");
+/// `analyze --store` of the first 120 sample records with codebook `cb`,
+/// then `reclassify` of that store with the same codebook (exemplar
+/// embeddings through a fresh cache in `dir`): the lines of both.
+fn analyze_then_reclassify(dir: &Path, cb: &str) -> (Vec<Value>, Vec<Value>) {
+    std::fs::create_dir_all(dir).unwrap();
+    let input = dir.join("input.jsonl");
     let text = std::fs::read_to_string(sample()).unwrap();
     let head: Vec<&str> = text
         .lines()
@@ -804,10 +796,9 @@ fn reclassify_with_exemplars_and_learned_classifiers_equals_analyze() {
         .take(120)
         .collect();
     std::fs::write(&input, head.join("\n") + "\n").unwrap();
-    let store = dir.path().join("store");
-    let out = dir.path().join("out.jsonl");
-    let cache = dir.path().join("cache");
-    let cb = codebook("restaurant");
+    let store = dir.join("store");
+    let out = dir.join("out.jsonl");
+    let cache = dir.join("cache");
     let with_cache = |args: &[&str]| {
         let o = bin()
             .current_dir(root())
@@ -821,20 +812,20 @@ fn reclassify_with_exemplars_and_learned_classifiers_equals_analyze() {
         "analyze",
         s(&input),
         "--codebook",
-        &cb,
+        cb,
         "--store",
         s(&store),
         "-o",
         s(&out),
         "-q",
     ]);
-    let re = dir.path().join("re.jsonl");
+    let re = dir.join("re.jsonl");
     with_cache(&[
         "reclassify",
         "--store",
         s(&store),
         "--codebook",
-        &cb,
+        cb,
         "-o",
         s(&re),
         "-q",
@@ -843,10 +834,17 @@ fn reclassify_with_exemplars_and_learned_classifiers_equals_analyze() {
     let b = lines(&re);
     assert_eq!(a.len(), 120);
     assert_eq!(b.len(), a.len());
-    let (mut learned, mut exemplar) = (0, 0);
     for (x, y) in a.iter().zip(&b) {
         assert_eq!(id_str(y), id_str(x));
         assert_coded_as_analyzed(y, x);
+    }
+    (a, b)
+}
+
+/// How many clause codes of `lines` carry learned and exemplar evidence.
+fn learned_and_exemplar_evidence(lines: &[Value]) -> (usize, usize) {
+    let (mut learned, mut exemplar) = (0, 0);
+    for y in lines {
         for c in array_or_empty(&y["clauses"]) {
             for code in array_or_empty(&c["codes"]) {
                 learned += code["evidence"].get("learned").is_some() as usize;
@@ -854,11 +852,83 @@ fn reclassify_with_exemplars_and_learned_classifiers_equals_analyze() {
             }
         }
     }
+    (learned, exemplar)
+}
+
+/// With the encoder and a codebook with rules, exemplars and learned
+/// classifiers (restaurant.yaml), reclassifying the store with that codebook
+/// gives every record the codes, points and clause codes (scores and
+/// evidence included) that `analyze` gave it, although reclassification
+/// reads the stored embeddings and the cached exemplar embeddings instead
+/// of running the encoder.
+#[test]
+fn reclassify_with_exemplars_and_learned_classifiers_equals_analyze() {
+    if !model_available() {
+        eprintln!("SKIPPED: default model not built; run `python3 models/setup.py`");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (_, b) = analyze_then_reclassify(dir.path(), &codebook("restaurant"));
+    let (learned, exemplar) = learned_and_exemplar_evidence(&b);
     // the learned and exemplar evidence was really there to compare
     assert!(
         learned > 20 && exemplar > 20,
         "learned {learned}, exemplar {exemplar}"
     );
+}
+
+/// The same with learned classifiers that read lexical features (English,
+/// Russian stems and Chinese characters and pairs): reclassification,
+/// which reads the stored tokens, codes every record as `analyze` did, and
+/// the lexical weights change codes.
+#[test]
+fn reclassify_with_lexical_features_equals_analyze() {
+    if !model_available() {
+        eprintln!("SKIPPED: default model not built; run `python3 models/setup.py`");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let src = root().join("corpora/codebooks");
+    let cbdir = dir.path().join("cb");
+    std::fs::create_dir(&cbdir).unwrap();
+    std::fs::copy(src.join("restaurant.yaml"), cbdir.join("restaurant.yaml")).unwrap();
+    // The shipped classifiers, with weights on a few terms of each language.
+    let mut m: Value = serde_json::from_str(
+        &std::fs::read_to_string(src.join("restaurant.learned.json")).unwrap(),
+    )
+    .unwrap();
+    let terms = [
+        "wait",
+        "staff",
+        "ждал",
+        "персона",
+        "服务",
+        "菜",
+        "等",
+        "price",
+    ];
+    m["terms"] = serde_json::json!(terms);
+    for c in m["codes"].as_array_mut().unwrap() {
+        let w: Vec<f32> = match c["code"].as_str().unwrap() {
+            "service.general" => vec![4.0, 4.0, 4.0, 4.0, 4.0, -1.0, 4.0, -2.0],
+            "food.quality" => vec![-2.0, -2.0, 0.0, 0.0, -1.0, 3.0, 0.0, 0.0],
+            _ => vec![0.0; terms.len()],
+        };
+        c["term_w"] = serde_json::json!(w);
+    }
+    std::fs::write(cbdir.join("restaurant.learned.json"), m.to_string()).unwrap();
+    let cb = cbdir.join("restaurant.yaml");
+    let (_, with_terms) = analyze_then_reclassify(&dir.path().join("a"), s(&cb));
+    let (learned, _) = learned_and_exemplar_evidence(&with_terms);
+    assert!(learned > 20, "learned {learned}");
+    // Without the terms (the shipped file), some records are coded otherwise.
+    let (_, plain) = analyze_then_reclassify(&dir.path().join("b"), &codebook("restaurant"));
+    let moved = plain
+        .iter()
+        .zip(&with_terms)
+        .filter(|(x, y)| x["codes"] != y["codes"])
+        .count();
+    assert!(moved > 3, "{moved} records coded otherwise");
 }
 
 /// `table` of `store` rewritten as a directory of part files the way Spark

@@ -38,6 +38,15 @@ pub(crate) struct LearnArgs {
     /// L2 penalty of the classifiers' weights.
     #[arg(long, default_value_t = 1e-4)]
     pub(crate) l2: f32,
+    /// Value of a clause's lexical features (its words' stems, the Chinese
+    /// characters and character pairs) in training, `scale / sqrt(count)`
+    /// each; 0 fits the classifiers on the embedding and the rule and
+    /// exemplar features alone.
+    #[arg(long, default_value_t = 0.3)]
+    pub(crate) term_scale: f32,
+    /// L2 penalty of the lexical features' weights.
+    #[arg(long, default_value_t = 1e-4)]
+    pub(crate) term_l2: f32,
     /// Keep the codebook's learned classifiers (its `settings.learned`
     /// file) exactly as they are and fit only the point head from the gold's
     /// points (pain / mention / delight).
@@ -125,6 +134,8 @@ pub(crate) fn codebook_learn(l: LearnArgs) -> Result<(), Error> {
     let opts = vocmine::stages::codebook::TrainOptions {
         epochs: l.epochs,
         l2: l.l2,
+        term_scale: l.term_scale,
+        term_l2: l.term_l2,
         ..Default::default()
     };
     let model = if l.points_only {
@@ -158,13 +169,34 @@ pub(crate) fn codebook_learn(l: LearnArgs) -> Result<(), Error> {
              where its evidence without a classifier fired on many wrong texts"
         );
     }
-    for c in &model.codes {
+    if !model.terms.is_empty() && !l.points_only {
         say!(
-            "  {:<28} {:>5} positives · held-out F1 {:.3} (without it {:.3})",
+            "lexical features: {} terms (word stems, Chinese characters and pairs in 2+ texts); \
+             each code's strongest follow it",
+            model.terms.len()
+        );
+    }
+    for c in &model.codes {
+        let mut top: Vec<(f32, &str)> = c
+            .term_w
+            .iter()
+            .zip(&model.terms)
+            .filter(|(w, _)| **w > 0.0)
+            .map(|(w, t)| (*w, t.as_str()))
+            .collect();
+        top.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        let top: Vec<&str> = top.iter().take(5).map(|x| x.1).collect();
+        say!(
+            "  {:<28} {:>5} positives · held-out F1 {:.3} (without it {:.3}){}",
             c.code,
             c.positives,
             c.heldout_f1,
-            c.baseline_f1
+            c.baseline_f1,
+            if top.is_empty() {
+                String::new()
+            } else {
+                format!(" · {}", top.join(", "))
+            }
         );
     }
     match &model.points {

@@ -512,9 +512,14 @@ impl LearnGold {
     }
 }
 
-/// One text's clauses (embedding, per-code features) and its bare codes.
+/// One clause of a gold text: its embedding, per-code features, voice
+/// probabilities and lexical features.
 #[cfg(feature = "onnx")]
-type TextEvidence = (Vec<(Vec<f32>, Vec<[f32; 2]>, [f32; 4])>, Vec<usize>);
+type ClauseEvidence = (Vec<f32>, Vec<[f32; 2]>, [f32; 4], Vec<String>);
+
+/// One text's clauses and its bare codes.
+#[cfg(feature = "onnx")]
+type TextEvidence = (Vec<ClauseEvidence>, Vec<usize>);
 
 /// Each gold text as the product codes it: analyzed into clauses (their
 /// embeddings, and the features of `cb`, the codebook without classifiers,
@@ -532,6 +537,8 @@ fn record_evidence(
         extra: vec![Vec::new(); codes],
         ..Default::default()
     };
+    // The lexical features of each clause row, numbered at the end.
+    let mut lexical: Vec<Vec<String>> = Vec::new();
     for chunk in gold.chunks(1024) {
         let out = analyze_gold(engine, chunk)?;
         // Per text: (clause embedding, per-code features) and the bare codes.
@@ -562,21 +569,27 @@ fn record_evidence(
                         let voice = c.voice.as_ref().map_or([0.0; 4], |v| {
                             [v.probs.pain, v.probs.itch, v.probs.delight, v.probs.neutral]
                         });
+                        let lexical = super::lexical_features(&terms)
+                            .into_iter()
+                            .map(str::to_owned)
+                            .collect();
                         clauses.push((
                             e.embedding.clone(),
                             cb.features(&terms, Some(&e.embedding)),
                             voice,
+                            lexical,
                         ));
                     }
                     (clauses, bare.into_iter().collect())
                 })
                 .collect()
         });
-        for (clauses, bare) in per_text {
+        for (mut clauses, bare) in per_text {
             let start = r.spans.last().map_or(0, |s| s.end);
-            for (emb, feats, voice) in &clauses {
+            for (emb, feats, voice, words) in clauses.iter_mut() {
                 r.x.extend_from_slice(emb);
                 r.voice.push(*voice);
+                lexical.push(std::mem::take(words));
                 for (k, f) in feats.iter().enumerate().take(codes) {
                     r.extra[k].push(*f);
                 }
@@ -585,5 +598,20 @@ fn record_evidence(
             r.bare.push(bare);
         }
     }
+    let vocab: BTreeSet<&str> = lexical.iter().flatten().map(String::as_str).collect();
+    let number: BTreeMap<&str, u32> = vocab
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| (t, i as u32))
+        .collect();
+    r.terms = lexical
+        .iter()
+        .map(|ws| {
+            ws.iter()
+                .filter_map(|w| number.get(w.as_str()).copied())
+                .collect()
+        })
+        .collect();
+    r.vocab = vocab.into_iter().map(str::to_owned).collect();
     Ok(r)
 }

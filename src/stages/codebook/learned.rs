@@ -41,6 +41,11 @@ pub struct LearnedModel {
     /// has too few points).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub points: Option<LearnedPoints>,
+    /// The lexical features the classifiers read (see [`lexical_features`]),
+    /// in the order of each code's `term_w`; empty in files written before
+    /// them and when learned without them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub terms: Vec<String>,
 }
 
 /// Points learned from gold points: the pain, mention or delight of a coded
@@ -275,6 +280,11 @@ pub struct LearnedCode {
     /// exemplars) on the same texts.
     #[serde(default)]
     pub baseline_f1: f32,
+    /// Weights of the model's lexical features (`terms`, same order; empty
+    /// without them). A clause's matched features are each worth
+    /// `1 / sqrt(their count)`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub term_w: Vec<f32>,
 }
 
 /// Training settings.
@@ -288,6 +298,11 @@ pub struct TrainOptions {
     pub l2: f32,
     /// Minimum positives for a code to get a classifier.
     pub min_positives: usize,
+    /// Value of a clause's lexical features in training (`term_scale /
+    /// sqrt(count)` each; 0: the classifiers read no lexical features).
+    pub term_scale: f32,
+    /// L2 penalty of the lexical features' weights.
+    pub term_l2: f32,
 }
 
 impl Default for TrainOptions {
@@ -297,6 +312,8 @@ impl Default for TrainOptions {
             learning_rate: 0.05,
             l2: 1e-4,
             min_positives: 5,
+            term_scale: 0.3,
+            term_l2: 1e-4,
         }
     }
 }
@@ -318,6 +335,91 @@ pub struct RecordEvidence {
     /// The voice-type probabilities (pain, itch, delight, neutral) of each
     /// clause row, where the encoder gave them (for the point head).
     pub voice: Vec<[f32; 4]>,
+    /// Every lexical feature of the clauses (see [`lexical_features`]),
+    /// sorted.
+    pub vocab: Vec<String>,
+    /// The lexical features of each clause row (indices into `vocab`,
+    /// ascending); empty for none.
+    pub terms: Vec<Vec<u32>>,
+}
+
+/// Fewest texts a lexical feature must occur in to be learned.
+const MIN_TERM_TEXTS: usize = 2;
+
+/// Whether `c` is a Han character (CJK unified ideographs, extension A and
+/// the compatibility block).
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}')
+}
+
+/// The lexical features of a clause that learned classifiers read, each
+/// once, sorted: the stems of its tokens without Han characters (words of
+/// Russian, English and other alphabetic text, as its rules match them),
+/// and the Han characters and pairs of adjacent Han characters of its
+/// folded text (read off the text, so they do not depend on how the words
+/// were segmented).
+pub fn lexical_features(clause: &super::ClauseTerms) -> Vec<&str> {
+    let mut out: Vec<&str> = clause
+        .tokens
+        .iter()
+        .map(|t| t.stem.as_str())
+        .filter(|s| s.chars().any(char::is_alphanumeric) && !s.chars().any(is_han))
+        .collect();
+    let f = clause.folded.as_str();
+    let mut prev: Option<usize> = None;
+    for (i, c) in f.char_indices() {
+        if is_han(c) {
+            let end = i + c.len_utf8();
+            out.push(&f[i..end]);
+            if let Some(p) = prev {
+                out.push(&f[p..end]);
+            }
+            prev = Some(i);
+        } else {
+            prev = None;
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The lexical features of `r` that occur in at least [`MIN_TERM_TEXTS`]
+/// texts (in `vocab` order), and each row's features renumbered into them.
+fn frequent_terms(r: &RecordEvidence) -> (Vec<String>, Vec<Vec<u32>>) {
+    let mut texts = vec![0usize; r.vocab.len()];
+    let mut seen: Vec<u32> = Vec::new();
+    for span in &r.spans {
+        seen.clear();
+        for j in span.clone() {
+            seen.extend(r.terms.get(j).into_iter().flatten());
+        }
+        seen.sort_unstable();
+        seen.dedup();
+        for &t in &seen {
+            if let Some(c) = texts.get_mut(t as usize) {
+                *c += 1;
+            }
+        }
+    }
+    let mut renumber = vec![u32::MAX; r.vocab.len()];
+    let mut kept = Vec::new();
+    for (t, &c) in texts.iter().enumerate() {
+        if c >= MIN_TERM_TEXTS {
+            renumber[t] = kept.len() as u32;
+            kept.push(r.vocab[t].clone());
+        }
+    }
+    let rows = r
+        .terms
+        .iter()
+        .map(|ts| {
+            ts.iter()
+                .filter_map(|&t| renumber.get(t as usize).copied().filter(|&n| n != u32::MAX))
+                .collect()
+        })
+        .collect();
+    (kept, rows)
 }
 
 impl LearnedModel {
@@ -330,6 +432,18 @@ impl LearnedModel {
             message: format!("invalid learned model: {e}"),
         })?;
         for c in &m.codes {
+            if !c.term_w.is_empty() && c.term_w.len() != m.terms.len() {
+                return Err(Error::Resource {
+                    path: path.to_owned(),
+                    line: 0,
+                    message: format!(
+                        "code `{}` has {} term weights, the model has {} terms",
+                        c.code,
+                        c.term_w.len(),
+                        m.terms.len()
+                    ),
+                });
+            }
             if c.w.len() != m.dim {
                 return Err(Error::Resource {
                     path: path.to_owned(),
@@ -371,6 +485,32 @@ impl LearnedModel {
         let dim = self.dim;
         let by_name: std::collections::BTreeMap<&str, &LearnedCode> =
             self.codes.iter().map(|c| (c.code.as_str(), c)).collect();
+        // The lexical features of each clause row, as this model's terms.
+        let mine: std::collections::HashMap<&str, usize> = self
+            .terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.as_str(), i))
+            .collect();
+        let row_terms = |j: usize| -> Vec<usize> {
+            if mine.is_empty() {
+                return Vec::new();
+            }
+            r.terms
+                .get(j)
+                .into_iter()
+                .flatten()
+                .filter_map(|&t| mine.get(r.vocab.get(t as usize)?.as_str()).copied())
+                .collect()
+        };
+        let lexical = |c: &LearnedCode, j: usize| -> f32 {
+            let ts = row_terms(j);
+            if c.term_w.is_empty() || ts.is_empty() {
+                return 0.0;
+            }
+            let v = 1.0 / (ts.len() as f32).sqrt();
+            ts.iter().map(|&t| v * c.term_w[t]).sum()
+        };
         let mut out = Vec::new();
         for (i, g) in gold.iter().enumerate() {
             let Some(span) = r.spans.get(i).filter(|s| !s.is_empty()) else {
@@ -388,6 +528,7 @@ impl LearnedModel {
                                 + c.b
                                 + c.rule_w * f[0]
                                 + c.exemplar_w * f[1]
+                                + lexical(c, j)
                         }
                         _ => f[0] + f[1],
                     }
@@ -459,12 +600,27 @@ impl LearnedModel {
         let whole =
             x.len() == n * dim && extra.len() >= codes.len() && extra.iter().all(|e| e.len() == n);
         let all_idx: Vec<usize> = (0..n).collect();
-        // Fits code k on the texts `idx`: with record evidence over the
-        // clauses of each text (the decision the product makes), else over
-        // the whole-text embeddings.
+        // The lexical features of the clauses, where learned with them.
+        let (terms, row_terms) = match records {
+            Some(r) if opts.term_scale > 0.0 && !r.vocab.is_empty() => frequent_terms(r),
+            _ => (Vec::new(), Vec::new()),
+        };
+        // What code k's classifier reads: with record evidence the clauses
+        // of each text (the decision the product makes), else the
+        // whole-text embeddings.
+        let rows = |k: usize| match records {
+            Some(r) => Rows {
+                terms: &row_terms,
+                nterms: terms.len(),
+                term_scale: opts.term_scale,
+                ..Rows::dense(&r.x, dim, &r.extra[k])
+            },
+            None => Rows::dense(x, dim, &extra[k]),
+        };
+        // Fits code k on the texts `idx`.
         let fit = |k: usize, y: &[f32], idx: &[usize]| match records {
-            Some(r) => fit_bags(&r.x, dim, &r.extra[k], Some(&r.spans), y, idx, opts),
-            None => fit(x, dim, &extra[k], y, idx, opts),
+            Some(r) => fit_bags(rows(k), Some(&r.spans), y, idx, opts),
+            None => fit(rows(k), y, idx, opts),
         };
         let targets = |k: usize| -> Vec<f32> {
             labels
@@ -495,10 +651,11 @@ impl LearnedModel {
                                 let fit_idx: Vec<usize> =
                                     (0..n).filter(|i| i % FOLDS != fold).collect();
                                 let (w, b) = fit(k, &y, &fit_idx);
+                                let rk = rows(k);
                                 for i in (0..n).filter(|i| i % FOLDS == fold) {
                                     let z = r.spans[i]
                                         .clone()
-                                        .map(|j| logit(&r.x, dim, &r.extra[k], j, &w, b))
+                                        .map(|j| rk.logit(j, &w, b))
                                         .fold(f32::NEG_INFINITY, f32::max);
                                     scored.push((z, y[i] > 0.5));
                                 }
@@ -512,9 +669,10 @@ impl LearnedModel {
                             let train_idx: Vec<usize> = (0..n).filter(|i| i % 5 != 4).collect();
                             let held_idx: Vec<usize> = (0..n).filter(|i| i % 5 == 4).collect();
                             let (w, b) = fit(k, &y, &train_idx);
+                            let rk = rows(k);
                             let scored: Vec<(f32, bool)> = held_idx
                                 .iter()
-                                .map(|&i| (logit(x, dim, ex, i, &w, b), y[i] > 0.5))
+                                .map(|&i| (rk.logit(i, &w, b), y[i] > 0.5))
                                 .collect();
                             let bare = Counts::of(
                                 held_idx
@@ -541,6 +699,12 @@ impl LearnedModel {
                 .map(|k| {
                     let (h, (shift, f1)) = heldout[k].as_ref().zip(choices[k])?;
                     let (mut w, b) = fit(k, &targets(k), &all_idx);
+                    // Stored for a feature value of 1 / sqrt(count).
+                    let term_w: Vec<f32> = w
+                        .split_off(dim + 2)
+                        .into_iter()
+                        .map(|t| t * opts.term_scale)
+                        .collect();
                     let exemplar_w = w.pop().unwrap_or(0.0);
                     let rule_w = w.pop().unwrap_or(0.0);
                     Some(LearnedCode {
@@ -552,6 +716,7 @@ impl LearnedModel {
                         exemplar_w,
                         heldout_f1: f1,
                         baseline_f1: h.bare.f1(),
+                        term_w,
                     })
                 })
                 .collect()
@@ -562,6 +727,11 @@ impl LearnedModel {
             encoder: encoder.to_owned(),
             dim,
             examples: n,
+            terms: if out.is_empty() || terms.is_empty() {
+                Vec::new()
+            } else {
+                terms
+            },
             codes: out,
             points: None,
         }
@@ -737,23 +907,79 @@ fn dots_portable(rows: &[f32], v: &[f32], out: &mut Vec<f32>) {
     }
 }
 
-/// The score `w · [x_i, extra_i] + b` (w has `dim + 2` entries).
-fn logit(x: &[f32], dim: usize, extra: &[[f32; 2]], i: usize, w: &[f32], b: f32) -> f32 {
-    let e = extra.get(i).copied().unwrap_or([0.0; 2]);
-    dot(&w[..dim], &x[i * dim..(i + 1) * dim]) + w[dim] * e[0] + w[dim + 1] * e[1] + b
+/// The rows a classifier reads: embeddings of `dim` floats, the code's rule
+/// and exemplar features, and the lexical features of each row (indices
+/// into `nterms` terms, each worth `term_scale / sqrt(count)`; empty for
+/// none).
+#[derive(Clone, Copy)]
+struct Rows<'a> {
+    x: &'a [f32],
+    dim: usize,
+    extra: &'a [[f32; 2]],
+    terms: &'a [Vec<u32>],
+    nterms: usize,
+    term_scale: f32,
 }
 
-/// Weighted logistic regression by full-batch Adam over the embedding and
-/// the two extra features; returns `dim + 2` weights and the bias.
-fn fit(
-    x: &[f32],
-    dim: usize,
-    extra: &[[f32; 2]],
-    y: &[f32],
-    idx: &[usize],
-    o: TrainOptions,
-) -> (Vec<f32>, f32) {
-    fit_bags(x, dim, extra, None, y, idx, o)
+impl<'a> Rows<'a> {
+    /// Embeddings and extra features only.
+    fn dense(x: &'a [f32], dim: usize, extra: &'a [[f32; 2]]) -> Rows<'a> {
+        Rows {
+            x,
+            dim,
+            extra,
+            terms: &[],
+            nterms: 0,
+            term_scale: 0.0,
+        }
+    }
+
+    /// Weights of a classifier: `dim` embedding, rule, exemplar, terms.
+    fn width(&self) -> usize {
+        self.dim + 2 + self.nterms
+    }
+
+    /// Row `i`'s lexical features and the value of each.
+    fn terms_of(&self, i: usize) -> (&'a [u32], f32) {
+        match self.terms.get(i) {
+            Some(t) if !t.is_empty() => (t, self.term_scale / (t.len() as f32).sqrt()),
+            _ => (&[], 0.0),
+        }
+    }
+
+    /// The score `w · [x_i, extra_i, terms_i] + b`.
+    fn logit(&self, i: usize, w: &[f32], b: f32) -> f32 {
+        let dim = self.dim;
+        let e = self.extra.get(i).copied().unwrap_or([0.0; 2]);
+        let mut z =
+            dot(&w[..dim], &self.x[i * dim..(i + 1) * dim]) + w[dim] * e[0] + w[dim + 1] * e[1] + b;
+        let (terms, v) = self.terms_of(i);
+        for &t in terms {
+            z += v * w[dim + 2 + t as usize];
+        }
+        z
+    }
+
+    /// Adds `e` times row `i`'s features to the gradient `g`.
+    fn add_gradient(&self, i: usize, e: f32, g: &mut [f32]) {
+        let dim = self.dim;
+        for (gj, xj) in g.iter_mut().zip(&self.x[i * dim..(i + 1) * dim]) {
+            *gj += e * xj;
+        }
+        let ex = self.extra.get(i).copied().unwrap_or([0.0; 2]);
+        g[dim] += e * ex[0];
+        g[dim + 1] += e * ex[1];
+        let (terms, v) = self.terms_of(i);
+        for &t in terms {
+            g[dim + 2 + t as usize] += e * v;
+        }
+    }
+}
+
+/// Weighted logistic regression by full-batch Adam over the rows' features;
+/// returns `rows.width()` weights and the bias.
+fn fit(rows: Rows<'_>, y: &[f32], idx: &[usize], o: TrainOptions) -> (Vec<f32>, f32) {
+    fit_bags(rows, None, y, idx, o)
 }
 
 /// [`fit`] where example `i` is the bag of rows `bags[i]` (the clauses of
@@ -766,14 +992,13 @@ fn fit(
 /// exactly [`fit`] on that row; without `bags`, example `i` is row `i`;
 /// an empty bag is skipped.
 fn fit_bags(
-    x: &[f32],
-    dim: usize,
-    extra: &[[f32; 2]],
+    x: Rows<'_>,
     bags: Option<&[std::ops::Range<usize>]>,
     y: &[f32],
     idx: &[usize],
     o: TrainOptions,
 ) -> (Vec<f32>, f32) {
+    let dim = x.dim;
     let rows_of = |i: usize| match bags {
         Some(b) => b.get(i).cloned().unwrap_or(0..0),
         None => i..i + 1,
@@ -782,7 +1007,7 @@ fn fit_bags(
     let neg = (idx.len() as f32 - pos).max(1.0);
     // Balanced class weights, softened (square root) to keep precision.
     let wpos = (neg / pos).sqrt();
-    let nw = dim + 2;
+    let nw = x.width();
     let mut w = vec![0f32; nw];
     let mut b = 0f32;
     let (mut m, mut v) = (vec![0f32; nw + 1], vec![0f32; nw + 1]);
@@ -798,7 +1023,7 @@ fn fit_bags(
         for &i in idx {
             let rows = rows_of(i);
             z.clear();
-            z.extend(rows.clone().map(|r| logit(x, dim, extra, r, &w, b)));
+            z.extend(rows.clone().map(|r| x.logit(r, &w, b)));
             let zmax = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             if !zmax.is_finite() {
                 continue;
@@ -809,17 +1034,15 @@ fn fit_bags(
             let e = cw * (p - y[i]) / total;
             for (r, &zj) in rows.zip(z.iter()) {
                 let er = e * (zj - zmax).exp() / sum;
-                for (gj, xj) in g.iter_mut().zip(&x[r * dim..(r + 1) * dim]) {
-                    *gj += er * xj;
-                }
-                let ex = extra.get(r).copied().unwrap_or([0.0; 2]);
-                g[dim] += er * ex[0];
-                g[dim + 1] += er * ex[1];
+                x.add_gradient(r, er, &mut g);
             }
             g[nw] += e;
         }
         for j in 0..dim {
             g[j] += o.l2 * w[j];
+        }
+        for j in dim + 2..nw {
+            g[j] += o.term_l2 * w[j];
         }
         let lr = o.learning_rate * (1.0 - b2.powi(t as i32)).sqrt() / (1.0 - b1.powi(t as i32));
         for j in 0..=nw {
@@ -905,8 +1128,8 @@ fn best_shift_with(z: &[(f32, bool)], others: Counts) -> (f32, f32) {
 #[cfg(test)]
 mod tests {
     use super::{
-        argmax, choose, dot, dots, fit, fit_bags, logit, point_scores, train_points, Counts,
-        Heldout, PointExample, TrainOptions,
+        argmax, choose, dot, dots, fit, fit_bags, point_scores, train_points, Counts, Heldout,
+        PointExample, Rows, TrainOptions,
     };
 
     /// `dots` is `dot` row by row, bit for bit, for any row count and any
@@ -994,6 +1217,114 @@ mod tests {
     }
 
     #[test]
+    fn lexical_features_are_stems_and_han_characters_and_pairs() {
+        use crate::text::terms::{ClauseTerms, TermToken};
+        let tok = |stem: &str| TermToken {
+            stem: stem.into(),
+            start: 0,
+            end: 0,
+            negated: false,
+        };
+        let c = ClauseTerms {
+            folded: "油耗很高, suv 太贵".into(),
+            tokens: vec![
+                tok("油耗"),
+                tok("很"),
+                tok("高"),
+                tok(","),
+                tok("suv"),
+                tok("太贵"),
+            ],
+        };
+        // Han tokens give way to the characters of the text (the pair across
+        // the comma and the space is not one); stems without letters or
+        // digits are dropped; each feature once, sorted.
+        assert_eq!(
+            super::lexical_features(&c),
+            [
+                "suv", "太", "太贵", "很", "很高", "油", "油耗", "耗", "耗很", "贵", "高"
+            ]
+        );
+        let en = ClauseTerms {
+            folded: "the waiter was rude".into(),
+            tokens: vec![
+                tok("the"),
+                tok("waiter"),
+                tok("was"),
+                tok("rude"),
+                tok("the"),
+            ],
+        };
+        assert_eq!(
+            super::lexical_features(&en),
+            ["rude", "the", "waiter", "was"]
+        );
+    }
+
+    /// A code whose only evidence is a word the embedding does not see is
+    /// learned from the lexical features, and not without them; features
+    /// in fewer than two texts are not learned; the model's terms are
+    /// stored for a feature value of 1 / sqrt(count).
+    #[test]
+    fn lexical_features_carry_what_the_embedding_misses() {
+        use super::{LearnedModel, RecordEvidence};
+        let dim = 2;
+        let n = 60;
+        // Every clause has the same embedding; a text with the code has the
+        // word "brake" (term 0) among the common "car" (term 1); term 2
+        // ("once") occurs in one text only.
+        let mut r = RecordEvidence {
+            vocab: vec!["brake".into(), "car".into(), "once".into()],
+            ..Default::default()
+        };
+        let mut labels = Vec::new();
+        for i in 0..n {
+            let pos = i % 3 == 0;
+            r.x.extend([0.6, 0.8]);
+            r.spans.push(i..i + 1);
+            r.bare.push(Vec::new());
+            let mut t = if pos { vec![0, 1] } else { vec![1] };
+            if i == 7 {
+                t.push(2);
+            }
+            r.terms.push(t);
+            labels.push(if pos { vec![0] } else { Vec::new() });
+        }
+        r.extra = vec![vec![[0.0f32; 2]; n]];
+        let codes = vec!["brakes".to_string()];
+        let train = |term_scale: f32| {
+            let o = TrainOptions {
+                term_scale,
+                ..TrainOptions::default()
+            };
+            LearnedModel::train("t", "toy", &codes, &[], dim, &labels, &[], Some(&r), o)
+        };
+        let m = train(1.0);
+        assert_eq!(m.terms, ["brake", "car"]);
+        assert_eq!(m.codes.len(), 1, "{m:?}");
+        let c = &m.codes[0];
+        assert!(c.heldout_f1 > 0.99, "{}", c.heldout_f1);
+        assert!(c.term_w[0] > c.term_w[1], "{:?}", c.term_w);
+        // Applied as the codebook applies it: each matched term is worth
+        // 1 / sqrt(their count).
+        let z = |terms: &[usize]| {
+            let v = 1.0 / (terms.len() as f32).sqrt();
+            dot(&c.w, &[0.6, 0.8]) + c.b + terms.iter().map(|&t| v * c.term_w[t]).sum::<f32>()
+        };
+        assert!(
+            z(&[0, 1]) > 0.0 && z(&[1]) < 0.0,
+            "{} {}",
+            z(&[0, 1]),
+            z(&[1])
+        );
+        // Without lexical features nothing tells the texts apart: no better
+        // than answering yes to every text (F1 0.5).
+        let m = train(0.0);
+        assert!(m.terms.is_empty(), "{m:?}");
+        assert!(m.codes.iter().all(|c| c.heldout_f1 <= 0.5 + 1e-6), "{m:?}");
+    }
+
+    #[test]
     fn clause_bags_learn_which_clause_carries_the_code() {
         // Each text has three clauses; in a text with the code, one of them
         // (at a varying position) lies on axis 0, the others on axis 1 like
@@ -1014,9 +1345,7 @@ mod tests {
         let extra = vec![[0.0f32; 2]; x.len() / dim];
         let idx: Vec<usize> = (0..40).collect();
         let (w, b) = fit_bags(
-            &x,
-            dim,
-            &extra,
+            Rows::dense(&x, dim, &extra),
             Some(&spans),
             &y,
             &idx,
@@ -1026,7 +1355,7 @@ mod tests {
         for (i, s) in spans.iter().enumerate() {
             let z = s
                 .clone()
-                .map(|r| logit(&x, dim, &extra, r, &w, b))
+                .map(|r| Rows::dense(&x, dim, &extra).logit(r, &w, b))
                 .fold(f32::NEG_INFINITY, f32::max);
             assert_eq!(z > 0.0, y[i] > 0.5, "text {i}: {z}");
         }
@@ -1039,8 +1368,8 @@ mod tests {
             ..TrainOptions::default()
         };
         assert_eq!(
-            fit_bags(&x, dim, &extra, Some(&one), &yr, &rows, o),
-            fit(&x, dim, &extra, &yr, &rows, o)
+            fit_bags(Rows::dense(&x, dim, &extra), Some(&one), &yr, &rows, o),
+            fit(Rows::dense(&x, dim, &extra), &yr, &rows, o)
         );
     }
 

@@ -41,8 +41,8 @@ pub use eval::{evaluate, read_gold, CodeScore, EvalReport, Evaluator, GoldCode, 
 #[cfg(feature = "onnx")]
 pub use eval::{learn, learn_points};
 pub use learned::{
-    train_points, LearnedCode, LearnedModel, LearnedPoints, PointExample, RecordEvidence,
-    TrainOptions,
+    lexical_features, train_points, LearnedCode, LearnedModel, LearnedPoints, PointExample,
+    RecordEvidence, TrainOptions,
 };
 pub use review::{
     is_review_sheet, read_review, review_gold, write_review, ReviewClause, ReviewOptions,
@@ -164,8 +164,44 @@ pub struct Codebook {
     cue_regex: Vec<(u8, Regex)>,
     prototypes: Option<Matrix>,
     learned: Option<Matrix>,
+    lexical: Option<LexicalWeights>,
     points: Option<PointHead>,
     dim: usize,
+}
+
+/// The learned classifiers' lexical features, compiled: each term's weight
+/// on every learned row (term-major), so a clause adds the rows of the
+/// terms it has.
+#[derive(Debug, Clone)]
+struct LexicalWeights {
+    index: FxHashMap<Box<str>, u32>,
+    w: Vec<f32>,
+    rows: usize,
+}
+
+impl LexicalWeights {
+    /// Adds the clause's lexical evidence to the learned rows' logits `z`
+    /// (each matched term worth `1 / sqrt(count)`).
+    fn add(&self, clause: &ClauseTerms, z: &mut [f32]) {
+        let mut found: Vec<u32> = learned::lexical_features(clause)
+            .into_iter()
+            .filter_map(|f| self.index.get(f).copied())
+            .collect();
+        if found.is_empty() {
+            return;
+        }
+        found.sort_unstable();
+        let v = 1.0 / (found.len() as f32).sqrt();
+        for t in found {
+            let t = t as usize;
+            for (zk, wk) in z
+                .iter_mut()
+                .zip(&self.w[t * self.rows..(t + 1) * self.rows])
+            {
+                *zk += v * wk;
+            }
+        }
+    }
 }
 
 /// The learned point head, compiled: weights and a bias per code index.
@@ -357,6 +393,7 @@ impl Codebook {
             }
         }
         let mut learned = None;
+        let mut lexical = None;
         let mut points = None;
         if let Some(path) = spec.learned_path() {
             let model = LearnedModel::load(&path)?;
@@ -401,6 +438,25 @@ impl Codebook {
                 m.rows.extend_from_slice(&c.w);
                 m.bias.push(c.b);
                 m.extra.push([c.rule_w, c.exemplar_w]);
+            }
+            if !model.terms.is_empty() {
+                let rows = model.codes.len();
+                let mut w = vec![0f32; model.terms.len() * rows];
+                for (k, c) in model.codes.iter().enumerate() {
+                    for (t, &x) in c.term_w.iter().enumerate() {
+                        w[t * rows + k] = x;
+                    }
+                }
+                lexical = Some(LexicalWeights {
+                    index: model
+                        .terms
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| (Box::from(t.as_str()), i as u32))
+                        .collect(),
+                    w,
+                    rows,
+                });
             }
             learned = Some(m);
             if let Some(p) = &model.points {
@@ -448,6 +504,7 @@ impl Codebook {
             cue_regex,
             prototypes,
             learned,
+            lexical,
             points,
             dim,
         })
@@ -718,6 +775,9 @@ impl Codebook {
         if let Some(m) = &self.learned {
             let mut z = Vec::with_capacity(m.codes.len());
             learned::dots(&m.rows, emb, &mut z);
+            if let Some(lx) = &self.lexical {
+                lx.add(clause, &mut z);
+            }
             for (((&ci, wx), &b), ex) in m.codes.iter().zip(z).zip(&m.bias).zip(&m.extra) {
                 let rule = evidence
                     .get(&ci)
