@@ -1147,7 +1147,7 @@ impl PyEngine {
     /// codebook names and fits only the point head. Returns a summary as
     /// JSON: per learned code its positives and cross-validated F1 with and
     /// without the classifier, and the point head's accuracies.
-    #[pyo3(signature = (codebook, out, lines=None, path=None, epochs=300, points_only=false))]
+    #[pyo3(signature = (codebook, out, lines=None, path=None, epochs=300, points_only=false, term_scale=0.3))]
     #[allow(clippy::too_many_arguments)]
     fn learn_codebook_json(
         &self,
@@ -1158,6 +1158,7 @@ impl PyEngine {
         path: Option<PathBuf>,
         epochs: usize,
         points_only: bool,
+        term_scale: f32,
     ) -> PyResult<String> {
         let gold = gold_items(lines, path).map_err(|e| to_py_err(py, e))?;
         let spec = vocmine::CodebookSpec::load(&codebook).map_err(|e| to_py_err(py, e))?;
@@ -1165,6 +1166,7 @@ impl PyEngine {
         let model = guarded(py, || {
             let opts = vocmine::stages::codebook::TrainOptions {
                 epochs,
+                term_scale,
                 ..Default::default()
             };
             let model = if points_only {
@@ -1178,11 +1180,14 @@ impl PyEngine {
                 .codes
                 .iter()
                 .map(|c| {
+                    // The code's strongest lexical features, as the CLI lists them.
+                    let top = model.strongest_terms(c, 5);
                     serde_json::json!({
                         "code": c.code,
                         "positives": c.positives,
                         "heldout_f1": c.heldout_f1,
                         "baseline_f1": c.baseline_f1,
+                        "top_terms": top,
                     })
                 })
                 .collect();
@@ -1191,6 +1196,7 @@ impl PyEngine {
                 "texts": gold.len(),
                 "out": out.to_string_lossy(),
                 "codes": codes,
+                "terms": model.terms.len(),
                 "points": model.points.as_ref().map(|p| serde_json::json!({
                     "examples": p.examples,
                     "heldout_accuracy": p.heldout_accuracy,

@@ -205,3 +205,39 @@ def test_learn_points_only_keeps_the_shipped_classifiers(model_dir, tmp_path):
     pointless = [dict(g, codes=[{"code": c["code"]} for c in g["codes"]]) for g in gold]
     with pytest.raises(vocmine.DataError, match="gives a point"):
         engine.learn_codebook(CODEBOOKS / "restaurant.yaml", pointless, tmp_path / "b.json", points_only=True)
+
+
+def test_learn_codebook_reads_the_words_of_the_clauses(model_dir, tmp_path):
+    """The classifiers read lexical features: the word that marks a topic is
+    among its strongest terms; with term_scale=0 they read none."""
+    cb = tmp_path / "toy.yaml"
+    cb.write_text(
+        "codebook: toy\n"
+        "codes:\n"
+        "  - id: car.brakes\n"
+        "    labels: {en: stopping}\n"
+        "  - id: car.seats\n"
+        "    labels: {en: seating}\n",
+        encoding="utf-8",
+    )
+    brakes = ["The brakes squeal", "Brakes feel soft", "I had the brakes replaced", "The brakes grind at low speed",
+              "New brakes after a month", "The rear brakes wore out", "Brakes pull to the left",
+              "They fixed the brakes quickly", "The brakes are too sensitive", "Brakes rattle on the highway"]
+    seats = ["The seats are hard", "Seats too narrow for me", "The back seats fold flat", "Heated seats work well",
+             "Seats hurt on long drives", "The leather seats crack", "Seats have no lumbar support",
+             "The front seats are comfy", "Seats squeak over bumps", "The seats stain easily"]
+    gold = [{"id": f"b{i}", "text": t, "codes": [{"code": "car.brakes"}]} for i, t in enumerate(brakes)]
+    gold += [{"id": f"s{i}", "text": t, "codes": [{"code": "car.seats"}]} for i, t in enumerate(seats)]
+    engine = vocmine.Engine(model_dir)
+    out = tmp_path / "toy.learned.json"
+    summary = engine.learn_codebook(cb, gold, out)
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert summary["codes"], summary
+    assert summary["terms"] == len(written["terms"]) > 0
+    assert all(len(c["term_w"]) == len(written["terms"]) for c in written["codes"])
+    tops = {c["code"]: c["top_terms"] for c in summary["codes"]}
+    assert "brake" in tops["car.brakes"], tops
+    assert "seat" in tops.get("car.seats", ["seat"]), tops
+    plain = engine.learn_codebook(cb, gold, tmp_path / "plain.json", term_scale=0)
+    assert plain["terms"] == 0 and all(c["top_terms"] == [] for c in plain["codes"])
+    assert "terms" not in json.loads((tmp_path / "plain.json").read_text(encoding="utf-8"))

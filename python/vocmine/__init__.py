@@ -566,7 +566,14 @@ class Engine:
         return _json.loads(out)
 
     def learn_codebook(
-        self, codebook: Any, gold: Any, out: Any, *, epochs: int = 300, points_only: bool = False
+        self,
+        codebook: Any,
+        gold: Any,
+        out: Any,
+        *,
+        epochs: int = 300,
+        points_only: bool = False,
+        term_scale: float = 0.3,
     ) -> dict:
         """Fits the learned per-code classifiers of ``codebook`` (a path) on
         gold texts with this engine's encoder, as ``vocmine codebook learn``
@@ -576,9 +583,17 @@ class Engine:
 
         ``gold`` is as for :meth:`evaluate_codebook`. Returns a summary dict:
         ``codebook``, ``texts``, ``out``, per learned code its
-        ``positives``, ``heldout_f1`` and ``baseline_f1``, and ``points``
-        (``examples``, ``heldout_accuracy``, ``voice_accuracy`` of the point
-        head learned from the gold's points, or ``None`` without one).
+        ``positives``, ``heldout_f1``, ``baseline_f1`` and ``top_terms``
+        (its strongest lexical features), ``terms`` (how many lexical
+        features the classifiers read), and ``points`` (``examples``,
+        ``heldout_accuracy``, ``voice_accuracy`` of the point head learned
+        from the gold's points, or ``None`` without one).
+
+        The classifiers read each clause's embedding and its lexical
+        features — word stems outside Chinese script, Chinese characters and
+        character pairs — each worth ``term_scale / sqrt(count)`` in
+        training (``codebook learn --term-scale``); ``term_scale=0`` fits
+        them without.
 
         With ``points_only=True`` the classifiers the codebook names under
         ``settings.learned`` are kept exactly as they are and only the point
@@ -591,7 +606,7 @@ class Engine:
             DataError: ``points_only`` and the gold gives no point.
             ResourceError: the codebook or a gold item is not valid.
         """
-        kw: dict = {"epochs": epochs, "points_only": points_only}
+        kw: dict = {"epochs": epochs, "points_only": points_only, "term_scale": float(term_scale)}
         if isinstance(gold, (str, _os.PathLike)):
             kw["path"] = _os.fspath(gold)
         else:

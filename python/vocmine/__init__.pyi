@@ -135,6 +135,7 @@ class Engine:
         *,
         epochs: int = 300,
         points_only: bool = False,
+        term_scale: float = 0.3,
     ) -> dict[str, Any]: ...
     def reclassify(
         self,

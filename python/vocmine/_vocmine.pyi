@@ -106,6 +106,7 @@ class Engine:
         path: Optional[str] = ...,
         epochs: int = 300,
         points_only: bool = False,
+        term_scale: float = 0.3,
     ) -> str: ...
     def analyze_file_json(
         self,

@@ -177,15 +177,7 @@ pub(crate) fn codebook_learn(l: LearnArgs) -> Result<(), Error> {
         );
     }
     for c in &model.codes {
-        let mut top: Vec<(f32, &str)> = c
-            .term_w
-            .iter()
-            .zip(&model.terms)
-            .filter(|(w, _)| **w > 0.0)
-            .map(|(w, t)| (*w, t.as_str()))
-            .collect();
-        top.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-        let top: Vec<&str> = top.iter().take(5).map(|x| x.1).collect();
+        let top = model.strongest_terms(c, 5);
         say!(
             "  {:<28} {:>5} positives · held-out F1 {:.3} (without it {:.3}){}",
             c.code,

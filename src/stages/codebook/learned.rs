@@ -552,6 +552,21 @@ impl LearnedModel {
         out
     }
 
+    /// The `k` lexical features with the largest positive weights in code
+    /// `c`'s classifier (a classifier of this model), strongest first (ties
+    /// in term order): the words a codebook researcher may turn into rules.
+    pub fn strongest_terms<'a>(&'a self, c: &LearnedCode, k: usize) -> Vec<&'a str> {
+        let mut top: Vec<(f32, &str)> = c
+            .term_w
+            .iter()
+            .zip(&self.terms)
+            .filter(|(w, _)| **w > 0.0)
+            .map(|(w, t)| (*w, t.as_str()))
+            .collect();
+        top.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        top.into_iter().take(k).map(|x| x.1).collect()
+    }
+
     /// Writes the model file.
     pub fn save(&self, path: &Path) -> Result<()> {
         let json = serde_json::to_string(self).map_err(Error::from)?;
