@@ -541,7 +541,8 @@ fn record_evidence(
     let mut lexical: Vec<Vec<String>> = Vec::new();
     for chunk in gold.chunks(1024) {
         let out = analyze_gold(engine, chunk)?;
-        // Per text: (clause embedding, per-code features) and the bare codes.
+        // Per text: its clauses (embedding, per-code features, voice,
+        // lexical features) and the bare codes.
         let per_text: Vec<TextEvidence> = engine.install(|| {
             out.par_iter()
                 .map(|o| {

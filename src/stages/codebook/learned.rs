@@ -346,12 +346,6 @@ pub struct RecordEvidence {
 /// Fewest texts a lexical feature must occur in to be learned.
 const MIN_TERM_TEXTS: usize = 2;
 
-/// Whether `c` is a Han character (CJK unified ideographs, extension A and
-/// the compatibility block).
-fn is_han(c: char) -> bool {
-    matches!(c, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}')
-}
-
 /// The lexical features of a clause that learned classifiers read, each
 /// once, sorted: the stems of its tokens without Han characters (words of
 /// Russian, English and other alphabetic text, as its rules match them),
@@ -359,6 +353,7 @@ fn is_han(c: char) -> bool {
 /// folded text (read off the text, so they do not depend on how the words
 /// were segmented).
 pub fn lexical_features(clause: &super::ClauseTerms) -> Vec<&str> {
+    use crate::text::normalize::is_han;
     let mut out: Vec<&str> = clause
         .tokens
         .iter()
@@ -485,31 +480,34 @@ impl LearnedModel {
         let dim = self.dim;
         let by_name: std::collections::BTreeMap<&str, &LearnedCode> =
             self.codes.iter().map(|c| (c.code.as_str(), c)).collect();
-        // The lexical features of each clause row, as this model's terms.
+        // The lexical features of each clause row, as this model's terms
+        // (once per row, not per code).
         let mine: std::collections::HashMap<&str, usize> = self
             .terms
             .iter()
             .enumerate()
             .map(|(i, t)| (t.as_str(), i))
             .collect();
-        let row_terms = |j: usize| -> Vec<usize> {
-            if mine.is_empty() {
-                return Vec::new();
-            }
+        let row_terms: Vec<Vec<usize>> = if mine.is_empty() {
+            Vec::new()
+        } else {
             r.terms
-                .get(j)
-                .into_iter()
-                .flatten()
-                .filter_map(|&t| mine.get(r.vocab.get(t as usize)?.as_str()).copied())
+                .iter()
+                .map(|ts| {
+                    ts.iter()
+                        .filter_map(|&t| mine.get(r.vocab.get(t as usize)?.as_str()).copied())
+                        .collect()
+                })
                 .collect()
         };
         let lexical = |c: &LearnedCode, j: usize| -> f32 {
-            let ts = row_terms(j);
-            if c.term_w.is_empty() || ts.is_empty() {
-                return 0.0;
+            match row_terms.get(j) {
+                Some(ts) if !c.term_w.is_empty() && !ts.is_empty() => {
+                    let v = 1.0 / (ts.len() as f32).sqrt();
+                    ts.iter().map(|&t| v * c.term_w[t]).sum()
+                }
+                _ => 0.0,
             }
-            let v = 1.0 / (ts.len() as f32).sqrt();
-            ts.iter().map(|&t| v * c.term_w[t]).sum()
         };
         let mut out = Vec::new();
         for (i, g) in gold.iter().enumerate() {
@@ -742,11 +740,7 @@ impl LearnedModel {
             encoder: encoder.to_owned(),
             dim,
             examples: n,
-            terms: if out.is_empty() || terms.is_empty() {
-                Vec::new()
-            } else {
-                terms
-            },
+            terms: if out.is_empty() { Vec::new() } else { terms },
             codes: out,
             points: None,
         }

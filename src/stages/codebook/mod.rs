@@ -170,19 +170,19 @@ pub struct Codebook {
 }
 
 /// The learned classifiers' lexical features, compiled: each term's weight
-/// on every learned row (term-major), so a clause adds the rows of the
-/// terms it has.
+/// on every learned row (term-major: one row of weights per term, as long
+/// as the learned rows), so a clause adds the rows of the terms it has.
 #[derive(Debug, Clone)]
 struct LexicalWeights {
     index: FxHashMap<Box<str>, u32>,
     w: Vec<f32>,
-    rows: usize,
 }
 
 impl LexicalWeights {
     /// Adds the clause's lexical evidence to the learned rows' logits `z`
-    /// (each matched term worth `1 / sqrt(count)`).
+    /// (one per learned row; each matched term worth `1 / sqrt(count)`).
     fn add(&self, clause: &ClauseTerms, z: &mut [f32]) {
+        let rows = z.len();
         let mut found: Vec<u32> = learned::lexical_features(clause)
             .into_iter()
             .filter_map(|f| self.index.get(f).copied())
@@ -194,10 +194,7 @@ impl LexicalWeights {
         let v = 1.0 / (found.len() as f32).sqrt();
         for t in found {
             let t = t as usize;
-            for (zk, wk) in z
-                .iter_mut()
-                .zip(&self.w[t * self.rows..(t + 1) * self.rows])
-            {
+            for (zk, wk) in z.iter_mut().zip(&self.w[t * rows..(t + 1) * rows]) {
                 *zk += v * wk;
             }
         }
@@ -455,7 +452,6 @@ impl Codebook {
                         .map(|(i, t)| (Box::from(t.as_str()), i as u32))
                         .collect(),
                     w,
-                    rows,
                 });
             }
             learned = Some(m);
