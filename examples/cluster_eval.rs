@@ -33,7 +33,8 @@
 //! ```
 //!
 //! Cluster options (eval, stability): `--consensus N`,
-//! `--consensus-threshold X`, `--language-merge X` besides those above.
+//! `--consensus-threshold X`, `--language-merge X`, `--remove-principal N`
+//! (with `--center` or languages) besides those above.
 //! Without a labels file (`-`), NMI and ARI are left out (scale runs).
 //! `--index` also builds the HNSW index (what `save` needs) and times it;
 //! `--assign-check` re-assigns every clustered vector through the model and
@@ -140,6 +141,9 @@ fn config_from(rest: &[String]) -> Res<ClusterConfig> {
     }
     if let Some(x) = opt(rest, "--seed") {
         cfg.seed = x.parse()?;
+    }
+    if let Some(x) = opt(rest, "--remove-principal") {
+        cfg.remove_principal = x.parse()?;
     }
     if let Some(x) = opt(rest, "--weighting") {
         cfg.weighting = match x {

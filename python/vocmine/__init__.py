@@ -745,6 +745,8 @@ class Engine:
 
         ``settings``: ``k`` (15), ``resolution`` (5.0), ``min_size`` (10),
         ``seed`` (42), ``outlier_iqr`` (3.0), ``center_languages`` (True),
+        ``remove_principal`` (1: in one language and from 500 items up, the
+        leading principal direction of the centred vectors is projected out),
         ``iterations`` (2), ``exact_limit`` (20000).
 
         Raises:

@@ -421,7 +421,11 @@ impl ClusterModel {
             }
             return Self::fit(vectors, config);
         }
-        let c = LanguageCentering::fit(&vectors, languages)?;
+        let c = LanguageCentering::fit(&vectors, languages)?.removing_principal(
+            &vectors,
+            languages,
+            config.remove_principal,
+        )?;
         let centred = c.apply(&vectors, Some(languages))?;
         // the model keeps the centred rows: one copy in memory, not two
         drop(vectors);

@@ -239,6 +239,10 @@ fn bad_settings_are_config_errors() {
             ..config()
         },
         ClusterConfig {
+            remove_principal: 17,
+            ..config()
+        },
+        ClusterConfig {
             hnsw: HnswParams {
                 m: 300,
                 ..HnswParams::default()
