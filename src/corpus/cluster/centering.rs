@@ -37,17 +37,14 @@
 //! `cluster_eval crosslingual`) removing it merges two issues (NMI with the
 //! issue 0.85 → 0.63), and 361 single-intent nlupp turns lost 0.020.
 //! Below [`LanguageCentering::PRINCIPAL_MIN_ITEMS`] (500) items nothing is
-//! removed. Above, every banking77 subset measured gains (600 to 3,195
-//! items: +0.011 to +0.025), as do 400-item subsets of the Chinese reviews
-//! (+0.04) and the Russian sentences (+0.01).
+//! removed.
 //!
 //! Nor is anything removed when more than one language has a mean of its
 //! own: on the sample corpus (zh / ru / en) the infotainment-freeze issue
 //! then came apart by language more often under perturbation (one cluster
 //! holding at least a third of each language's clauses in 4 of 8 runs at
 //! noise 0.05 and at 0.1, against 7 of 8 without; `cluster_eval
-//! stability`, EVALUATION.md), though the clusters agreed better with the
-//! codebook's codes. Keeping one issue in one cluster across languages
+//! stability`, EVALUATION.md). Keeping one issue in one cluster across languages
 //! comes first.
 //!
 //! The direction comes from at most [`LanguageCentering::PRINCIPAL_ROWS`]
