@@ -75,3 +75,44 @@ def test_engine_cluster_needs_a_model():
     engine = vocmine.Engine(no_model=True)
     with pytest.raises(vocmine.ConfigError, match="model"):
         engine.cluster(["车机又死机了"])
+
+
+def _nuisance_blobs(per: int, seed: int = 0):
+    """Four topics (axes 0-3, weight 0.3) and, across all of them, a broad
+    nuisance contrast along axis 4 (uniform in [-1, 1]) that varies more
+    than the topics do."""
+    rng = np.random.default_rng(seed)
+    x = np.zeros((4 * per, 16), dtype=np.float32)
+    truth = np.repeat(np.arange(4), per)
+    x[np.arange(4 * per), truth] = 0.3
+    x[:, 4] = rng.uniform(-1.0, 1.0, 4 * per)
+    x[:, 5:] += 0.03 * rng.standard_normal((4 * per, 11)).astype(np.float32)
+    return x, truth
+
+
+def test_remove_principal_drops_the_broad_contrast_in_one_language():
+    def clusters_per_topic(labels, truth):
+        return [len({labels[i] for i in range(len(truth)) if truth[i] == t}) for t in range(4)]
+
+    x, truth = _nuisance_blobs(150)
+    en = ["en"] * len(x)
+    kept = vocmine.cluster_embeddings(x, languages=en, resolution=0.5, min_size=5, remove_principal=0)
+    removed = vocmine.cluster_embeddings(x, languages=en, resolution=0.5, min_size=5)  # default 1
+    # Without the removal the nuisance splits the topics; with it each topic is one cluster.
+    assert max(clusters_per_topic(kept["labels"], truth)) > 1
+    assert clusters_per_topic(removed["labels"], truth) == [1, 1, 1, 1]
+    assert len(set(removed["labels"])) == 4 and None not in removed["labels"]
+    # The gates: under 500 items, or two languages with means of their own, nothing is removed.
+    small, _ = _nuisance_blobs(100)
+
+    def same(data, langs):
+        runs = [
+            vocmine.cluster_embeddings(data, languages=langs, resolution=0.5, min_size=5, remove_principal=n)
+            for n in (0, 1)
+        ]
+        return runs[0]["labels"] == runs[1]["labels"]
+
+    assert same(small, ["en"] * len(small))
+    assert same(x, ["en" if i % 2 else "zh" for i in range(len(x))])
+    with pytest.raises(vocmine.ConfigError, match="remove_principal"):
+        vocmine.cluster_embeddings(x, languages=en, remove_principal=17)

@@ -27,10 +27,10 @@
 //! neighbours follow the finer issues that hot-issue discovery is after.
 //! Through the CLI on banking77 (EVALUATION.md) NMI goes from 0.757–0.770
 //! to 0.777–0.781 on three samples of 3,080 (0.777–0.794 on six) and from
-//! 0.787 to 0.804 on the 10,003; removing two directions gains less. Sets
+//! 0.787 to 0.800 on the 10,003; removing two directions gains less. Sets
 //! nothing was chosen on gain too (`benches/compare/cluster_sets.py`, mean
-//! of 3 seeds): SemEval-2016 restaurant sentences by category, en +0.009
-//! and ru +0.009; Chinese online-shopping reviews by product type +0.007.
+//! of 3 seeds): SemEval-2016 restaurant sentences by category, en +0.010
+//! and ru +0.008; Chinese online-shopping reviews by product type +0.007.
 //!
 //! A small set holds few themes, and its leading direction is one of them:
 //! on the 96 texts of the cross-lingual check (4 issues in 3 languages,
@@ -48,17 +48,16 @@
 //! comes first.
 //!
 //! The direction comes from at most [`LanguageCentering::PRINCIPAL_ROWS`]
-//! evenly spaced items, by power iteration whose sums run over fixed row
-//! blocks in a fixed order, so it is the same whatever the thread count.
+//! evenly spaced items: their Gram matrix is summed over fixed row blocks
+//! in a fixed order, so it is the same whatever the thread count, and its
+//! top eigenvector found by the subspace iteration of the kNN projection.
 //! It is kept with the means and applied to every vector the model later
 //! assigns.
 
 use std::collections::BTreeMap;
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::rng::Rng;
 use super::vectors::Vectors;
 use crate::error::{Error, Result};
 
@@ -74,75 +73,30 @@ pub struct LanguageCentering {
     removed: Vec<Vec<f32>>,
 }
 
-/// Rows per block of the power iteration's sums.
-const BLOCK_ROWS: usize = 512;
-/// Power-iteration steps at most, per direction.
-const MAX_STEPS: usize = 500;
-/// A direction has converged when `1 − |cos|` between two steps is below this.
-const CONVERGED: f64 = 1e-10;
-
-/// `x` made orthogonal to every (unit) vector of `basis`, then unit; its
-/// norm before scaling (0 when nothing is left).
-fn orthonormalize(x: &mut [f64], basis: &[Vec<f64>]) -> f64 {
-    for b in basis {
-        let p: f64 = x.iter().zip(b).map(|(a, b)| a * b).sum();
-        for (a, b) in x.iter_mut().zip(b) {
-            *a -= p * b;
-        }
-    }
-    let norm = x.iter().map(|a| a * a).sum::<f64>().sqrt();
-    if norm > 0.0 {
-        for a in x.iter_mut() {
-            *a /= norm;
-        }
-    }
-    norm
-}
+/// Subspace-iteration steps on the Gram matrix of the centred rows.
+const STEPS: usize = 300;
 
 /// The `count` leading right singular vectors of the row-major matrix
-/// `rows` (`dim` columns), by power iteration with deflation. Each sign is
-/// fixed so that the largest component is positive.
+/// `rows` (`dim` columns): the top eigenvectors of `XᵀX`, by the same
+/// subspace iteration as the kNN projection. Each sign is fixed so that the
+/// largest component is positive; directions along which nothing varies are
+/// dropped.
 fn leading_directions(rows: &[f32], dim: usize, count: usize) -> Vec<Vec<f64>> {
-    let mut found: Vec<Vec<f64>> = Vec::new();
-    for c in 0..count {
-        let mut rng = Rng::new(0x5EED + c as u64);
-        let mut u: Vec<f64> = (0..dim).map(|_| rng.next_f64() - 0.5).collect();
-        if orthonormalize(&mut u, &found) == 0.0 {
-            break;
-        }
-        let mut ok = false;
-        for _ in 0..MAX_STEPS {
-            // w = Xᵀ (X u): per block in parallel, blocks summed in order.
-            let parts: Vec<Vec<f64>> = rows
-                .par_chunks(BLOCK_ROWS * dim)
-                .map(|block| {
-                    let mut acc = vec![0f64; dim];
-                    for r in block.chunks_exact(dim) {
-                        let p: f64 = r.iter().zip(&u).map(|(a, b)| f64::from(*a) * b).sum();
-                        for (a, x) in acc.iter_mut().zip(r) {
-                            *a += p * f64::from(*x);
-                        }
-                    }
-                    acc
-                })
-                .collect();
-            let mut w = vec![0f64; dim];
-            for part in parts {
-                for (a, b) in w.iter_mut().zip(part) {
-                    *a += b;
-                }
-            }
-            if orthonormalize(&mut w, &found) == 0.0 {
-                break;
-            }
-            let cos: f64 = w.iter().zip(&u).map(|(a, b)| a * b).sum();
-            u = w;
-            ok = true;
-            if 1.0 - cos.abs() < CONVERGED {
-                break;
-            }
-        }
-        if !ok {
+    let c = super::knn::gram_of(rows, dim);
+    let q = super::knn::top_subspace(&c, dim, count, STEPS, 0x5EED);
+    let mut found = Vec::with_capacity(count);
+    for mut u in q.chunks_exact(dim).map(<[f64]>::to_vec) {
+        // Rayleigh quotient uᵀCu: nothing left to remove when it is 0.
+        let spread: f64 = (0..dim)
+            .map(|i| {
+                u[i] * c[i * dim..(i + 1) * dim]
+                    .iter()
+                    .zip(&u)
+                    .map(|(a, b)| a * b)
+                    .sum::<f64>()
+            })
+            .sum();
+        if spread.is_nan() || spread <= 0.0 || u.iter().all(|x| *x == 0.0) {
             break;
         }
         let big = u
@@ -316,6 +270,7 @@ impl LanguageCentering {
 
 #[cfg(test)]
 mod tests {
+    use super::super::rng::Rng;
     use super::*;
 
     #[test]

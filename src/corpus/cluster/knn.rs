@@ -281,8 +281,13 @@ const CHUNK: usize = 2048;
 
 /// `C = XᵀX` (d × d) of the rows of `v`, summed chunk by chunk in order.
 fn gram(v: &Vectors) -> Vec<f64> {
-    let (n, d) = (v.len(), v.dim());
-    let data = v.as_slice();
+    gram_of(v.as_slice(), v.dim())
+}
+
+/// `C = XᵀX` (d × d) of the row-major `data` (`d` columns), summed chunk by
+/// chunk in order, so the same bits whatever the thread count.
+pub(super) fn gram_of(data: &[f32], d: usize) -> Vec<f64> {
+    let n = data.len().checked_div(d).unwrap_or(0);
     let parts: Vec<Vec<f32>> = (0..n)
         .step_by(CHUNK)
         .collect::<Vec<_>>()
@@ -327,7 +332,13 @@ fn gram(v: &Vectors) -> Vec<f64> {
 /// top-r eigenspace of the symmetric `c` (d × d, row-major): subspace
 /// iteration from a seeded random start, modified Gram–Schmidt after each
 /// product.
-fn top_subspace(c: &[f64], d: usize, r: usize, iterations: usize, seed: u64) -> Vec<f64> {
+pub(super) fn top_subspace(
+    c: &[f64],
+    d: usize,
+    r: usize,
+    iterations: usize,
+    seed: u64,
+) -> Vec<f64> {
     let mut rng = super::rng::Rng::new(seed);
     let mut q: Vec<f64> = (0..d * r).map(|_| rng.next_f64() - 0.5).collect();
     let orthonormalize = |q: &mut [f64]| {
