@@ -86,7 +86,8 @@ fn leading_directions(rows: &[f32], dim: usize, count: usize) -> Vec<Vec<f64>> {
     let q = super::knn::top_subspace(&c, dim, count, STEPS, 0x5EED);
     let mut found = Vec::with_capacity(count);
     for mut u in q.chunks_exact(dim).map(<[f64]>::to_vec) {
-        // Rayleigh quotient uᵀCu: nothing left to remove when it is 0.
+        // Rayleigh quotient uᵀCu: nothing left to remove when it is 0 (also
+        // when u is 0).
         let spread: f64 = (0..dim)
             .map(|i| {
                 u[i] * c[i * dim..(i + 1) * dim]
@@ -96,7 +97,7 @@ fn leading_directions(rows: &[f32], dim: usize, count: usize) -> Vec<Vec<f64>> {
                     .sum::<f64>()
             })
             .sum();
-        if spread.is_nan() || spread <= 0.0 || u.iter().all(|x| *x == 0.0) {
+        if spread.is_nan() || spread <= 0.0 {
             break;
         }
         let big = u
